@@ -1,0 +1,70 @@
+# Finds every library the course uses and says clearly what is missing and
+# which Debian package brings it (scripts/setup installs them all).
+
+set(ALEXNET_MISSING "")
+macro(alexnet_missing what package)
+  list(APPEND ALEXNET_MISSING "  - ${what} (Debian package ${package})")
+endmacro()
+
+# Catch2 v2, header only: #include <catch2/catch.hpp>
+find_package(Catch2 2 QUIET)
+if(NOT Catch2_FOUND)
+  alexnet_missing("Catch2 v2 test framework" catch2)
+endif()
+
+# zlib: the gzip'd IDX files of Fashion-MNIST.
+find_package(ZLIB QUIET)
+if(NOT ZLIB_FOUND)
+  alexnet_missing("zlib" zlib1g-dev)
+endif()
+
+find_package(Threads REQUIRED)
+
+# The fast C++ CSV parser (header only, needs threads).
+find_path(FCCP_INCLUDE_DIR NAMES libfccp/csv.h)
+if(FCCP_INCLUDE_DIR)
+  add_library(alexnet::fccp INTERFACE IMPORTED)
+  target_include_directories(alexnet::fccp INTERFACE "${FCCP_INCLUDE_DIR}")
+  target_link_libraries(alexnet::fccp INTERFACE Threads::Threads)
+else()
+  alexnet_missing("fast C++ CSV parser <libfccp/csv.h>" libfccp-dev)
+endif()
+
+# stb_image / stb_image_write (header only).
+find_path(STB_INCLUDE_DIR NAMES stb/stb_image.h)
+if(STB_INCLUDE_DIR)
+  add_library(alexnet::stb INTERFACE IMPORTED)
+  target_include_directories(alexnet::stb INTERFACE "${STB_INCLUDE_DIR}")
+else()
+  alexnet_missing("stb_image <stb/stb_image.h>" libstb-dev)
+endif()
+
+if(ALEXNET_MISSING)
+  list(JOIN ALEXNET_MISSING "\n" missing_text)
+  message(FATAL_ERROR "These libraries are missing:\n${missing_text}\n"
+                      "Run scripts/setup (as root or with sudo) to install them.")
+endif()
+
+# A Python with NumPy, for the test that NumPy reads the .npy files we write.
+# Debian's python3-numpy lives in /usr/bin/python3, so look there first.
+set(ALEXNET_NUMPY_PYTHON "" CACHE FILEPATH "Python interpreter that can import numpy")
+if(NOT ALEXNET_NUMPY_PYTHON)
+  find_program(system_python3 NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)
+  find_program(path_python3 NAMES python3)
+  foreach(candidate IN ITEMS "${system_python3}" "${path_python3}")
+    if(candidate)
+      execute_process(COMMAND "${candidate}" -c "import numpy"
+                      RESULT_VARIABLE numpy_missing OUTPUT_QUIET ERROR_QUIET)
+      if(numpy_missing EQUAL 0)
+        set(ALEXNET_NUMPY_PYTHON "${candidate}" CACHE FILEPATH "Python interpreter that can import numpy" FORCE)
+        break()
+      endif()
+    endif()
+  endforeach()
+endif()
+if(ALEXNET_NUMPY_PYTHON)
+  message(STATUS "NumPy interop tests: ${ALEXNET_NUMPY_PYTHON}")
+else()
+  message(WARNING "No python3 with NumPy found (Debian package python3-numpy): "
+                  "the test that NumPy reads our .npy files is not registered. Run scripts/setup.")
+endif()

@@ -1,0 +1,91 @@
+# Helpers that give every target of the course the same warnings, labels and
+# output folders.
+#
+#   build/bin/          demo programs and the alexnet command
+#   build/tests/        CPU test executables
+#   build/gpu_tests/    GPU test executables (exit 77 when there is no GPU)
+#   build/benchmarks/   benchmark programs (never run by ctest)
+
+if(ALEXNET_SANITIZE)
+  add_compile_options($<$<COMPILE_LANGUAGE:CXX>:-fsanitize=address,undefined>
+                      $<$<COMPILE_LANGUAGE:CXX>:-fno-omit-frame-pointer>
+                      $<$<COMPILE_LANGUAGE:CXX>:-fno-sanitize-recover=all>)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+# Warnings for one target (CXX and CUDA host code).
+function(alexnet_warnings target)
+  target_compile_options(${target} PRIVATE
+    $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wpedantic -Wshadow>
+    $<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall,-Wextra>)
+  if(ALEXNET_WARNINGS_AS_ERRORS)
+    target_compile_options(${target} PRIVATE
+      $<$<COMPILE_LANGUAGE:CXX>:-Werror>
+      $<$<COMPILE_LANGUAGE:CUDA>:-Werror=all-warnings -Xcompiler=-Werror>)
+  endif()
+endfunction()
+
+# The chapter a CMakeLists.txt belongs to: its folder's name, e.g. 01_conv1.
+function(alexnet_chapter_label out_var)
+  get_filename_component(folder "${CMAKE_CURRENT_SOURCE_DIR}" NAME)
+  set(${out_var} "${folder}" PARENT_SCOPE)
+endfunction()
+
+# alexnet_add_program(NAME name SOURCES ... [LIBS ...])
+function(alexnet_add_program)
+  cmake_parse_arguments(ARG "" "NAME" "SOURCES;LIBS" ${ARGN})
+  add_executable(${ARG_NAME} ${ARG_SOURCES})
+  target_link_libraries(${ARG_NAME} PRIVATE alexnet_reference_cpu ${ARG_LIBS})
+  alexnet_warnings(${ARG_NAME})
+  set_target_properties(${ARG_NAME} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/bin")
+endfunction()
+
+# alexnet_add_cpu_test(NAME name SOURCES ... [LABELS ...] [LIBS ...])
+# A Catch2 executable registered as one CTest test labelled "cpu" + LABELS.
+function(alexnet_add_cpu_test)
+  cmake_parse_arguments(ARG "" "NAME" "SOURCES;LABELS;LIBS" ${ARGN})
+  add_executable(${ARG_NAME} ${ARG_SOURCES})
+  target_link_libraries(${ARG_NAME} PRIVATE alexnet_catch_main alexnet_reference_cpu ${ARG_LIBS})
+  alexnet_warnings(${ARG_NAME})
+  set_target_properties(${ARG_NAME} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/tests")
+  add_test(NAME ${ARG_NAME} COMMAND ${ARG_NAME})
+  set_tests_properties(${ARG_NAME} PROPERTIES LABELS "cpu;${ARG_LABELS}")
+endfunction()
+
+# alexnet_add_gpu_test(NAME name SOURCES ... [LABELS ...] [LIBS ...])
+# A Catch2 executable whose main returns 77 when no GPU is usable; CTest then
+# reports it as Skipped. Built only when CUDA is on.
+function(alexnet_add_gpu_test)
+  cmake_parse_arguments(ARG "" "NAME" "SOURCES;LABELS;LIBS" ${ARGN})
+  if(NOT ALEXNET_HAVE_CUDA)
+    return()
+  endif()
+  add_executable(${ARG_NAME} ${ARG_SOURCES})
+  target_link_libraries(${ARG_NAME} PRIVATE alexnet_gpu_test_main alexnet_cuda ${ARG_LIBS})
+  alexnet_warnings(${ARG_NAME})
+  set_target_properties(${ARG_NAME} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/gpu_tests")
+  add_test(NAME ${ARG_NAME} COMMAND ${ARG_NAME})
+  set_tests_properties(${ARG_NAME} PROPERTIES LABELS "gpu;${ARG_LABELS}" SKIP_RETURN_CODE 77)
+endfunction()
+
+# alexnet_add_failure_test(NAME name MESSAGE text COMMAND program args... [LABELS ...])
+# Passes when the command fails cleanly (exit 1..127) with MESSAGE on stderr.
+function(alexnet_add_failure_test)
+  cmake_parse_arguments(ARG "" "NAME;MESSAGE" "COMMAND;LABELS" ${ARGN})
+  list(POP_FRONT ARG_COMMAND program)
+  if(TARGET ${program})
+    set(program "$<TARGET_FILE:${program}>")
+  endif()
+  add_test(NAME ${ARG_NAME}
+           COMMAND sh "${PROJECT_SOURCE_DIR}/tests/expect_failure.sh" "${ARG_MESSAGE}" "${program}" ${ARG_COMMAND})
+  set_tests_properties(${ARG_NAME} PROPERTIES LABELS "cpu;${ARG_LABELS}")
+endfunction()
+
+# alexnet_add_benchmark(NAME name SOURCES ... [LIBS ...]): a program, never a test.
+function(alexnet_add_benchmark)
+  cmake_parse_arguments(ARG "" "NAME" "SOURCES;LIBS" ${ARGN})
+  add_executable(${ARG_NAME} ${ARG_SOURCES})
+  target_link_libraries(${ARG_NAME} PRIVATE alexnet_reference_cpu ${ARG_LIBS})
+  alexnet_warnings(${ARG_NAME})
+  set_target_properties(${ARG_NAME} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/benchmarks")
+endfunction()

@@ -1,0 +1,39 @@
+#include "cuda/random.cuh"
+
+#include "reference_cpu/random.hpp"
+
+namespace alexnet::cuda {
+namespace {
+
+constexpr int kThreads = 256;
+
+int blocks_for(std::int64_t n) { return static_cast<int>((n + kThreads - 1) / kThreads); }
+
+// One thread per element: thread i computes exactly what the CPU loop computes for i.
+__global__ void fill_uniform_kernel(float* out, std::int64_t n, std::uint64_t seed, std::uint64_t stream,
+                                    float low, float high) {
+  const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i < n) out[i] = static_cast<float>(low + (high - low) * static_cast<double>(random_uniform(seed, stream, i)));
+}
+
+__global__ void fill_normal_kernel(float* out, std::int64_t n, std::uint64_t seed, std::uint64_t stream,
+                                   float mean, float stddev) {
+  const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i < n) out[i] = static_cast<float>(mean + stddev * random_normal(seed, stream, i));
+}
+
+}  // namespace
+
+void fill_uniform(DeviceTensorF& t, std::uint64_t seed, std::uint64_t stream, float low, float high) {
+  if (t.size() == 0) return;
+  fill_uniform_kernel<<<blocks_for(t.size()), kThreads>>>(t.data(), t.size(), seed, stream, low, high);
+  CUDA_CHECK_LAUNCH();
+}
+
+void fill_normal(DeviceTensorF& t, std::uint64_t seed, std::uint64_t stream, float mean, float stddev) {
+  if (t.size() == 0) return;
+  fill_normal_kernel<<<blocks_for(t.size()), kThreads>>>(t.data(), t.size(), seed, stream, mean, stddev);
+  CUDA_CHECK_LAUNCH();
+}
+
+}  // namespace alexnet::cuda

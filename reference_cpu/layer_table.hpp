@@ -1,0 +1,96 @@
+/// @file layer_table.hpp
+/// @brief The network as data: one row per layer, from which every shape,
+/// parameter count and multiply-add count is derived (never typed in).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tensor.hpp"
+
+namespace alexnet {
+
+/// @brief What a row of the layer table computes.
+enum class LayerKind {
+  Convolution,         ///< 2-D convolution (optionally grouped), weights [out, in/groups, k, k] + bias
+  LocalResponseNorm,   ///< LRN across `kernel` adjacent channels, inside each of `groups` groups
+  MaxPool,             ///< max-pooling over kernel×kernel windows
+  FullyConnected,      ///< y = W·x + b on the flattened input, W [out, in]
+};
+
+/// @brief Short name of a kind: "conv", "lrn", "maxpool", "fc".
+std::string to_string(LayerKind kind);
+
+/// @brief One row of the layer table.
+struct LayerSpec {
+  std::string name;             ///< "conv1", "lrn1", "pool1", ..., "fc8"
+  LayerKind kind;               ///< what the layer computes
+  int out_channels = 0;         ///< convolution: output maps; fully connected: outputs; else unused
+  int kernel = 0;               ///< convolution/pool: window side; LRN: window size n
+  int stride = 1;               ///< convolution/pool stride
+  int pad = 0;                  ///< convolution zero padding on each side
+  int groups = 1;               ///< convolution: input channel groups; LRN: groups the window stays inside
+  bool relu = false;            ///< a ReLU follows the layer
+  bool dropout = false;         ///< dropout (p = 0.5) follows the layer while training
+  bool split_in_towers = true;  ///< outputs are divided between the towers (false: FC8, computed whole)
+};
+
+/// @brief A network: its input (per image) and its rows, in order.
+struct NetworkSpec {
+  std::string name;               ///< human-readable name for printing
+  int towers = 1;                 ///< GPUs the paper splits it over (2 for the paper's network)
+  Shape input;                    ///< per-image input shape {C, H, W}
+  std::vector<LayerSpec> layers;  ///< the rows, input to output
+};
+
+/// @brief The paper's network: two towers, 60,965,224 parameters.
+NetworkSpec alexnet_two_tower();
+/// @brief The same layers on one device without groups (CONV2/4/5 see all channels).
+NetworkSpec alexnet_one_tower();
+/// @brief torchvision's AlexNet: 64-192-384-256-256 maps, CONV1 pad 2, 224×224 input, no LRN.
+NetworkSpec alexnet_torchvision();
+
+/// @brief Output side of a convolution or pooling window: floor((W − K + 2P) / S) + 1.
+int window_output_size(int input, int kernel, int stride, int pad);
+
+/// @brief True when (W − K + 2P) is a multiple of S, so the windows tile the input exactly.
+bool windows_fit_exactly(int input, int kernel, int stride, int pad);
+
+/// @brief Per-image output shape of a layer given its per-image input shape; throws on a mismatch.
+Shape layer_output_shape(const LayerSpec& layer, const Shape& input);
+
+/// @brief Number of learned parameters (weights + biases) of a layer.
+std::int64_t layer_parameters(const LayerSpec& layer, const Shape& input);
+
+/// @brief Multiply-adds of one image's forward pass through a layer (0 for LRN and pooling).
+std::int64_t layer_multiply_adds(const LayerSpec& layer, const Shape& input);
+
+/// @brief Input channels one convolution kernel sees (C_in / groups); for FC, all inputs.
+std::int64_t inputs_per_kernel(const LayerSpec& layer, const Shape& input);
+
+/// @brief A layer with its derived numbers.
+struct LayerSummary {
+  LayerSpec spec;                  ///< the row itself
+  Shape input;                     ///< per-image input shape
+  Shape output;                    ///< per-image output shape
+  std::int64_t parameters = 0;     ///< weights + biases
+  std::int64_t multiply_adds = 0;  ///< forward multiply-adds per image
+};
+
+/// @brief Derives every layer's shapes, parameters and multiply-adds, in order.
+std::vector<LayerSummary> summarize(const NetworkSpec& network);
+
+/// @brief Sum of layer_parameters over the network.
+std::int64_t total_parameters(const NetworkSpec& network);
+
+/// @brief Sum of layer_multiply_adds over the network (one image, forward).
+std::int64_t total_multiply_adds(const NetworkSpec& network);
+
+/// @brief The row named `name`; throws std::invalid_argument if there is none.
+const LayerSpec& find_layer(const NetworkSpec& network, const std::string& name);
+
+/// @brief Summary of the layer named `name`; throws std::invalid_argument if there is none.
+LayerSummary summarize_layer(const NetworkSpec& network, const std::string& name);
+
+}  // namespace alexnet

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# gpu_check.sh BUILD_DIR — the GPU suite, for a machine with a GPU but no
+# internet and no Debian packages (GUIDE §5). Build on the development machine
+# (cmake --preset default), copy the build folder over, then run this.
+#
+# 1. every GPU test executable in BUILD_DIR/gpu_tests, directly (not through
+#    ctest, whose files hold the build machine's paths);
+# 2. compute-sanitizer memcheck and racecheck over each, where it exists;
+# 3. every benchmark in BUILD_DIR/benchmarks;
+# then a summary. Logs go to $GPU_CHECK_OUT when it is set.
+set -uo pipefail
+
+build=${1:?usage: gpu_check.sh BUILD_DIR}
+[ -d "$build/gpu_tests" ] || { echo "gpu_check: $build/gpu_tests not found (was the build made with CUDA?)" >&2; exit 2; }
+out=${GPU_CHECK_OUT:-$(mktemp -d)}
+mkdir -p "$out"
+timeout_s=${GPU_CHECK_TIMEOUT:-300}
+
+summary=()
+failures=0
+record() {  # record NAME STATUS
+  summary+=("$(printf '%-44s %s' "$1" "$2")")
+  case $2 in passed|skipped*) ;; *) failures=$((failures + 1)) ;; esac
+}
+
+# run NAME LOG COMMAND...: runs it with a time limit, logs and records the outcome.
+run() {
+  local name=$1 log=$2
+  shift 2
+  timeout "$timeout_s" "$@" >"$log" 2>&1
+  local status=$?
+  case $status in
+    0) record "$name" passed ;;
+    77) record "$name" "skipped (no GPU)" ;;
+    124) record "$name" "FAILED (timeout ${timeout_s}s)" ;;
+    *) record "$name" "FAILED (exit $status, see $(basename "$log"))" ;;
+  esac
+}
+
+echo "== gpu_check: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+echo "build: $(cat "$build/build_info.txt" 2>/dev/null || echo 'unknown commit')"
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null \
+  | sed 's/^/gpu: /' || echo "gpu: nvidia-smi not found"
+
+tests=$(find "$build/gpu_tests" -maxdepth 1 -type f -executable | sort)
+for test in $tests; do
+  name=$(basename "$test")
+  run "$name" "$out/$name.log" "$test"
+  tail -n 3 "$out/$name.log" | sed "s/^/  $name: /"
+done
+
+if command -v compute-sanitizer >/dev/null; then
+  for tool in memcheck racecheck; do
+    for test in $tests; do
+      name=$(basename "$test")
+      run "$name [$tool]" "$out/$name.$tool.log" \
+        compute-sanitizer --tool "$tool" --error-exitcode 99 "$test"
+    done
+  done
+else
+  record "compute-sanitizer" "skipped (not installed)"
+fi
+
+if [ -d "$build/benchmarks" ]; then
+  for bench in $(find "$build/benchmarks" -maxdepth 1 -type f -executable | sort); do
+    name=$(basename "$bench")
+    run "$name" "$out/$name.log" "$bench"
+    cat "$out/$name.log"
+  done
+fi
+
+echo
+echo "== summary"
+printf '%s\n' "${summary[@]}" | tee "$out/summary.txt"
+echo "logs: $out"
+[ "$failures" -eq 0 ]
