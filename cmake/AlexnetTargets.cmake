@@ -81,6 +81,22 @@ function(alexnet_add_failure_test)
   set_tests_properties(${ARG_NAME} PROPERTIES LABELS "cpu;${ARG_LABELS}")
 endfunction()
 
+# alexnet_add_chapter_tests([LIBS ...]): in a chapter folder, all test_*.cpp
+# become one CPU test executable test_<chapter> and all gpu_test_*.cpp one GPU
+# test executable gpu_test_<chapter>, both labelled with the folder's name.
+function(alexnet_add_chapter_tests)
+  cmake_parse_arguments(ARG "" "" "LIBS" ${ARGN})
+  alexnet_chapter_label(chapter)
+  file(GLOB cpu_sources CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/test_*.cpp")
+  file(GLOB gpu_sources CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/gpu_test_*.cpp")
+  if(cpu_sources)
+    alexnet_add_cpu_test(NAME test_${chapter} SOURCES ${cpu_sources} LABELS ${chapter} LIBS ${ARG_LIBS})
+  endif()
+  if(gpu_sources)
+    alexnet_add_gpu_test(NAME gpu_test_${chapter} SOURCES ${gpu_sources} LABELS ${chapter} LIBS ${ARG_LIBS})
+  endif()
+endfunction()
+
 # alexnet_add_benchmark(NAME name SOURCES ... [LIBS ...]): a program, never a test.
 function(alexnet_add_benchmark)
   cmake_parse_arguments(ARG "" "NAME" "SOURCES;LIBS" ${ARGN})

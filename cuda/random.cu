@@ -1,13 +1,10 @@
 #include "cuda/random.cuh"
 
+#include "cuda/launch.cuh"
 #include "reference_cpu/random.hpp"
 
 namespace alexnet::cuda {
 namespace {
-
-constexpr int kThreads = 256;
-
-int blocks_for(std::int64_t n) { return static_cast<int>((n + kThreads - 1) / kThreads); }
 
 // One thread per element: thread i computes exactly what the CPU loop computes for i.
 __global__ void fill_uniform_kernel(float* out, std::int64_t n, std::uint64_t seed, std::uint64_t stream,
@@ -26,13 +23,13 @@ __global__ void fill_normal_kernel(float* out, std::int64_t n, std::uint64_t see
 
 void fill_uniform(DeviceTensorF& t, std::uint64_t seed, std::uint64_t stream, float low, float high) {
   if (t.size() == 0) return;
-  fill_uniform_kernel<<<blocks_for(t.size()), kThreads>>>(t.data(), t.size(), seed, stream, low, high);
+  fill_uniform_kernel<<<blocks_for(t.size()), kThreadsPerBlock>>>(t.data(), t.size(), seed, stream, low, high);
   CUDA_CHECK_LAUNCH();
 }
 
 void fill_normal(DeviceTensorF& t, std::uint64_t seed, std::uint64_t stream, float mean, float stddev) {
   if (t.size() == 0) return;
-  fill_normal_kernel<<<blocks_for(t.size()), kThreads>>>(t.data(), t.size(), seed, stream, mean, stddev);
+  fill_normal_kernel<<<blocks_for(t.size()), kThreadsPerBlock>>>(t.data(), t.size(), seed, stream, mean, stddev);
   CUDA_CHECK_LAUNCH();
 }
 
