@@ -32,10 +32,15 @@ function(alexnet_chapter_label out_var)
 endfunction()
 
 # alexnet_add_program(NAME name SOURCES ... [LIBS ...])
+# A demo or command; it links the CUDA library when CUDA is on, and then sees
+# ALEXNET_WITH_CUDA=1 (so it can run its GPU part, or say that it was not built).
 function(alexnet_add_program)
   cmake_parse_arguments(ARG "" "NAME" "SOURCES;LIBS" ${ARGN})
   add_executable(${ARG_NAME} ${ARG_SOURCES})
   target_link_libraries(${ARG_NAME} PRIVATE alexnet_reference_cpu ${ARG_LIBS})
+  if(ALEXNET_HAVE_CUDA)
+    target_link_libraries(${ARG_NAME} PRIVATE alexnet_cuda)
+  endif()
   alexnet_warnings(${ARG_NAME})
   set_target_properties(${ARG_NAME} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/bin")
 endfunction()
@@ -97,11 +102,11 @@ function(alexnet_add_chapter_tests)
   endif()
 endfunction()
 
-# alexnet_add_benchmark(NAME name SOURCES ... [LIBS ...]): a program, never a test.
+# alexnet_add_benchmark(NAME name SOURCES ... [LIBS ...]): a program, never a
+# test; like alexnet_add_program it links the CUDA library when CUDA is on.
+# gpu_check.sh runs every program in build/benchmarks.
 function(alexnet_add_benchmark)
-  cmake_parse_arguments(ARG "" "NAME" "SOURCES;LIBS" ${ARGN})
-  add_executable(${ARG_NAME} ${ARG_SOURCES})
-  target_link_libraries(${ARG_NAME} PRIVATE alexnet_reference_cpu ${ARG_LIBS})
-  alexnet_warnings(${ARG_NAME})
+  alexnet_add_program(${ARGN})
+  cmake_parse_arguments(ARG "" "NAME" "" ${ARGN})
   set_target_properties(${ARG_NAME} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/benchmarks")
 endfunction()
