@@ -2,10 +2,13 @@
 
 #include <stdexcept>
 
+#include "reference_cpu/random.hpp"
+
 namespace alexnet {
 namespace {
 
-LayerSpec conv(std::string name, int out_channels, int kernel, int stride, int pad, int groups) {
+LayerSpec conv(std::string name, int out_channels, int kernel, int stride, int pad, int groups,
+               float initial_bias) {
   LayerSpec layer{std::move(name), LayerKind::Convolution};
   layer.out_channels = out_channels;
   layer.kernel = kernel;
@@ -13,6 +16,7 @@ LayerSpec conv(std::string name, int out_channels, int kernel, int stride, int p
   layer.pad = pad;
   layer.groups = groups;
   layer.relu = true;  // every convolution of AlexNet is followed by a ReLU
+  layer.initial_bias = initial_bias;
   return layer;
 }
 
@@ -36,6 +40,7 @@ LayerSpec fully_connected(std::string name, int outputs, bool hidden) {
   layer.relu = hidden;
   layer.dropout = hidden;
   layer.split_in_towers = hidden;  // FC8 is one 1000-way layer
+  layer.initial_bias = hidden ? 1.0f : 0.0f;
   return layer;
 }
 
@@ -58,14 +63,16 @@ std::string to_string(LayerKind kind) {
 NetworkSpec alexnet_two_tower() {
   // groups = 2: a kernel sees only its own tower's maps (CONV2, CONV4, CONV5)
   // and LRN's window stays inside its tower. groups = 1 at the joins.
+  // Biases start at 1 in CONV2, CONV4, CONV5 (and FC6, FC7): "this initialization
+  // accelerates the early stages of learning by providing the ReLUs with positive inputs".
   return NetworkSpec{"AlexNet, two towers (Krizhevsky, Sutskever & Hinton 2012)",
                      2,
                      {3, 227, 227},
-                     {conv("conv1", 96, 11, 4, 0, 1), lrn("lrn1", 2), pool("pool1"),
-                      conv("conv2", 256, 5, 1, 2, 2), lrn("lrn2", 2), pool("pool2"),
-                      conv("conv3", 384, 3, 1, 1, 1),
-                      conv("conv4", 384, 3, 1, 1, 2),
-                      conv("conv5", 256, 3, 1, 1, 2), pool("pool5"),
+                     {conv("conv1", 96, 11, 4, 0, 1, 0), lrn("lrn1", 2), pool("pool1"),
+                      conv("conv2", 256, 5, 1, 2, 2, 1), lrn("lrn2", 2), pool("pool2"),
+                      conv("conv3", 384, 3, 1, 1, 1, 0),
+                      conv("conv4", 384, 3, 1, 1, 2, 1),
+                      conv("conv5", 256, 3, 1, 1, 2, 1), pool("pool5"),
                       fully_connected("fc6", 4096, true),
                       fully_connected("fc7", 4096, true),
                       fully_connected("fc8", 1000, false)}};
@@ -83,11 +90,11 @@ NetworkSpec alexnet_torchvision() {
   return NetworkSpec{"torchvision.models.alexnet",
                      1,
                      {3, 224, 224},
-                     {conv("conv1", 64, 11, 4, 2, 1), pool("pool1"),
-                      conv("conv2", 192, 5, 1, 2, 1), pool("pool2"),
-                      conv("conv3", 384, 3, 1, 1, 1),
-                      conv("conv4", 256, 3, 1, 1, 1),
-                      conv("conv5", 256, 3, 1, 1, 1), pool("pool5"),
+                     {conv("conv1", 64, 11, 4, 2, 1, 0), pool("pool1"),
+                      conv("conv2", 192, 5, 1, 2, 1, 0), pool("pool2"),
+                      conv("conv3", 384, 3, 1, 1, 1, 0),
+                      conv("conv4", 256, 3, 1, 1, 1, 0),
+                      conv("conv5", 256, 3, 1, 1, 1, 0), pool("pool5"),
                       fully_connected("fc6", 4096, true),
                       fully_connected("fc7", 4096, true),
                       fully_connected("fc8", 1000, false)}};
@@ -142,14 +149,27 @@ std::int64_t inputs_per_kernel(const LayerSpec& layer, const Shape& input) {
   }
 }
 
-std::int64_t layer_parameters(const LayerSpec& layer, const Shape& input) {
+Shape weight_shape(const LayerSpec& layer, const Shape& input) {
   switch (layer.kind) {
-    case LayerKind::Convolution:
-    case LayerKind::FullyConnected:
-      // (weights per output + 1 bias) · outputs = (K·K·C_in/groups + 1)·C_out
-      return (inputs_per_kernel(layer, input) + 1) * layer.out_channels;
-    default: return 0;
+    case LayerKind::Convolution: return {layer.out_channels, input.at(0) / layer.groups, layer.kernel, layer.kernel};
+    case LayerKind::FullyConnected: return {layer.out_channels, element_count(input)};
+    default: return {};
   }
+}
+
+LayerParameters initial_parameters(const LayerSpec& layer, const Shape& input, std::uint64_t seed,
+                                   std::uint64_t stream) {
+  const Shape shape = weight_shape(layer, input);
+  if (shape.empty()) throw std::invalid_argument(layer.name + ": a " + to_string(layer.kind) + " layer has no parameters");
+  LayerParameters parameters{TensorF(shape), TensorF({layer.out_channels}, layer.initial_bias)};
+  fill_normal(parameters.weight, seed, stream, 0.0, kInitialWeightStddev);
+  return parameters;
+}
+
+std::int64_t layer_parameters(const LayerSpec& layer, const Shape& input) {
+  // (weights per output + 1 bias) · outputs = (K·K·C_in/groups + 1)·C_out
+  const Shape weights = weight_shape(layer, input);
+  return weights.empty() ? 0 : element_count(weights) + layer.out_channels;
 }
 
 std::int64_t layer_multiply_adds(const LayerSpec& layer, const Shape& input) {

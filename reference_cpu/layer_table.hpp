@@ -34,7 +34,11 @@ struct LayerSpec {
   bool relu = false;            ///< a ReLU follows the layer
   bool dropout = false;         ///< dropout (p = 0.5) follows the layer while training
   bool split_in_towers = true;  ///< outputs are divided between the towers (false: FC8, computed whole)
+  float initial_bias = 0.0f;    ///< the paper's bias initialisation: 1 for CONV2, CONV4, CONV5, FC6, FC7
 };
+
+/// @brief The paper's initial weights are drawn from N(0, 0.01²): "a zero-mean Gaussian with standard deviation 0.01".
+constexpr double kInitialWeightStddev = 0.01;
 
 /// @brief A network: its input (per image) and its rows, in order.
 struct NetworkSpec {
@@ -86,6 +90,19 @@ std::int64_t total_parameters(const NetworkSpec& network);
 
 /// @brief Sum of layer_multiply_adds over the network (one image, forward).
 std::int64_t total_multiply_adds(const NetworkSpec& network);
+
+/// @brief Weight shape of a convolution [C_out, C_in/groups, K, K] or FC layer [out, in]; {} for others.
+Shape weight_shape(const LayerSpec& layer, const Shape& input);
+
+/// @brief Learned tensors of one layer.
+struct LayerParameters {
+  TensorF weight;  ///< [C_out, C_in/groups, K, K] or [out, in]
+  TensorF bias;    ///< [C_out] or [out]
+};
+
+/// @brief The paper's initialisation: weights N(0, 0.01²) from Philox stream `stream`, biases `initial_bias`.
+LayerParameters initial_parameters(const LayerSpec& layer, const Shape& input, std::uint64_t seed,
+                                   std::uint64_t stream);
 
 /// @brief The row named `name`; throws std::invalid_argument if there is none.
 const LayerSpec& find_layer(const NetworkSpec& network, const std::string& name);

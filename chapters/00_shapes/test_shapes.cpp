@@ -64,6 +64,28 @@ TEST_CASE("totals: 60,965,224 parameters and 724,406,816 multiply-adds per image
   CHECK(summarize_layer(net, "lrn1").multiply_adds == 0);
 }
 
+TEST_CASE("the built tensors hold the parameters the table counts, initialised as in the paper", "[shapes]") {
+  const NetworkSpec net = alexnet_two_tower();
+  std::int64_t built = 0;
+  std::uint64_t stream = 0;
+  for (const LayerSummary& row : summarize(net)) {
+    if (row.parameters == 0) continue;
+    const LayerParameters p = initial_parameters(row.spec, row.input, 2012, stream++);
+    INFO("layer " << row.spec.name);
+    CHECK(p.weight.size() + p.bias.size() == row.parameters);
+    built += p.weight.size() + p.bias.size();
+    // Biases: 1 in CONV2, CONV4, CONV5, FC6, FC7; 0 in CONV1, CONV3, FC8.
+    const bool one = row.spec.name == "conv2" || row.spec.name == "conv4" || row.spec.name == "conv5" ||
+                     row.spec.name == "fc6" || row.spec.name == "fc7";
+    CHECK(p.bias[0] == (one ? 1.0f : 0.0f));
+  }
+  CHECK(built == 60965224);
+  const LayerParameters conv1 = initial_parameters(find_layer(net, "conv1"), net.input, 2012, 0);
+  CHECK(conv1.weight.shape() == Shape{96, 3, 11, 11});
+  const LayerSummary conv2 = summarize_layer(net, "conv2");
+  CHECK(initial_parameters(conv2.spec, conv2.input, 2012, 1).weight.shape() == Shape{256, 48, 5, 5});
+}
+
 TEST_CASE("FC6 holds 62% of the parameters", "[shapes]") {
   const NetworkSpec net = alexnet_two_tower();
   const double share = double(summarize_layer(net, "fc6").parameters) / double(total_parameters(net));
