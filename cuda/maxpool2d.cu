@@ -12,8 +12,13 @@ struct PoolGeometry {
 };
 
 PoolGeometry pool_geometry(const Shape& x, const Shape& y, Pool2dParams params) {
-  return PoolGeometry{x[0] * x[1],        static_cast<int>(x[2]), static_cast<int>(x[3]), static_cast<int>(y[2]),
-                      static_cast<int>(y[3]), params.kernel,       params.stride};
+  return PoolGeometry{x[0] * x[1],
+                      static_cast<int>(x[2]),
+                      static_cast<int>(x[3]),
+                      static_cast<int>(y[2]),
+                      static_cast<int>(y[3]),
+                      params.kernel,
+                      params.stride};
 }
 
 // Index within one plane of the first maximum of window (i, j): row-major scan,

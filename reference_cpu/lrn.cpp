@@ -30,35 +30,40 @@ void require_lrn_input(const std::string& op, const Shape& x, LrnParams params) 
 namespace cpu {
 namespace {
 
-// Channels first..last of window(c): c ± size/2, clipped at the edges of c's tower.
-struct ChannelWindow {
-  std::int64_t first, last;
+// Flat indices first, first + step, ..., last of the elements of window(c) at one
+// (n, h, w): channels c ± size/2, clipped at the edges of c's tower.
+struct WindowIndices {
+  std::int64_t first, last, step;
 };
 
-ChannelWindow channel_window(std::int64_t c, std::int64_t channels, LrnParams params) {
+// Calls visit(at, window) for every element of an [N, C, H, W] tensor: `at` is its
+// flat index, `window` the flat indices of its channel's window at the same (n, h, w).
+template <typename Visit>
+void for_each_window(const Shape& x, LrnParams params, Visit&& visit) {
+  const std::int64_t batch = x[0], channels = x[1], plane = x[2] * x[3];
   const std::int64_t per_tower = channels / params.towers;
-  const std::int64_t tower_first = c / per_tower * per_tower, tower_last = tower_first + per_tower - 1;
-  return {std::max(tower_first, c - params.size / 2), std::min(tower_last, c + params.size / 2)};
-}
-
-// d[n, c, h, w] = k + alpha · Σ_{c' in window(c)} x[n, c', h, w]²
-template <typename T>
-Tensor<T> lrn_denominators(const Tensor<T>& x, LrnParams params) {
-  Tensor<T> d(x.shape());
-  const std::int64_t batch = x.dim(0), channels = x.dim(1), plane = x.dim(2) * x.dim(3);
   for (std::int64_t n = 0; n < batch; ++n) {
     for (std::int64_t c = 0; c < channels; ++c) {
-      const ChannelWindow window = channel_window(c, channels, params);
+      const std::int64_t tower_first = c / per_tower * per_tower, tower_last = tower_first + per_tower - 1;
+      const std::int64_t first = std::max(tower_first, c - params.size / 2);
+      const std::int64_t last = std::min(tower_last, c + params.size / 2);
       for (std::int64_t s = 0; s < plane; ++s) {
-        T sum_of_squares = 0;
-        for (std::int64_t other = window.first; other <= window.last; ++other) {
-          const T a = x[(n * channels + other) * plane + s];
-          sum_of_squares += a * a;
-        }
-        d[(n * channels + c) * plane + s] = static_cast<T>(params.k) + static_cast<T>(params.alpha) * sum_of_squares;
+        visit((n * channels + c) * plane + s,
+              WindowIndices{(n * channels + first) * plane + s, (n * channels + last) * plane + s, plane});
       }
     }
   }
+}
+
+// d[n, c, h, w] = k + alpha · Σ_{c' in window(c)} x[n, c', h, w]², summed in increasing c'
+template <typename T>
+Tensor<T> lrn_denominators(const Tensor<T>& x, LrnParams params) {
+  Tensor<T> d(x.shape());
+  for_each_window(x.shape(), params, [&](std::int64_t at, WindowIndices window) {
+    T sum_of_squares = 0;
+    for (std::int64_t i = window.first; i <= window.last; i += window.step) sum_of_squares += x[i] * x[i];
+    d[at] = static_cast<T>(params.k) + static_cast<T>(params.alpha) * sum_of_squares;
+  });
   return d;
 }
 
@@ -80,25 +85,16 @@ Tensor<T> lrn_backward(const Tensor<T>& x, const Tensor<T>& grad_y, LrnParams pa
   require_lrn_input("lrn_backward", x.shape(), params);
   require_shape("lrn_backward", "grad_y", x.shape(), grad_y.shape());
   const Tensor<T> d = lrn_denominators(x, params);
-  const T beta = static_cast<T>(params.beta);
+  const T alpha = static_cast<T>(params.alpha), beta = static_cast<T>(params.beta);
   Tensor<T> grad_x(x.shape());
-  const std::int64_t batch = x.dim(0), channels = x.dim(1), plane = x.dim(2) * x.dim(3);
-  for (std::int64_t n = 0; n < batch; ++n) {
-    for (std::int64_t j = 0; j < channels; ++j) {
-      // The channels c whose window holds j are exactly window(j): both mean |c − j| <= size/2 in one tower.
-      const ChannelWindow window = channel_window(j, channels, params);
-      for (std::int64_t s = 0; s < plane; ++s) {
-        const std::int64_t at_j = (n * channels + j) * plane + s;
-        T through_denominators = 0;  // Σ_c g_c · a_c / d_c^(β+1)
-        for (std::int64_t c = window.first; c <= window.last; ++c) {
-          const std::int64_t at_c = (n * channels + c) * plane + s;
-          through_denominators += grad_y[at_c] * x[at_c] / std::pow(d[at_c], beta + 1);
-        }
-        grad_x[at_j] = grad_y[at_j] / std::pow(d[at_j], beta) -
-                       2 * static_cast<T>(params.alpha) * beta * x[at_j] * through_denominators;
-      }
+  // The channels c whose window holds j are exactly window(j): both mean |c − j| <= size/2 in one tower.
+  for_each_window(x.shape(), params, [&](std::int64_t j, WindowIndices window) {
+    T through_denominators = 0;  // Σ_c g_c · a_c / d_c^(β+1)
+    for (std::int64_t c = window.first; c <= window.last; c += window.step) {
+      through_denominators += grad_y[c] * x[c] / std::pow(d[c], beta + 1);
     }
-  }
+    grad_x[j] = grad_y[j] / std::pow(d[j], beta) - 2 * alpha * beta * x[j] * through_denominators;
+  });
   return grad_x;
 }
 

@@ -36,7 +36,7 @@ TEST_CASE("cuda maxpool routes exact ties to the same element as the CPU", "[gpu
   SECTION("all inputs equal: every window's top-left corner") {
     check_gpu_equals_cpu(TensorF({2, 96, 55, 55}, 0.5f), random_tensor_float({2, 96, 27, 27}, 23), params);
   }
-  SECTION("after a ReLU: values rounded to a coarse grid, so most windows hold ties") {
+  SECTION("ReLU-like values on a coarse grid (negatives to 0, the rest truncated to 0, 1, 2): ties in most windows") {
     TensorF x = random_tensor_float({2, 96, 55, 55}, 24, -2.0, 3.0);
     for (std::int64_t i = 0; i < x.size(); ++i) x[i] = x[i] > 0 ? static_cast<float>(static_cast<int>(x[i])) : 0.0f;
     check_gpu_equals_cpu(x, random_tensor_float({2, 96, 27, 27}, 25), params);
