@@ -1,0 +1,26 @@
+/// @file maxpool2d.cuh
+/// @brief Max-pooling on the GPU, forward and backward; checked against reference_cpu/maxpool2d.hpp.
+///
+/// Both kernels find a window's arg-max with the CPU's tie rule (first maximum in
+/// row-major order, strict `>`), so CPU and GPU route the gradient of a tie to the
+/// same element. The backward is a *gather*: one thread per input element sums
+/// the gradients of the few windows whose arg-max it is. No two threads write the
+/// same address, so no atomics are needed and the result is deterministic (it adds
+/// in the CPU loop's order and matches it bit for bit). A *scatter* (one thread
+/// per window, atomicAdd into grad_x) would add overlapping windows' gradients in
+/// a run-dependent order.
+#pragma once
+
+#include "cuda/device_tensor.cuh"
+#include "reference_cpu/maxpool2d.hpp"
+
+namespace alexnet::cuda {
+
+/// @brief y = max over each K×K window of x (one thread per output); y must be [N, C, H_out, W_out].
+void maxpool2d_forward(const DeviceTensorF& x, DeviceTensorF& y, Pool2dParams params);
+
+/// @brief grad_x[e] = Σ grad_y over the windows whose arg-max is e (one thread per input element, gather).
+void maxpool2d_backward(const DeviceTensorF& x, const DeviceTensorF& grad_y, DeviceTensorF& grad_x,
+                        Pool2dParams params);
+
+}  // namespace alexnet::cuda
