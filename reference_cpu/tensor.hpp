@@ -11,7 +11,14 @@
 #include <utility>
 #include <vector>
 
+/// @brief The course: tensors, the layer table, random numbers, files, and the CPU and CUDA ops.
 namespace alexnet {
+
+/// @brief The CPU reference: one naive, obviously-correct loop per op, forward and backward.
+namespace cpu {}
+
+/// @brief The CUDA kernels, each checked against its twin in alexnet::cpu.
+namespace cuda {}
 
 /// @brief A tensor's extents, outermost first: `{N, C, H, W}` for images.
 using Shape = std::vector<std::int64_t>;
