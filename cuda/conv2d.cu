@@ -42,16 +42,31 @@ __device__ std::int64_t offset(std::int64_t n, int channels, int c, int height, 
   return ((n * channels + c) * height + h) * static_cast<std::int64_t>(width) + w;
 }
 
+// Position of flat index i in a row-major [outer, channels, height, width] tensor.
+struct Index4 {
+  std::int64_t outer;  // n (or co for a weight)
+  int c, h, w;
+};
+
+__device__ Index4 unflatten(std::int64_t i, int channels, int height, int width) {
+  const int w = static_cast<int>(i % width), h = static_cast<int>(i / width % height);
+  const std::int64_t outer_and_channel = i / width / height;
+  return Index4{outer_and_channel / channels, static_cast<int>(outer_and_channel % channels), h, w};
+}
+
+__device__ std::int64_t global_thread_index() {
+  return static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+}
+
 // ---- forward, version 1: one thread per output --------------------------------------------
 
 __global__ void conv2d_forward_naive_kernel(const float* x, const float* weight, const float* bias, float* y,
                                             ConvGeometry g) {
-  const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  const std::int64_t plane = static_cast<std::int64_t>(g.out_height) * g.out_width;
-  if (i >= g.batch * g.out_channels * plane) return;
-  const int ow = static_cast<int>(i % g.out_width), oh = static_cast<int>(i / g.out_width % g.out_height);
-  const int co = static_cast<int>(i / plane % g.out_channels);
-  const std::int64_t n = i / plane / g.out_channels;
+  const std::int64_t i = global_thread_index();
+  if (i >= static_cast<std::int64_t>(g.batch) * g.out_channels * g.out_height * g.out_width) return;
+  const Index4 out = unflatten(i, g.out_channels, g.out_height, g.out_width);
+  const std::int64_t n = out.outer;
+  const int co = out.c, oh = out.h, ow = out.w;
   const int first_input_channel = co / g.out_per_group * g.in_per_group;
   float sum = bias[co];
   for (int ci = 0; ci < g.in_per_group; ++ci) {
@@ -143,12 +158,11 @@ __global__ void conv2d_forward_tiled_kernel(const float* x, const float* weight,
 // with oh·S − P + kh = ih for some kh, i.e. oh = (ih + P − kh)/S where that divides exactly.
 __global__ void conv2d_backward_input_kernel(const float* weight, const float* grad_y, float* grad_x,
                                              ConvGeometry g) {
-  const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  const std::int64_t plane = static_cast<std::int64_t>(g.height) * g.width;
-  if (i >= g.batch * g.in_channels * plane) return;
-  const int iw = static_cast<int>(i % g.width), ih = static_cast<int>(i / g.width % g.height);
-  const int c = static_cast<int>(i / plane % g.in_channels);
-  const std::int64_t n = i / plane / g.in_channels;
+  const std::int64_t i = global_thread_index();
+  if (i >= static_cast<std::int64_t>(g.batch) * g.in_channels * g.height * g.width) return;
+  const Index4 in = unflatten(i, g.in_channels, g.height, g.width);
+  const std::int64_t n = in.outer;
+  const int c = in.c, ih = in.h, iw = in.w;
   const int group = c / g.in_per_group, ci = c % g.in_per_group;
   float sum = 0.0f;
   for (int co = group * g.out_per_group; co < (group + 1) * g.out_per_group; ++co) {
@@ -170,11 +184,10 @@ __global__ void conv2d_backward_input_kernel(const float* weight, const float* g
 // One thread per weight[co, ci, kh, kw]: Σ over n, oh, ow of grad_y · the input it met.
 __global__ void conv2d_backward_weight_kernel(const float* x, const float* grad_y, float* grad_weight,
                                               ConvGeometry g) {
-  const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  const int taps = g.kernel * g.kernel;
-  if (i >= static_cast<std::int64_t>(g.out_channels) * g.in_per_group * taps) return;
-  const int kw = static_cast<int>(i % g.kernel), kh = static_cast<int>(i / g.kernel % g.kernel);
-  const int ci = static_cast<int>(i / taps % g.in_per_group), co = static_cast<int>(i / taps / g.in_per_group);
+  const std::int64_t i = global_thread_index();
+  if (i >= static_cast<std::int64_t>(g.out_channels) * g.in_per_group * g.kernel * g.kernel) return;
+  const Index4 tap = unflatten(i, g.in_per_group, g.kernel, g.kernel);
+  const int co = static_cast<int>(tap.outer), ci = tap.c, kh = tap.h, kw = tap.w;
   const int c = co / g.out_per_group * g.in_per_group + ci;
   float sum = 0.0f;
   for (std::int64_t n = 0; n < g.batch; ++n) {
