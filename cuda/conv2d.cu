@@ -36,35 +36,34 @@ ConvGeometry geometry(const Shape& x, const Shape& weight, const Shape& y, Conv2
   return g;
 }
 
-// Flat offsets of the NCHW element (n, c, h, w) and of weight[co, ci, kh, kw], in 64 bits:
-// a batch of 128 CONV1 outputs already holds 37 M elements, later products exceed 2^31.
+// Flat offset of the NCHW element (n, c, h, w), in 64 bits: N·C·H·W passes 2^31 for large
+// batches (CONV1's output at batch 128 already holds 37 M values). Extents fit in int.
 __device__ std::int64_t offset(std::int64_t n, int channels, int c, int height, int h, int width, int w) {
   return ((n * channels + c) * height + h) * static_cast<std::int64_t>(width) + w;
 }
 
-// Position of flat index i in a row-major [outer, channels, height, width] tensor.
+// An element of a row-major [outer, channels, height, width] tensor: its flat index and position.
 struct Index4 {
-  std::int64_t outer;  // n (or co for a weight)
+  std::int64_t flat, outer;  // outer: n (co for a weight)
   int c, h, w;
 };
 
-__device__ Index4 unflatten(std::int64_t i, int channels, int height, int width) {
-  const int w = static_cast<int>(i % width), h = static_cast<int>(i / width % height);
-  const std::int64_t outer_and_channel = i / width / height;
-  return Index4{outer_and_channel / channels, static_cast<int>(outer_and_channel % channels), h, w};
-}
-
-__device__ std::int64_t global_thread_index() {
-  return static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+// The element this thread computes, one thread per element; false for threads past the end.
+__device__ bool this_threads_element(std::int64_t outer, int channels, int height, int width, Index4& at) {
+  const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= outer * channels * height * width) return false;
+  const std::int64_t planes = i / width / height;  // outer · channels + c
+  at = Index4{i, planes / channels, static_cast<int>(planes % channels), static_cast<int>(i / width % height),
+              static_cast<int>(i % width)};
+  return true;
 }
 
 // ---- forward, version 1: one thread per output --------------------------------------------
 
 __global__ void conv2d_forward_naive_kernel(const float* x, const float* weight, const float* bias, float* y,
                                             ConvGeometry g) {
-  const std::int64_t i = global_thread_index();
-  if (i >= static_cast<std::int64_t>(g.batch) * g.out_channels * g.out_height * g.out_width) return;
-  const Index4 out = unflatten(i, g.out_channels, g.out_height, g.out_width);
+  Index4 out;
+  if (!this_threads_element(g.batch, g.out_channels, g.out_height, g.out_width, out)) return;
   const std::int64_t n = out.outer;
   const int co = out.c, oh = out.h, ow = out.w;
   const int first_input_channel = co / g.out_per_group * g.in_per_group;
@@ -82,7 +81,7 @@ __global__ void conv2d_forward_naive_kernel(const float* x, const float* weight,
       }
     }
   }
-  y[i] = sum;
+  y[out.flat] = sum;
 }
 
 // ---- forward, version 2: shared-memory tiles ----------------------------------------------
@@ -158,9 +157,8 @@ __global__ void conv2d_forward_tiled_kernel(const float* x, const float* weight,
 // with oh·S − P + kh = ih for some kh, i.e. oh = (ih + P − kh)/S where that divides exactly.
 __global__ void conv2d_backward_input_kernel(const float* weight, const float* grad_y, float* grad_x,
                                              ConvGeometry g) {
-  const std::int64_t i = global_thread_index();
-  if (i >= static_cast<std::int64_t>(g.batch) * g.in_channels * g.height * g.width) return;
-  const Index4 in = unflatten(i, g.in_channels, g.height, g.width);
+  Index4 in;
+  if (!this_threads_element(g.batch, g.in_channels, g.height, g.width, in)) return;
   const std::int64_t n = in.outer;
   const int c = in.c, ih = in.h, iw = in.w;
   const int group = c / g.in_per_group, ci = c % g.in_per_group;
@@ -178,15 +176,14 @@ __global__ void conv2d_backward_input_kernel(const float* weight, const float* g
       }
     }
   }
-  grad_x[i] = sum;
+  grad_x[in.flat] = sum;
 }
 
 // One thread per weight[co, ci, kh, kw]: Σ over n, oh, ow of grad_y · the input it met.
 __global__ void conv2d_backward_weight_kernel(const float* x, const float* grad_y, float* grad_weight,
                                               ConvGeometry g) {
-  const std::int64_t i = global_thread_index();
-  if (i >= static_cast<std::int64_t>(g.out_channels) * g.in_per_group * g.kernel * g.kernel) return;
-  const Index4 tap = unflatten(i, g.in_per_group, g.kernel, g.kernel);
+  Index4 tap;
+  if (!this_threads_element(g.out_channels, g.in_per_group, g.kernel, g.kernel, tap)) return;
   const int co = static_cast<int>(tap.outer), ci = tap.c, kh = tap.h, kw = tap.w;
   const int c = co / g.out_per_group * g.in_per_group + ci;
   float sum = 0.0f;
@@ -202,7 +199,7 @@ __global__ void conv2d_backward_weight_kernel(const float* x, const float* grad_
       }
     }
   }
-  grad_weight[i] = sum;
+  grad_weight[tap.flat] = sum;
 }
 
 // One block per output channel: each thread sums a strided share of grad_y[:, co, :, :],
