@@ -86,6 +86,14 @@ function(alexnet_add_failure_test)
   set_tests_properties(${ARG_NAME} PROPERTIES LABELS "cpu;${ARG_LABELS}")
 endfunction()
 
+# alexnet_add_output_test(NAME name REGEX regex COMMAND program args... [LABELS ...])
+# Passes when the command's output matches REGEX (e.g. a program prints the paper's numbers).
+function(alexnet_add_output_test)
+  cmake_parse_arguments(ARG "" "NAME;REGEX" "COMMAND;LABELS" ${ARGN})
+  add_test(NAME ${ARG_NAME} COMMAND ${ARG_COMMAND})
+  set_tests_properties(${ARG_NAME} PROPERTIES LABELS "cpu;${ARG_LABELS}" PASS_REGULAR_EXPRESSION "${ARG_REGEX}")
+endfunction()
+
 # alexnet_add_chapter_tests([LIBS ...]): in a chapter folder, all test_*.cpp
 # become one CPU test executable test_<chapter> and all gpu_test_*.cpp one GPU
 # test executable gpu_test_<chapter>, both labelled with the folder's name.

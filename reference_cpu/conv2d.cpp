@@ -3,7 +3,6 @@
 #include <stdexcept>
 #include <string>
 
-#include "reference_cpu/random.hpp"
 
 namespace alexnet {
 
@@ -119,17 +118,6 @@ Conv2dGradients<T> conv2d_backward(const Tensor<T>& x, const Tensor<T>& weight, 
   return grad;
 }
 
-template <typename T>
-Conv2dWeights<T> init_conv2d_weights(const LayerSpec& layer, const Shape& input, double bias_value,
-                                     std::uint64_t seed) {
-  const Conv2dParams params = conv2d_params(layer);
-  const std::int64_t kernel = layer.kernel;
-  Conv2dWeights<T> weights{Tensor<T>({layer.out_channels, input.at(0) / params.groups, kernel, kernel}),
-                           Tensor<T>({layer.out_channels}, static_cast<T>(bias_value))};
-  fill_normal(weights.weight, seed, 0, 0.0, 0.01);  // "a zero-mean Gaussian distribution with standard deviation 0.01"
-  return weights;
-}
-
 // float for the network and CUDA comparisons, double for gradient checks.
 template Tensor<float> conv2d_forward(const Tensor<float>&, const Tensor<float>&, const Tensor<float>&, Conv2dParams);
 template Tensor<double> conv2d_forward(const Tensor<double>&, const Tensor<double>&, const Tensor<double>&,
@@ -138,7 +126,5 @@ template Conv2dGradients<float> conv2d_backward(const Tensor<float>&, const Tens
                                                 Conv2dParams);
 template Conv2dGradients<double> conv2d_backward(const Tensor<double>&, const Tensor<double>&,
                                                  const Tensor<double>&, Conv2dParams);
-template Conv2dWeights<float> init_conv2d_weights(const LayerSpec&, const Shape&, double, std::uint64_t);
-template Conv2dWeights<double> init_conv2d_weights(const LayerSpec&, const Shape&, double, std::uint64_t);
 
 }  // namespace alexnet::cpu

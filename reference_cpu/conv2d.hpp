@@ -50,17 +50,4 @@ template <typename T>
 Conv2dGradients<T> conv2d_backward(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& grad_y,
                                    Conv2dParams params);
 
-/// @brief A convolution's learned tensors.
-template <typename T>
-struct Conv2dWeights {
-  Tensor<T> weight;  ///< [C_out, C_in/groups, K, K]
-  Tensor<T> bias;    ///< [C_out]
-};
-
-/// @brief The paper's initialisation for a convolution row of the layer table that reads a per-image `input` [C, H, W]:
-/// weights N(0, 0.01²) from Philox stream 0 of `seed`, every bias `bias_value` (0 for CONV1, 1 for CONV2, CONV4, CONV5).
-template <typename T>
-Conv2dWeights<T> init_conv2d_weights(const LayerSpec& layer, const Shape& input, double bias_value,
-                                     std::uint64_t seed);
-
 }  // namespace alexnet::cpu

@@ -8,21 +8,12 @@
 #include <iostream>
 #include <string>
 
+#include "reference_cpu/format.hpp"
 #include "reference_cpu/layer_table.hpp"
 
 using namespace alexnet;
 
 namespace {
-
-// 60965224 -> "60,965,224"
-std::string with_commas(std::int64_t n) {
-  std::string digits = std::to_string(n), text;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) text += ',';
-    text += digits[i];
-  }
-  return text;
-}
 
 // [96, 55, 55] -> "96@55x55", [4096] -> "4096"
 std::string maps(const Shape& shape) {

@@ -28,7 +28,7 @@ struct Conv1 {
   LayerSpec layer = find_layer(network, "conv1");
   LayerSummary summary = summarize_layer(network, "conv1");
   Conv2dParams params = conv2d_params(layer);
-  cpu::Conv2dWeights<float> weights = cpu::init_conv2d_weights<float>(layer, network.input, 0.0, 1);
+  LayerParameters weights = initial_parameters(layer, network.input, 1, 0);
 
   TensorF random_input(std::int64_t batch) const {
     TensorF x({batch, network.input[0], network.input[1], network.input[2]});
@@ -81,7 +81,7 @@ int main() {
   std::printf("%-26s %6s %11s %10s %14s\n", "version", "batch", "ms", "GFLOP/s", "speed-up/CPU");
 
   const TensorF x = conv1.random_input(kCpuBatch);
-  const cpu::Conv2dWeights<float>& w = conv1.weights;
+  const LayerParameters& w = conv1.weights;
   const TensorF y = cpu::conv2d_forward(x, w.weight, w.bias, conv1.params);
   // One timed run after the warm-up: the reference takes seconds at batch 2.
   const double cpu_forward_ms = median_time_ms([&] { cpu::conv2d_forward(x, w.weight, w.bias, conv1.params); }, 1);

@@ -12,6 +12,9 @@
 
 #include "reference_cpu/compare.hpp"
 #include "reference_cpu/conv2d.hpp"
+#include "reference_cpu/format.hpp"
+#include "reference_cpu/lrn.hpp"
+#include "reference_cpu/maxpool2d.hpp"
 #include "reference_cpu/random.hpp"
 #include "reference_cpu/relu.hpp"
 #include "reference_cpu/timer.hpp"
@@ -20,6 +23,8 @@
 #include "cuda/conv2d.cuh"
 #include "cuda/gpu.cuh"
 #include "cuda/gpu_timer.cuh"
+#include "cuda/lrn.cuh"
+#include "cuda/maxpool2d.cuh"
 #include "cuda/relu.cuh"
 #endif
 
@@ -27,12 +32,15 @@ using namespace alexnet;
 
 namespace {
 
-// CONV1 as the layer table describes it, with the paper's initialisation (bias 0).
+// The CONV1 block as the layer table describes it — conv1, ReLU, lrn1, pool1 —
+// with the paper's initialisation (bias 0).
 struct Conv1 {
   NetworkSpec network = alexnet_two_tower();
   LayerSummary summary = summarize_layer(network, "conv1");
   Conv2dParams params = conv2d_params(summary.spec);
-  cpu::Conv2dWeights<float> weights;
+  LrnParams lrn = lrn_params(find_layer(network, "lrn1"));
+  Pool2dParams pool = pool2d_params(find_layer(network, "pool1"));
+  LayerParameters weights;
 };
 
 // One step of the forward pass on one device: its output and its time.
@@ -42,7 +50,7 @@ struct Step {
   double ms;         // median wall-clock (CPU) or CUDA-event (GPU) time
 };
 
-// The CPU reference, step by step. (pool1 and lrn1 join here as two more steps.)
+// The CPU reference, step by step.
 std::vector<Step> run_on_cpu(const Conv1& conv1, const TensorF& image) {
   std::vector<Step> steps;
   const auto run = [&](const std::string& name, auto work) {
@@ -52,6 +60,8 @@ std::vector<Step> run_on_cpu(const Conv1& conv1, const TensorF& image) {
   };
   run("conv1", [&] { return cpu::conv2d_forward(image, conv1.weights.weight, conv1.weights.bias, conv1.params); });
   run("relu1", [&] { return cpu::relu_forward(steps.back().output); });
+  run("lrn1", [&] { return cpu::lrn_forward(steps.back().output, conv1.lrn); });
+  run("pool1", [&] { return cpu::maxpool2d_forward(steps.back().output, conv1.pool); });
   return steps;
 }
 
@@ -61,7 +71,8 @@ std::vector<Step> run_on_cpu(const Conv1& conv1, const TensorF& image) {
 std::vector<Step> run_on_gpu(const Conv1& conv1, const TensorF& image, const std::vector<Step>& cpu_steps) {
   const DeviceTensorF x(image), weight(conv1.weights.weight), bias(conv1.weights.bias);
   DeviceTensorF conv_naive(cpu_steps[0].output.shape()), conv(cpu_steps[0].output.shape());
-  DeviceTensorF relu(cpu_steps[1].output.shape());
+  DeviceTensorF relu(cpu_steps[1].output.shape()), lrn(cpu_steps[2].output.shape());
+  DeviceTensorF pool(cpu_steps[3].output.shape());
   std::vector<Step> steps;
   const auto run = [&](const std::string& name, DeviceTensorF& output, auto work) {
     const double ms = median_gpu_time_ms(work, 5);
@@ -72,6 +83,8 @@ std::vector<Step> run_on_gpu(const Conv1& conv1, const TensorF& image, const std
   run("conv1 (tiled)", conv,
       [&] { cuda::conv2d_forward(x, weight, bias, conv, conv1.params, cuda::ConvVersion::Tiled); });
   run("relu1", relu, [&] { cuda::relu_forward(conv, relu); });
+  run("lrn1", lrn, [&] { cuda::lrn_forward(relu, lrn, conv1.lrn); });
+  run("pool1", pool, [&] { cuda::maxpool2d_forward(lrn, pool, conv1.pool); });
   return steps;
 }
 #endif
@@ -85,19 +98,11 @@ const Step& reference_for(const Step& gpu_step, const std::vector<Step>& cpu_ste
   throw std::logic_error("conv1_demo: no CPU step named " + layer);
 }
 
-// 34944 -> "34,944"
-std::string with_commas(std::int64_t n) {
-  if (n < 1000) return std::to_string(n);
-  char last_three[8];
-  std::snprintf(last_three, sizeof last_three, ",%03d", static_cast<int>(n % 1000));
-  return with_commas(n / 1000) + last_three;
-}
-
 void print_layer(const Conv1& conv1, const TensorF& image) {
   const LayerSpec& layer = conv1.summary.spec;
   const std::int64_t kernels = layer.out_channels, towers = conv1.network.towers;
   const std::int64_t channels = conv1.summary.input[0], side = conv1.summary.input[1];
-  std::printf("%s, layer conv1: %lld kernels (%lld per tower x %lld towers) of %dx%dx%lld, stride %d, pad %d, then ReLU\n",
+  std::printf("%s, layer conv1: %lld kernels (%lld per tower x %lld towers) of %dx%dx%lld, stride %d, pad %d, then ReLU, LRN, max-pool\n",
               conv1.network.name.c_str(), static_cast<long long>(kernels), static_cast<long long>(kernels / towers),
               static_cast<long long>(towers), layer.kernel, layer.kernel, static_cast<long long>(channels),
               layer.stride, layer.pad);
@@ -151,8 +156,7 @@ int main(int argc, char* argv[]) {
   }
 
   Conv1 conv1;
-  conv1.weights = cpu::init_conv2d_weights<float>(conv1.summary.spec, conv1.summary.input, 0.0,
-                                                  static_cast<std::uint64_t>(seed));
+  conv1.weights = initial_parameters(conv1.summary.spec, conv1.summary.input, static_cast<std::uint64_t>(seed), 0);
   Shape image_shape = conv1.summary.input;
   image_shape.insert(image_shape.begin(), batch);
   TensorF image(image_shape);

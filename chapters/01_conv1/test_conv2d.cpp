@@ -115,7 +115,7 @@ TEST_CASE("CONV1 from the layer table: 3@227x227 -> 96@55x55 with 34,944 paramet
   CHECK(params.stride == 4);
   CHECK(params.pad == 0);
   CHECK(params.groups == 1);  // both towers see the whole image
-  const cpu::Conv2dWeights<float> weights = cpu::init_conv2d_weights<float>(conv1, network.input, 0.0, 1);
+  const LayerParameters weights = initial_parameters(conv1, network.input, 1, 0);
   CHECK(weights.weight.shape() == Shape{96, 3, 11, 11});
   // (227 − 11)/4 + 1 = 55; (11·11·3 + 1)·48·2 = 34,944.
   CHECK(cpu::conv2d_output_shape({2, 3, 227, 227}, weights.weight.shape(), weights.bias.shape(), params) ==
@@ -124,15 +124,14 @@ TEST_CASE("CONV1 from the layer table: 3@227x227 -> 96@55x55 with 34,944 paramet
   CHECK(weights.bias.values() == std::vector<float>(96, 0.0f));
 }
 
-TEST_CASE("init_conv2d_weights draws N(0, 0.01^2) weights and sets the bias", "[conv2d]") {
+TEST_CASE("initial_parameters draws N(0, 0.01^2) weights and sets the paper's bias", "[conv2d]") {
   const NetworkSpec network = alexnet_two_tower();
   // CONV2 reads pool1's 96@27×27 in two groups: 256 kernels of 48×5×5, bias 1 in the paper.
-  const cpu::Conv2dWeights<double> conv2 = cpu::init_conv2d_weights<double>(find_layer(network, "conv2"),
-                                                                             {96, 27, 27}, 1.0, 2);
+  const LayerParameters conv2 = initial_parameters(find_layer(network, "conv2"), {96, 27, 27}, 2, 0);
   CHECK(conv2.weight.shape() == Shape{256, 48, 5, 5});
-  CHECK(conv2.bias.values() == std::vector<double>(256, 1.0));
+  CHECK(conv2.bias.values() == std::vector<float>(256, 1.0f));
   double sum = 0, sum_of_squares = 0;
-  for (double w : conv2.weight.values()) {
+  for (double w : conv2.weight.values()) {  // in double: sums of 307,200 terms
     sum += w;
     sum_of_squares += w * w;
   }
