@@ -58,6 +58,34 @@ Tensor<T> concat_channels(const std::vector<Tensor<T>>& parts) {
 }
 
 template <typename T>
+Tensor<T> slice_rows(const Tensor<T>& x, std::int64_t begin, std::int64_t count) {
+  if (x.rank() == 0 || begin < 0 || count < 0 || begin + count > x.dim(0)) {
+    throw std::invalid_argument("slice_rows: rows [" + std::to_string(begin) + ", " + std::to_string(begin + count) +
+                                ") outside " + to_string(x.shape()));
+  }
+  Shape shape = x.shape();
+  shape[0] = count;
+  const std::int64_t row = element_count(Shape(shape.begin() + 1, shape.end()));  // elements per row
+  return Tensor<T>(shape, std::vector<T>(x.data() + begin * row, x.data() + (begin + count) * row));
+}
+
+template <typename T>
+Tensor<T> concat_rows(const std::vector<Tensor<T>>& parts) {
+  if (parts.empty()) throw std::invalid_argument("concat_rows: nothing to concatenate");
+  Shape shape = parts.front().shape();
+  shape.at(0) = 0;
+  std::vector<T> values;
+  for (const Tensor<T>& part : parts) {
+    Shape expected = shape;
+    expected[0] = part.shape().empty() ? 0 : part.dim(0);
+    require_shape("concat_rows", "every part (same trailing extents)", expected, part.shape());
+    shape[0] += part.dim(0);
+    values.insert(values.end(), part.values().begin(), part.values().end());
+  }
+  return Tensor<T>(shape, std::move(values));
+}
+
+template <typename T>
 Tensor<T> tower_slice(const Tensor<T>& x, int tower, int towers) {
   require_rank("tower_slice", x.shape(), 4);
   if (towers <= 0 || tower < 0 || tower >= towers || x.dim(1) % towers != 0) {
@@ -72,6 +100,10 @@ template Tensor<float> slice_channels(const Tensor<float>&, std::int64_t, std::i
 template Tensor<double> slice_channels(const Tensor<double>&, std::int64_t, std::int64_t);
 template Tensor<float> concat_channels(const std::vector<Tensor<float>>&);
 template Tensor<double> concat_channels(const std::vector<Tensor<double>>&);
+template Tensor<float> slice_rows(const Tensor<float>&, std::int64_t, std::int64_t);
+template Tensor<double> slice_rows(const Tensor<double>&, std::int64_t, std::int64_t);
+template Tensor<float> concat_rows(const std::vector<Tensor<float>>&);
+template Tensor<double> concat_rows(const std::vector<Tensor<double>>&);
 template Tensor<float> tower_slice(const Tensor<float>&, int, int);
 template Tensor<double> tower_slice(const Tensor<double>&, int, int);
 

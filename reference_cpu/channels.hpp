@@ -20,6 +20,14 @@ Tensor<T> slice_channels(const Tensor<T>& x, std::int64_t begin, std::int64_t co
 template <typename T>
 Tensor<T> concat_channels(const std::vector<Tensor<T>>& parts);
 
+/// @brief Rows [begin, begin + count) along the first dimension of any tensor (e.g. output channels of a weight).
+template <typename T>
+Tensor<T> slice_rows(const Tensor<T>& x, std::int64_t begin, std::int64_t count);
+
+/// @brief Concatenates along the first dimension: [R_0, ...], [R_1, ...] -> [R_0 + R_1, ...].
+template <typename T>
+Tensor<T> concat_rows(const std::vector<Tensor<T>>& parts);
+
 /// @brief Tower t of `towers` equal channel groups: slice_channels(x, t·C/towers, C/towers).
 template <typename T>
 Tensor<T> tower_slice(const Tensor<T>& x, int tower, int towers);

@@ -19,6 +19,17 @@ TEST_CASE("slice and concat along channels are inverses", "[channels]") {
   CHECK(joined.values() == x.values());
 }
 
+TEST_CASE("rows of a weight: output channels split and join along the first dimension", "[channels]") {
+  const TensorF weight({4, 1, 1, 2}, {0, 1, 10, 11, 20, 21, 30, 31});
+  const TensorF second_half = cpu::slice_rows(weight, 2, 2);
+  CHECK(second_half.shape() == Shape{2, 1, 1, 2});
+  CHECK(second_half.values() == std::vector<float>{20, 21, 30, 31});
+  CHECK(cpu::concat_rows<float>({cpu::slice_rows(weight, 0, 2), second_half}).values() == weight.values());
+  CHECK_THROWS_WITH(cpu::slice_rows(weight, 3, 2), "slice_rows: rows [3, 5) outside [4, 1, 1, 2]");
+  CHECK_THROWS_WITH(cpu::concat_rows<float>({weight, TensorF({1, 1, 1, 3})}),
+                    Catch::Contains("expected every part (same trailing extents) of shape [1, 1, 1, 2], got [1, 1, 1, 3]"));
+}
+
 TEST_CASE("bad slices and joins name the op and the shapes", "[channels]") {
   const TensorF x({1, 4, 2, 2});
   CHECK_THROWS_WITH(cpu::slice_channels(x, 3, 2), "slice_channels: channels [3, 5) outside the 4 of [1, 4, 2, 2]");

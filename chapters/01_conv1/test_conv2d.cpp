@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "reference_cpu/conv2d.hpp"
-#include "tests/support/gradient_check.hpp"
+#include "tests/support/conv2d_checks.hpp"
 
 using namespace alexnet;
 using namespace alexnet::testing;
@@ -93,18 +93,7 @@ TEST_CASE("conv2d backward matches central differences in double", "[conv2d][gra
   for (const Conv2dParams params : {Conv2dParams{1, 0, 1}, Conv2dParams{2, 1, 2}, Conv2dParams{3, 1, 2}}) {
     const int kernel = params.stride == 3 ? 2 : 3;
     CAPTURE(params.stride, params.pad, params.groups, kernel);
-    TensorD x = random_tensor({2, 4, 8, 7}, 4);
-    TensorD weight = random_tensor({6, 4 / params.groups, kernel, kernel}, 5);
-    TensorD bias = random_tensor({6}, 6);
-    const auto forward = [&] { return cpu::conv2d_forward(x, weight, bias, params); };
-    const TensorD grad_y = random_tensor(forward().shape(), 7);
-    const cpu::Conv2dGradients<double> grad = cpu::conv2d_backward(x, weight, grad_y, params);
-    CHECK_TENSORS_CLOSE("conv2d grad input", numerical_gradient(forward, x, grad_y), grad.input,
-                        gradient_tolerance());
-    CHECK_TENSORS_CLOSE("conv2d grad weight", numerical_gradient(forward, weight, grad_y), grad.weight,
-                        gradient_tolerance());
-    CHECK_TENSORS_CLOSE("conv2d grad bias", numerical_gradient(forward, bias, grad_y), grad.bias,
-                        gradient_tolerance());
+    check_conv2d_gradients({2, 4, 8, 7}, {6, 4 / params.groups, kernel, kernel}, params);
   }
 }
 
