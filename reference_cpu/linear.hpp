@@ -37,9 +37,9 @@ struct LinearParameters {
 ///
 /// Shapes come from the row: W [out, in], b [out]. Weights are N(0, 0.01²),
 /// weight i drawn as random_normal(seed, stream, i); biases are 1 in the hidden
-/// layers (those followed by a ReLU: FC6, FC7) and 0 in the output layer (FC8),
-/// "to accelerate the early stages of learning by providing the ReLUs with
-/// positive inputs" (paper, §5). Throws unless the row is fully connected.
+/// layers (those followed by a ReLU: FC6, FC7) and 0 in the output layer (FC8):
+/// "This initialization accelerates the early stages of learning by providing the
+/// ReLUs with positive inputs" (paper, §5). Throws unless the row is fully connected.
 LinearParameters<float> init_linear_parameters(const LayerSummary& layer, std::uint64_t seed, std::uint64_t stream);
 
 }  // namespace alexnet::cpu
