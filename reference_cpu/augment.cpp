@@ -53,9 +53,10 @@ void crop_into(const TensorF& images, std::int64_t n, const AugmentParams& p, in
                std::int64_t m) {
   for (int c = 0; c < 3; ++c) {
     for (int y = 0; y < crop_side; ++y) {
+      const float* source_row = &images.at(n, c, p.top + y, p.left);
+      float* out_row = &out.at(m, c, y, 0);
       for (int x = 0; x < crop_side; ++x) {
-        const int source_x = p.left + (p.flip ? crop_side - 1 - x : x);
-        out.at(m, c, y, x) = images.at(n, c, p.top + y, source_x) + p.colour_shift[c];
+        out_row[x] = source_row[p.flip ? crop_side - 1 - x : x] + p.colour_shift[c];
       }
     }
   }
