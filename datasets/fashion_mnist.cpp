@@ -58,8 +58,6 @@ class GzipFile {
     return read_u32("count");
   }
 
-  const std::string& path() const { return path_; }
-
  private:
   std::string path_;
   std::unique_ptr<std::remove_pointer_t<gzFile>, int (*)(gzFile)> file_;

@@ -8,6 +8,7 @@
 #pragma GCC diagnostic pop
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 

@@ -187,8 +187,8 @@ int main(int argc, char* argv[]) {
     }
   }
   if (options.count <= 0 || options.rows <= 0) return usage("--count and --rows must be positive");
-  if (!options.manifest.empty() || !options.classes.empty() || options.skip_bad) {
-    if (options.manifest.empty()) return usage("--classes and --skip-bad need --manifest");
+  if (options.manifest.empty() && (!options.classes.empty() || options.skip_bad)) {
+    return usage("--classes and --skip-bad need --manifest");
   }
   try {
     return run(options);
