@@ -20,7 +20,7 @@ namespace alexnet {
 
 /// @brief Standard deviation of the colour-noise coefficients α_i (the paper: "Gaussian with mean zero and standard deviation 0.1").
 constexpr double kColourNoiseStddev = 0.1;
-/// @brief XOR-ed into the seed so augmentation draws never reuse the numbers of another user of the same seed.
+/// @brief XOR-ed into the seed so that augmentation does not draw the very numbers another user of the same seed draws at the same (stream, index).
 constexpr std::uint64_t kAugmentSeedTag = 0x6175676d656e74ull;  // "augment" in ASCII
 /// @brief 8-bit pixel values are 0..255; the colour PCA measures them in [0, 1] (value / 255).
 constexpr double kPixelScale = 255.0;
