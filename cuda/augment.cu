@@ -1,0 +1,49 @@
+#include "cuda/augment.cuh"
+
+#include <memory>
+
+#include "cuda/launch.cuh"
+
+namespace alexnet::cuda {
+namespace {
+
+// Thread i writes output value i = ((n·3 + c)·crop + y)·crop + x: the CPU loop's
+// crop_into() for the same (n, c, y, x), so both compute in[...] + shift[c] alike.
+__global__ void augment_kernel(const float* images, const AugmentParams* params, float* out, std::int64_t total,
+                               int crop_side, int height, int width) {
+  const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= total) return;
+  const int x = static_cast<int>(i % crop_side);
+  const int y = static_cast<int>((i / crop_side) % crop_side);
+  const std::int64_t plane = i / (static_cast<std::int64_t>(crop_side) * crop_side);  // n·3 + c
+  const int c = static_cast<int>(plane % 3);
+  const AugmentParams p = params[plane / 3];
+  const int source_x = p.left + (p.flip ? crop_side - 1 - x : x);
+  out[i] = images[(plane * height + p.top + y) * width + source_x] + p.colour_shift[c];
+}
+
+using DeviceParams = std::unique_ptr<AugmentParams, void (*)(AugmentParams*)>;
+
+DeviceParams upload(const std::vector<AugmentParams>& host) {
+  AugmentParams* device = nullptr;
+  CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&device), host.size() * sizeof(AugmentParams)));
+  DeviceParams owner(device, [](AugmentParams* p) { cudaFree(p); });
+  CUDA_CHECK(cudaMemcpy(device, host.data(), host.size() * sizeof(AugmentParams), cudaMemcpyHostToDevice));
+  return owner;
+}
+
+}  // namespace
+
+void augment_batch(const DeviceTensorF& images, const std::vector<AugmentParams>& params, int crop_side,
+                   DeviceTensorF& out) {
+  require_augment_params("cuda::augment_batch", images.shape(), params, crop_side);
+  require_shape("cuda::augment_batch", "out", {images.shape()[0], 3, crop_side, crop_side}, out.shape());
+  if (out.size() == 0) return;
+  const DeviceParams device_params = upload(params);
+  augment_kernel<<<blocks_for(out.size()), kThreadsPerBlock>>>(
+      images.data(), device_params.get(), out.data(), out.size(), crop_side, static_cast<int>(images.shape()[2]),
+      static_cast<int>(images.shape()[3]));
+  CUDA_CHECK_LAUNCH();
+}
+
+}  // namespace alexnet::cuda

@@ -1,0 +1,125 @@
+#include "datasets/image.hpp"
+
+#define STB_IMAGE_IMPLEMENTATION
+#include <stb/stb_image.h>
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#include <stb/stb_image_write.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <vector>
+
+#include "reference_cpu/atomic_file.hpp"
+
+namespace alexnet {
+namespace {
+
+// Where target pixel t of a rescaled axis samples the source axis of `length` pixels.
+struct Tap {
+  int low, high;   // the two source pixels
+  float weight;    // of `high`
+};
+
+Tap source_tap(int target, double scale, int length) {
+  const double source = std::clamp((target + 0.5) / scale - 0.5, 0.0, length - 1.0);
+  const int low = static_cast<int>(source);
+  return {low, std::min(low + 1, length - 1), static_cast<float>(source - low)};
+}
+
+void require_image(const std::string& op, const TensorF& image) {
+  if (image.rank() != 3 || (image.dim(0) != 1 && image.dim(0) != 3)) {
+    throw std::invalid_argument(op + ": expected an image [1 or 3, H, W], got " + to_string(image.shape()));
+  }
+}
+
+}  // namespace
+
+TensorF decode_image_rgb(const std::string& path) {
+  if (!std::filesystem::is_regular_file(path)) throw std::runtime_error(path + ": no such file");
+  int width = 0, height = 0, channels_in_file = 0;
+  std::unique_ptr<stbi_uc, void (*)(void*)> pixels(stbi_load(path.c_str(), &width, &height, &channels_in_file, 3),
+                                                   &stbi_image_free);
+  if (!pixels) throw std::runtime_error(path + ": cannot decode image (" + stbi_failure_reason() + ")");
+  TensorF image({3, height, width});
+  for (int y = 0; y < height; ++y) {
+    for (int x = 0; x < width; ++x) {
+      for (int c = 0; c < 3; ++c) image.at(c, y, x) = pixels.get()[(std::int64_t{y} * width + x) * 3 + c];
+    }
+  }
+  return image;
+}
+
+TensorF resize_and_crop_centre(const TensorF& image, int side) {
+  require_image("resize_and_crop_centre", image);
+  const int channels = static_cast<int>(image.dim(0)), height = static_cast<int>(image.dim(1)),
+            width = static_cast<int>(image.dim(2));
+  const double scale = static_cast<double>(side) / std::min(height, width);
+  // The rescaled image is round(H·scale) × round(W·scale); the crop starts half the excess in.
+  const int top = (static_cast<int>(std::lround(height * scale)) - side) / 2;
+  const int left = (static_cast<int>(std::lround(width * scale)) - side) / 2;
+  TensorF out({channels, side, side});
+  for (int y = 0; y < side; ++y) {
+    const Tap row = source_tap(top + y, scale, height);
+    for (int x = 0; x < side; ++x) {
+      const Tap column = source_tap(left + x, scale, width);
+      for (int c = 0; c < channels; ++c) {
+        const float upper = image.at(c, row.low, column.low) * (1 - column.weight) +
+                            image.at(c, row.low, column.high) * column.weight;
+        const float lower = image.at(c, row.high, column.low) * (1 - column.weight) +
+                            image.at(c, row.high, column.high) * column.weight;
+        out.at(c, y, x) = upper * (1 - row.weight) + lower * row.weight;
+      }
+    }
+  }
+  return out;
+}
+
+TensorF to_rgb_squares(const TensorF& images, int side) {
+  if (images.rank() != 4) throw std::invalid_argument("to_rgb_squares: expected [N, C, H, W], got " + to_string(images.shape()));
+  const std::int64_t n = images.dim(0), per_image = images.size() / std::max<std::int64_t>(n, 1);
+  const std::int64_t plane = std::int64_t{side} * side;
+  TensorF out({n, 3, side, side});
+  for (std::int64_t i = 0; i < n; ++i) {
+    const auto begin = images.values().begin() + i * per_image;
+    const TensorF square = resize_and_crop_centre(
+        TensorF({images.dim(1), images.dim(2), images.dim(3)}, std::vector<float>(begin, begin + per_image)), side);
+    for (std::int64_t c = 0; c < 3; ++c) {
+      const float* source = square.data() + (square.dim(0) == 1 ? 0 : c) * plane;
+      std::copy(source, source + plane, out.data() + (i * 3 + c) * plane);
+    }
+  }
+  return out;
+}
+
+std::string encode_png(const TensorF& image) {
+  require_image("encode_png", image);
+  const int channels = static_cast<int>(image.dim(0)), height = static_cast<int>(image.dim(1)),
+            width = static_cast<int>(image.dim(2));
+  std::vector<unsigned char> interleaved(static_cast<std::size_t>(image.size()));
+  for (int c = 0; c < channels; ++c) {
+    for (int y = 0; y < height; ++y) {
+      for (int x = 0; x < width; ++x) {
+        const float value = std::clamp(std::round(image.at(c, y, x)), 0.0f, 255.0f);
+        interleaved[(static_cast<std::size_t>(y) * width + x) * channels + c] = static_cast<unsigned char>(value);
+      }
+    }
+  }
+  std::string png;
+  const auto append = [](void* context, void* data, int size) {
+    static_cast<std::string*>(context)->append(static_cast<const char*>(data), static_cast<std::size_t>(size));
+  };
+  if (stbi_write_png_to_func(append, &png, width, height, channels, interleaved.data(), width * channels) == 0) {
+    throw std::runtime_error("encode_png: stb_image_write failed for an image of shape " + to_string(image.shape()));
+  }
+  return png;
+}
+
+void write_png(const std::string& path, const TensorF& image) {
+  const std::string png = encode_png(image);
+  write_file_atomically(path, [&](std::ostream& out) { out.write(png.data(), static_cast<std::streamsize>(png.size())); });
+}
+
+}  // namespace alexnet

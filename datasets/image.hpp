@@ -1,0 +1,39 @@
+/// @file image.hpp
+/// @brief Decoding (stb_image), the paper's rescale-and-centre-crop, and writing PNGs (stb_image_write).
+///
+/// Images are float tensors [C, H, W] (one image) or [N, C, H, W] holding 8-bit
+/// pixel values 0..255; C = 3 is RGB, C = 1 grey.
+#pragma once
+
+#include <string>
+
+#include "reference_cpu/tensor.hpp"
+
+namespace alexnet {
+
+/// @brief Side of the square training images: the paper rescales the shorter side to 256 and keeps the central 256×256.
+constexpr int kTrainingImageSide = 256;
+
+/// @brief Decodes any image stb_image reads (PNG, JPEG, BMP, ...) as RGB [3, H, W]; grey and RGBA become RGB.
+///
+/// Throws std::runtime_error "<path>: no such file" or "<path>: cannot decode image (<stb's reason>)".
+TensorF decode_image_rgb(const std::string& path);
+
+/// @brief Rescales `image` [C, H, W] so its shorter side is `side` and returns the central `side`×`side` square.
+///
+/// One bilinear loop with pixel centres aligned (source = (target + 0.5)/scale − 0.5,
+/// clamped at the border) that only evaluates the pixels the crop keeps. It does
+/// not low-pass filter first, so strong downscaling aliases a little; the paper
+/// does not say which filter it used.
+TensorF resize_and_crop_centre(const TensorF& image, int side);
+
+/// @brief Every image of [N, C, H, W] (C = 1 or 3) rescaled and centre-cropped to [N, 3, side, side]; grey is copied to R, G and B.
+TensorF to_rgb_squares(const TensorF& images, int side);
+
+/// @brief PNG bytes of an image [3, H, W] or [1, H, W]; values are rounded and clamped to 0..255.
+std::string encode_png(const TensorF& image);
+
+/// @brief encode_png() written to `path` through a temporary file and a rename.
+void write_png(const std::string& path, const TensorF& image);
+
+}  // namespace alexnet
