@@ -6,26 +6,31 @@
 namespace alexnet::cpu {
 namespace {
 
-void require_rank(const char* op, const Shape& shape, std::size_t rank) {
-  if (shape.size() != rank) {
-    throw std::invalid_argument(std::string(op) + ": expected a rank-" + std::to_string(rank) +
-                                " tensor, got shape " + to_string(shape));
+// Channels are dimension 1: [N, C, H, W] maps or [N, F] features.
+void require_channels(const char* op, const Shape& shape) {
+  if (shape.size() < 2) {
+    throw std::invalid_argument(std::string(op) + ": expected [N, C, ...], got shape " + to_string(shape));
   }
 }
+
+// Elements per channel per image: H·W for maps, 1 for features.
+std::int64_t per_channel(const Shape& shape) { return element_count(Shape(shape.begin() + 2, shape.end())); }
 
 }  // namespace
 
 template <typename T>
 Tensor<T> slice_channels(const Tensor<T>& x, std::int64_t begin, std::int64_t count) {
   // x: [N, C, H, W]; each image's channels are contiguous blocks of H·W values.
-  require_rank("slice_channels", x.shape(), 4);
-  const std::int64_t n = x.dim(0), c = x.dim(1), plane = x.dim(2) * x.dim(3);
+  require_channels("slice_channels", x.shape());
+  const std::int64_t n = x.dim(0), c = x.dim(1), plane = per_channel(x.shape());
   if (begin < 0 || count < 0 || begin + count > c) {
     throw std::invalid_argument("slice_channels: channels [" + std::to_string(begin) + ", " +
                                 std::to_string(begin + count) + ") outside the " + std::to_string(c) +
                                 " of " + to_string(x.shape()));
   }
-  Tensor<T> y({n, count, x.dim(2), x.dim(3)});
+  Shape shape = x.shape();
+  shape[1] = count;
+  Tensor<T> y(shape);
   for (std::int64_t i = 0; i < n; ++i) {
     const T* from = x.data() + (i * c + begin) * plane;
     std::copy(from, from + count * plane, y.data() + i * count * plane);
@@ -36,17 +41,17 @@ Tensor<T> slice_channels(const Tensor<T>& x, std::int64_t begin, std::int64_t co
 template <typename T>
 Tensor<T> concat_channels(const std::vector<Tensor<T>>& parts) {
   if (parts.empty()) throw std::invalid_argument("concat_channels: nothing to concatenate");
-  const Shape& first = parts.front().shape();
-  require_rank("concat_channels", first, 4);
-  std::int64_t channels = 0;
+  Shape shape = parts.front().shape();
+  require_channels("concat_channels", shape);
+  shape[1] = 0;
   for (const Tensor<T>& part : parts) {
-    require_rank("concat_channels", part.shape(), 4);
-    const Shape expected{first[0], part.dim(1), first[2], first[3]};
+    Shape expected = shape;
+    expected[1] = part.rank() < 2 ? 0 : part.dim(1);
     require_shape("concat_channels", "every part (same N, H, W)", expected, part.shape());
-    channels += part.dim(1);
+    shape[1] += part.dim(1);
   }
-  const std::int64_t n = first[0], plane = first[2] * first[3];
-  Tensor<T> y({n, channels, first[2], first[3]});
+  const std::int64_t n = shape[0], channels = shape[1], plane = per_channel(shape);
+  Tensor<T> y(shape);
   for (std::int64_t i = 0; i < n; ++i) {
     T* to = y.data() + i * channels * plane;
     for (const Tensor<T>& part : parts) {
@@ -87,7 +92,7 @@ Tensor<T> concat_rows(const std::vector<Tensor<T>>& parts) {
 
 template <typename T>
 Tensor<T> tower_slice(const Tensor<T>& x, int tower, int towers) {
-  require_rank("tower_slice", x.shape(), 4);
+  require_channels("tower_slice", x.shape());
   if (towers <= 0 || tower < 0 || tower >= towers || x.dim(1) % towers != 0) {
     throw std::invalid_argument("tower_slice: tower " + std::to_string(tower) + " of " + std::to_string(towers) +
                                 " for " + std::to_string(x.dim(1)) + " channels");

@@ -1,5 +1,5 @@
 /// @file channels.hpp
-/// @brief Splitting a batch of feature maps into towers and joining them again.
+/// @brief Splitting a batch of feature maps (or feature vectors) into towers and joining them again.
 ///
 /// In the two-GPU network tower t holds channels [t·C/2, (t+1)·C/2) of every
 /// layer. Where the towers meet (CONV3, FC6) each one needs the other's maps:
@@ -12,11 +12,11 @@
 
 namespace alexnet::cpu {
 
-/// @brief Channels [begin, begin + count) of x: [N, C, H, W] -> [N, count, H, W].
+/// @brief Channels [begin, begin + count) of x: [N, C, H, W] -> [N, count, H, W] (or [N, F] -> [N, count]).
 template <typename T>
 Tensor<T> slice_channels(const Tensor<T>& x, std::int64_t begin, std::int64_t count);
 
-/// @brief Concatenates along the channel axis: [N, C_0, H, W], [N, C_1, H, W], ... -> [N, ΣC_i, H, W].
+/// @brief Concatenates along dimension 1: [N, C_0, H, W], [N, C_1, H, W], ... -> [N, ΣC_i, H, W] (also [N, F_i]).
 template <typename T>
 Tensor<T> concat_channels(const std::vector<Tensor<T>>& parts);
 

@@ -56,18 +56,6 @@ LinearGradients<T> linear_backward(const Tensor<T>& x, const Tensor<T>& weight, 
   return grad;
 }
 
-LinearParameters<float> init_linear_parameters(const LayerSummary& layer, std::uint64_t seed, std::uint64_t stream) {
-  if (layer.spec.kind != LayerKind::FullyConnected) {
-    throw std::invalid_argument("init_linear_parameters: expected a fully connected layer, got " + layer.spec.name +
-                                " (" + to_string(layer.spec.kind) + ")");
-  }
-  const std::int64_t outputs = layer.spec.out_channels, inputs = element_count(layer.input);
-  LinearParameters<float> parameters{TensorF({outputs, inputs}), TensorF({outputs}, layer.spec.relu ? 1.0f : 0.0f)};
-  const double weight_stddev = 0.01;  // paper, §5: "a zero-mean Gaussian distribution with standard deviation 0.01"
-  fill_normal(parameters.weight, seed, stream, 0.0, weight_stddev);
-  return parameters;
-}
-
 // float for the network and CUDA comparisons, double for gradient checks.
 template Tensor<float> linear_forward(const Tensor<float>&, const Tensor<float>&, const Tensor<float>&);
 template Tensor<double> linear_forward(const Tensor<double>&, const Tensor<double>&, const Tensor<double>&);

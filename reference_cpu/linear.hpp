@@ -26,20 +26,4 @@ struct LinearGradients {
 template <typename T>
 LinearGradients<T> linear_backward(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& grad_y);
 
-/// @brief The learned tensors of one fully connected layer.
-template <typename T>
-struct LinearParameters {
-  Tensor<T> weight;  ///< [out, in]
-  Tensor<T> bias;    ///< [out]
-};
-
-/// @brief A fully connected row of the layer table with the paper's initialisation.
-///
-/// Shapes come from the row: W [out, in], b [out]. Weights are N(0, 0.01²),
-/// weight i drawn as random_normal(seed, stream, i); biases are 1 in the hidden
-/// layers (those followed by a ReLU: FC6, FC7) and 0 in the output layer (FC8):
-/// "This initialization accelerates the early stages of learning by providing the
-/// ReLUs with positive inputs" (paper, §5). Throws unless the row is fully connected.
-LinearParameters<float> init_linear_parameters(const LayerSummary& layer, std::uint64_t seed, std::uint64_t stream);
-
 }  // namespace alexnet::cpu

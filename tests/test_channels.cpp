@@ -33,6 +33,7 @@ TEST_CASE("rows of a weight: output channels split and join along the first dime
 TEST_CASE("bad slices and joins name the op and the shapes", "[channels]") {
   const TensorF x({1, 4, 2, 2});
   CHECK_THROWS_WITH(cpu::slice_channels(x, 3, 2), "slice_channels: channels [3, 5) outside the 4 of [1, 4, 2, 2]");
+  CHECK_THROWS_WITH(cpu::slice_channels(TensorF({4}), 0, 1), "slice_channels: expected [N, C, ...], got shape [4]");
   CHECK_THROWS_WITH(cpu::tower_slice(x, 0, 3), Catch::Contains("tower 0 of 3 for 4 channels"));
   CHECK_THROWS_WITH(cpu::concat_channels<float>({x, TensorF({1, 4, 3, 2})}),
                     Catch::Contains("expected every part (same N, H, W) of shape [1, 4, 2, 2], got [1, 4, 3, 2]"));

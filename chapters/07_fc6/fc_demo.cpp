@@ -41,7 +41,7 @@ constexpr std::uint64_t kSeed = 2012;
 // One layer, built, and a batch for it.
 struct Experiment {
   LayerSummary layer;
-  cpu::LinearParameters<float> parameters;
+  LayerParameters parameters;
   TensorF input;                     // [N, C, H, W] before FC6, else [N, in]
   std::vector<std::int64_t> labels;  // FC8's targets
   DropoutParams dropout{0.5, kSeed, 0, true};
@@ -51,7 +51,7 @@ Experiment build(const std::string& name) {
   const LayerSummary layer = summarize_layer(alexnet_two_tower(), name);
   Shape input_shape{kBatch};
   input_shape.insert(input_shape.end(), layer.input.begin(), layer.input.end());
-  Experiment e{layer, cpu::init_linear_parameters(layer, kSeed, 0), TensorF(input_shape), {}};
+  Experiment e{layer, initial_parameters(layer.spec, layer.input, kSeed, 0), TensorF(input_shape), {}};
   fill_uniform(e.input, kSeed, 1, 0.0, 1.0);  // after a ReLU, activations are >= 0
   RandomStream classes(kSeed, 2);
   for (std::int64_t n = 0; n < kBatch; ++n) e.labels.push_back(classes.below(layer.spec.out_channels));

@@ -3,7 +3,7 @@
 // backward), and dropout with the CPU's mask bit for bit.
 #include <catch2/catch.hpp>
 
-#include "chapters/07_fc6/gpu_linear_check.hpp"
+#include "tests/support/linear_gpu_checks.hpp"
 #include "cuda/dropout.cuh"
 #include "cuda/flatten.cuh"
 #include "reference_cpu/dropout.hpp"

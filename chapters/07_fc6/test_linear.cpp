@@ -4,33 +4,12 @@
 
 #include <cmath>
 
+#include "reference_cpu/channels.hpp"
 #include "reference_cpu/linear.hpp"
 #include "tests/support/gradient_check.hpp"
 
 using namespace alexnet;
 using namespace alexnet::testing;
-
-namespace {
-
-// Rows [begin, end) of a 2-D tensor.
-TensorF rows(const TensorF& t, std::int64_t begin, std::int64_t end) {
-  const std::int64_t width = t.size() / t.dim(0);
-  Shape shape = t.shape();
-  shape[0] = end - begin;
-  return TensorF(shape, std::vector<float>(t.values().begin() + begin * width, t.values().begin() + end * width));
-}
-
-// [N, a] and [N, b] side by side: [N, a + b].
-TensorF concatenate_columns(const TensorF& left, const TensorF& right) {
-  TensorF joined({left.dim(0), left.dim(1) + right.dim(1)});
-  for (std::int64_t n = 0; n < left.dim(0); ++n) {
-    for (std::int64_t j = 0; j < left.dim(1); ++j) joined.at(n, j) = left.at(n, j);
-    for (std::int64_t j = 0; j < right.dim(1); ++j) joined.at(n, left.dim(1) + j) = right.at(n, j);
-  }
-  return joined;
-}
-
-}  // namespace
 
 TEST_CASE("a 2x3 linear layer by hand", "[linear]") {
   // W = [[1, 2, 3], [4, 5, 6]], b = [0.5, −1]
@@ -75,7 +54,7 @@ TEST_CASE("linear refuses mismatched shapes, naming what it expected", "[linear]
 TEST_CASE("FC6 built from the layer table: 9216 -> 4096, 37,752,832 parameters, 62% of AlexNet", "[linear][fc6]") {
   const NetworkSpec network = alexnet_two_tower();
   const LayerSummary fc6 = summarize_layer(network, "fc6");
-  const cpu::LinearParameters<float> layer = cpu::init_linear_parameters(fc6, 7, 6);
+  const LayerParameters layer = initial_parameters(fc6.spec, fc6.input, 7, 6);
   CHECK(layer.weight.shape() == Shape{4096, 9216});
   CHECK(layer.bias.shape() == Shape{4096});
   const std::int64_t parameters = layer.weight.size() + layer.bias.size();
@@ -98,17 +77,13 @@ TEST_CASE("FC6 built from the layer table: 9216 -> 4096, 37,752,832 parameters, 
 TEST_CASE("FC6's two towers: each half of the rows reads all 9216 inputs; together they are the whole layer",
           "[linear][fc6][towers]") {
   const LayerSummary fc6 = summarize_layer(alexnet_two_tower(), "fc6");
-  const cpu::LinearParameters<float> layer = cpu::init_linear_parameters(fc6, 7, 6);
+  const LayerParameters layer = initial_parameters(fc6.spec, fc6.input, 7, 6);
   const TensorF x = random_tensor_float({2, 9216}, 5);
   const std::int64_t half = fc6.spec.out_channels / 2;  // 2048 neurons per GPU
-  const TensorF gpu0 = cpu::linear_forward(x, rows(layer.weight, 0, half), rows(layer.bias, 0, half));
-  const TensorF gpu1 = cpu::linear_forward(x, rows(layer.weight, half, 2 * half), rows(layer.bias, half, 2 * half));
+  const TensorF gpu0 = cpu::linear_forward(x, cpu::slice_rows(layer.weight, 0, half), cpu::slice_rows(layer.bias, 0, half));
+  const TensorF gpu1 = cpu::linear_forward(x, cpu::slice_rows(layer.weight, half, half), cpu::slice_rows(layer.bias, half, half));
   // Each output is the same loop over the same numbers either way: equal bit for bit.
   CHECK_TENSORS_CLOSE("two halves vs whole FC6", cpu::linear_forward(x, layer.weight, layer.bias),
-                      concatenate_columns(gpu0, gpu1), (Tolerance{0, 0}));
+                      cpu::concat_channels<float>({gpu0, gpu1}), (Tolerance{0, 0}));
 }
 
-TEST_CASE("init_linear_parameters refuses a convolution row", "[linear]") {
-  CHECK_THROWS_WITH(cpu::init_linear_parameters(summarize_layer(alexnet_two_tower(), "conv1"), 1, 1),
-                    "init_linear_parameters: expected a fully connected layer, got conv1 (conv)");
-}

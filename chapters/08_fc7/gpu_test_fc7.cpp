@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "chapters/07_fc6/gpu_linear_check.hpp"
+#include "tests/support/linear_gpu_checks.hpp"
 #include "cuda/dropout.cuh"
 #include "cuda/relu.cuh"
 #include "reference_cpu/dropout.hpp"

@@ -15,7 +15,7 @@ TEST_CASE("FC7 built from the layer table: 4096 -> 4096, 16,781,312 parameters",
   CHECK(fc7.input == Shape{4096});  // FC6's output: both towers' 2048 neurons
   CHECK(fc7.spec.relu);
   CHECK(fc7.spec.dropout);
-  const cpu::LinearParameters<float> layer = cpu::init_linear_parameters(fc7, 7, 7);
+  const LayerParameters layer = initial_parameters(fc7.spec, fc7.input, 7, 7);
   CHECK(layer.weight.shape() == Shape{4096, 4096});
   CHECK(layer.weight.size() + layer.bias.size() == 16781312);
   CHECK(layer.bias.values() == std::vector<float>(4096, 1.0f));  // a hidden layer: biases 1

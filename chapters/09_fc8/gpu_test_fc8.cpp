@@ -3,7 +3,7 @@
 // fused backward.
 #include <catch2/catch.hpp>
 
-#include "chapters/07_fc6/gpu_linear_check.hpp"
+#include "tests/support/linear_gpu_checks.hpp"
 #include "cuda/softmax_cross_entropy.cuh"
 #include "reference_cpu/softmax_cross_entropy.hpp"
 

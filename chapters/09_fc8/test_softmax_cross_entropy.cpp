@@ -80,7 +80,7 @@ TEST_CASE("FC8 built from the layer table: 4096 -> 1000, 4,097,000 parameters, o
   CHECK(fc8.output == Shape{1000});
   CHECK_FALSE(fc8.spec.split_in_towers);  // one 1000-way layer fed by both towers
   CHECK_FALSE(fc8.spec.relu);             // its outputs go to the softmax
-  const cpu::LinearParameters<float> layer = cpu::init_linear_parameters(fc8, 7, 8);
+  const LayerParameters layer = initial_parameters(fc8.spec, fc8.input, 7, 8);
   CHECK(layer.weight.shape() == Shape{1000, 4096});
   CHECK(layer.weight.size() + layer.bias.size() == 4097000);
   CHECK(layer.bias.values() == std::vector<float>(1000, 0.0f));  // the output layer: biases 0
@@ -91,8 +91,8 @@ TEST_CASE("at the paper's initialisation the loss is about ln 1000", "[softmax][
   // 0.01·√(4096/3) ≈ 0.37), so softmax is nearly uniform over 1000 classes and the
   // loss starts near ln 1000 = 6.9078 (a sanity check for training). It differs by
   // about σ²/2 − (the label's logit) ≈ 0.07 ± 0.2 for 4 images; allow 0.5.
-  const cpu::LinearParameters<float> layer =
-      cpu::init_linear_parameters(summarize_layer(alexnet_two_tower(), "fc8"), 7, 8);
+  const LayerSummary fc8 = summarize_layer(alexnet_two_tower(), "fc8");
+  const LayerParameters layer = initial_parameters(fc8.spec, fc8.input, 7, 8);
   const TensorF x = random_tensor_float({4, 4096}, 9, 0.0, 1.0);
   const double loss = cpu::softmax_cross_entropy_forward(cpu::linear_forward(x, layer.weight, layer.bias),
                                                          std::vector<std::int64_t>{0, 10, 500, 999});

@@ -1,4 +1,4 @@
-/// @file gpu_linear_check.hpp
+/// @file linear_gpu_checks.hpp
 /// @brief Shared by the GPU tests of chapters 07–09: a linear layer's forward (both
 /// kernels) and backward on the GPU against the CPU reference.
 #pragma once
