@@ -1,4 +1,4 @@
-// bench_pool_lrn: times LRN1 and POOL1, forward and backward, at the CONV1 block's
+// bench_relu_lrn_pool: times ReLU1, LRN1 and POOL1, forward and backward, at the CONV1 block's
 // real shapes (batch 2, 96@55×55 -> 96@27×27): the CPU reference (one core, naive
 // loops) and the CUDA kernels, in fp32. Prints ms, the speed-up CPU ms / GPU ms
 // measured in this run and, on a GPU, the effective bandwidth: the bytes an op must
@@ -12,6 +12,7 @@
 #include "chapters/02_lrn/conv1_block.hpp"
 #include "reference_cpu/lrn.hpp"
 #include "reference_cpu/maxpool2d.hpp"
+#include "reference_cpu/relu.hpp"
 #include "reference_cpu/timer.hpp"
 
 #if ALEXNET_WITH_CUDA
@@ -19,6 +20,7 @@
 #include "cuda/gpu_timer.cuh"
 #include "cuda/lrn.cuh"
 #include "cuda/maxpool2d.cuh"
+#include "cuda/relu.cuh"
 #endif
 
 using namespace alexnet;
@@ -59,14 +61,16 @@ int main() {
   const LrnParams lrn = lrn_params(find_layer(network, "lrn1"));
   const Pool2dParams pool = pool2d_params(find_layer(network, "pool1"));
   const Shape x_shape = lrn1_input_shape();
-  const Shape y_shape = maxpool2d_output_shape("bench_pool_lrn", x_shape, pool);
+  const Shape y_shape = maxpool2d_output_shape("bench_relu_lrn_pool", x_shape, pool);
   const TensorF x = random_activations(x_shape, 1);
   const TensorF grad = random_gradient(x_shape, 2), grad_pooled = random_gradient(y_shape, 3);
-  std::printf("bench_pool_lrn: fp32, LRN1 (n = %d, towers = %d) on %s, POOL1 (%dx%d, stride %d) to %s\n", lrn.size,
+  std::printf("bench_relu_lrn_pool: fp32, ReLU1 and LRN1 (n = %d, towers = %d) on %s, POOL1 (%dx%d, stride %d) to %s\n", lrn.size,
               lrn.towers, to_string(x_shape).c_str(), pool.kernel, pool.kernel, pool.stride,
               to_string(y_shape).c_str());
 
   std::vector<Benchmark> benchmarks = {
+      {"relu forward", bytes_of({x_shape, x_shape}), [&] { cpu::relu_forward(x); }, {}},
+      {"relu backward", bytes_of({x_shape, x_shape, x_shape}), [&] { cpu::relu_backward(x, grad); }, {}},
       {"lrn forward", bytes_of({x_shape, x_shape}), [&] { cpu::lrn_forward(x, lrn); }, {}},
       {"lrn backward", bytes_of({x_shape, x_shape, x_shape}), [&] { cpu::lrn_backward(x, grad, lrn); }, {}},
       {"maxpool forward", bytes_of({x_shape, y_shape}), [&] { cpu::maxpool2d_forward(x, pool); }, {}},
@@ -79,10 +83,12 @@ int main() {
     std::printf("GPU: %s\n", gpu_description().c_str());
     DeviceTensorF x_dev(x), grad_dev(grad), grad_pooled_dev(grad_pooled);
     DeviceTensorF y_dev(x_shape), grad_x_dev(x_shape), pooled_dev(y_shape);
-    benchmarks[0].gpu = [&] { cuda::lrn_forward(x_dev, y_dev, lrn); };
-    benchmarks[1].gpu = [&] { cuda::lrn_backward(x_dev, grad_dev, grad_x_dev, lrn); };
-    benchmarks[2].gpu = [&] { cuda::maxpool2d_forward(x_dev, pooled_dev, pool); };
-    benchmarks[3].gpu = [&] { cuda::maxpool2d_backward(x_dev, grad_pooled_dev, grad_x_dev, pool); };
+    benchmarks[0].gpu = [&] { cuda::relu_forward(x_dev, y_dev); };
+    benchmarks[1].gpu = [&] { cuda::relu_backward(x_dev, grad_dev, grad_x_dev); };
+    benchmarks[2].gpu = [&] { cuda::lrn_forward(x_dev, y_dev, lrn); };
+    benchmarks[3].gpu = [&] { cuda::lrn_backward(x_dev, grad_dev, grad_x_dev, lrn); };
+    benchmarks[4].gpu = [&] { cuda::maxpool2d_forward(x_dev, pooled_dev, pool); };
+    benchmarks[5].gpu = [&] { cuda::maxpool2d_backward(x_dev, grad_pooled_dev, grad_x_dev, pool); };
     for (Benchmark& b : benchmarks) b.gpu_ms = median_gpu_time_ms(b.gpu, 50);
   } else {
     std::printf("GPU: not available (%s)\n", gpu_unavailable_reason().c_str());
