@@ -71,6 +71,7 @@ function(alexnet_add_gpu_test)
   set_target_properties(${ARG_NAME} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/gpu_tests")
   add_test(NAME ${ARG_NAME} COMMAND ${ARG_NAME})
   set_tests_properties(${ARG_NAME} PROPERTIES LABELS "gpu;${ARG_LABELS}" SKIP_RETURN_CODE 77)
+  set_property(GLOBAL APPEND PROPERTY ALEXNET_GPU_CHECK_PROGRAMS "gpu_tests/${ARG_NAME}")
 endfunction()
 
 # alexnet_add_failure_test(NAME name MESSAGE text COMMAND program args... [LABELS ...])
@@ -112,9 +113,10 @@ endfunction()
 
 # alexnet_add_benchmark(NAME name SOURCES ... [LIBS ...]): a program, never a
 # test; like alexnet_add_program it links the CUDA library when CUDA is on.
-# gpu_check.sh runs every program in build/benchmarks.
+# gpu_check.sh runs every benchmark listed in build/gpu_check_programs.txt.
 function(alexnet_add_benchmark)
   alexnet_add_program(${ARGN})
   cmake_parse_arguments(ARG "" "NAME" "" ${ARGN})
   set_target_properties(${ARG_NAME} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/benchmarks")
+  set_property(GLOBAL APPEND PROPERTY ALEXNET_GPU_CHECK_PROGRAMS "benchmarks/${ARG_NAME}")
 endfunction()

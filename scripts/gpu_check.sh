@@ -3,17 +3,19 @@
 # internet and no Debian packages (GUIDE §5). Build on the development machine
 # (cmake --preset default), copy the build folder over, then run this.
 #
-# 1. every GPU test executable in BUILD_DIR/gpu_tests, directly (not through
-#    ctest, whose files hold the build machine's paths);
+# 1. every GPU test executable listed in BUILD_DIR/gpu_check_programs.txt,
+#    directly (not through ctest, whose files hold the build machine's paths);
 # 2. compute-sanitizer memcheck and racecheck over each, where it exists;
-# 3. every benchmark in BUILD_DIR/benchmarks;
-# then a summary. Logs go to $GPU_CHECK_OUT when it is set.
+# 3. every benchmark listed there;
+# then a summary. When GPU_CHECK_OUT is set, the summary and a tar.gz of every
+# log are written there (two files, so they can be carried back from a lent machine).
 set -uo pipefail
 
 build=${1:?usage: gpu_check.sh BUILD_DIR}
-[ -d "$build/gpu_tests" ] || { echo "gpu_check: $build/gpu_tests not found (was the build made with CUDA?)" >&2; exit 2; }
-out=${GPU_CHECK_OUT:-$(mktemp -d)}
-mkdir -p "$out"
+manifest="$build/gpu_check_programs.txt"
+[ -f "$manifest" ] || { echo "gpu_check: $manifest not found (configure and build with: cmake --preset default)" >&2; exit 2; }
+grep -q '^gpu_tests/' "$manifest" || { echo "gpu_check: no GPU tests in $manifest (was the build made with CUDA?)" >&2; exit 2; }
+out=$(mktemp -d)
 timeout_s=${GPU_CHECK_TIMEOUT:-300}
 
 summary=()
@@ -42,7 +44,7 @@ echo "build: $(cat "$build/build_info.txt" 2>/dev/null || echo 'unknown commit')
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null \
   | sed 's/^/gpu: /' || echo "gpu: nvidia-smi not found"
 
-tests=$(find "$build/gpu_tests" -maxdepth 1 -type f -executable | sort)
+tests=$(sed -n 's|^gpu_tests/|'"$build"'/gpu_tests/|p' "$manifest")
 for test in $tests; do
   name=$(basename "$test")
   run "$name" "$out/$name.log" "$test"
@@ -61,16 +63,21 @@ else
   record "compute-sanitizer" "skipped (not installed)"
 fi
 
-if [ -d "$build/benchmarks" ]; then
-  for bench in $(find "$build/benchmarks" -maxdepth 1 -type f -executable | sort); do
-    name=$(basename "$bench")
-    run "$name" "$out/$name.log" "$bench"
-    cat "$out/$name.log"
-  done
-fi
+for bench in $(sed -n 's|^benchmarks/|'"$build"'/benchmarks/|p' "$manifest"); do
+  name=$(basename "$bench")
+  run "$name" "$out/$name.log" "$bench"
+  cat "$out/$name.log"
+done
 
 echo
 echo "== summary"
 printf '%s\n' "${summary[@]}" | tee "$out/summary.txt"
-echo "logs: $out"
+if [ -n "${GPU_CHECK_OUT:-}" ]; then
+  mkdir -p "$GPU_CHECK_OUT"
+  cp "$out/summary.txt" "$GPU_CHECK_OUT/"
+  tar -czf "$GPU_CHECK_OUT/gpu_check_logs.tar.gz" -C "$out" .
+  echo "logs: $GPU_CHECK_OUT/gpu_check_logs.tar.gz"
+else
+  echo "logs: $out"
+fi
 [ "$failures" -eq 0 ]
