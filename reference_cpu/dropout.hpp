@@ -47,8 +47,6 @@ void check_dropout_params(const std::string& op, const DropoutParams& params);
 
 namespace alexnet::cpu {
 
-using ::alexnet::DropoutParams;
-
 /// @brief Training: y[i] = x[i]·1/(1 − p) if unit i is kept, else 0; test time: y = x. Any shape.
 template <typename T>
 Tensor<T> dropout_forward(const Tensor<T>& x, const DropoutParams& params);

@@ -51,12 +51,13 @@ for test in $tests; do
   tail -n 3 "$out/$name.log" | sed "s/^/  $name: /"
 done
 
-if command -v compute-sanitizer >/dev/null; then
+# compute-sanitizer ships with the CUDA toolkit, which is not always on the PATH.
+sanitizer=$(command -v compute-sanitizer || ls /usr/local/cuda*/bin/compute-sanitizer 2>/dev/null | head -n 1)
+if [ -n "$sanitizer" ]; then
   for tool in memcheck racecheck; do
     for test in $tests; do
       name=$(basename "$test")
-      run "$name [$tool]" "$out/$name.$tool.log" \
-        compute-sanitizer --tool "$tool" --error-exitcode 99 "$test"
+      run "$name [$tool]" "$out/$name.$tool.log" "$sanitizer" --tool "$tool" --error-exitcode 99 "$test"
     done
   done
 else
