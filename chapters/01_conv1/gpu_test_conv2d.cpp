@@ -10,9 +10,7 @@ using namespace alexnet::testing;
 
 TEST_CASE("cuda conv2d equals the CPU at CONV1's real shapes, batch 2", "[gpu][conv2d][conv1]") {
   // 2×3@227×227 -> 2×96@55×55, 11×11 kernels, stride 4, from the layer table.
-  const LayerSpec& conv1 = find_layer(alexnet_two_tower(), "conv1");
-  check_conv2d_against_cpu({2, 3, 227, 227}, {conv1.out_channels, 3, conv1.kernel, conv1.kernel},
-                           conv2d_params(conv1));
+  check_table_conv_against_cpu("conv1", 2);
 }
 
 TEST_CASE("cuda conv2d equals the CPU on an awkward case", "[gpu][conv2d]") {

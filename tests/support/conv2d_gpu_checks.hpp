@@ -58,4 +58,11 @@ inline void check_conv2d_against_cpu(const Shape& x_shape, const Shape& weight_s
 }
 
 
+// The convolution `name` of the two-tower table at its real shapes with `batch` images.
+inline void check_table_conv_against_cpu(const std::string& name, std::int64_t batch) {
+  const LayerSummary layer = summarize_layer(alexnet_two_tower(), name);
+  check_conv2d_against_cpu({batch, layer.input[0], layer.input[1], layer.input[2]},
+                           weight_shape(layer.spec, layer.input), conv2d_params(layer.spec));
+}
+
 }  // namespace alexnet::testing
