@@ -21,25 +21,31 @@ namespace {
 
 // One multiply-add of the convolution: output y[n, co, oh, ow] meets
 // weight[co, ci, kh, kw] and input x[n, c, ih, iw], c = group·C_in/groups + ci.
+// The tap holds the three elements' flat (row-major) indices.
 struct Tap {
-  std::int64_t n, co, oh, ow;  // the output
-  std::int64_t ci, kh, kw;     // the weight (with co)
-  std::int64_t c, ih, iw;      // the input (with n)
+  std::int64_t y, weight, x;
 };
+
+// Row-major flat index of element (a, b, c, d) of an [A, B, C, D] tensor (A not needed).
+std::int64_t flat(std::int64_t a, std::int64_t b, std::int64_t c, std::int64_t d, std::int64_t extent_b,
+                  std::int64_t extent_c, std::int64_t extent_d) {
+  return ((a * extent_b + b) * extent_c + c) * extent_d + d;
+}
 
 // Calls visit(tap) for every multiply-add, in the order n, co, oh, ow, ci, kh, kw.
 // Taps that land in the zero padding are skipped: they would add 0.
 //   x: [N, C_in, H, W], weight: [C_out, C_in/groups, K, K], y: [N, C_out, H_out, W_out]
 template <typename Visit>
 void for_each_tap(const Shape& x, const Shape& weight, const Shape& y, Conv2dParams params, Visit&& visit) {
-  const std::int64_t batch = x[0], height = x[2], width = x[3];
+  const std::int64_t batch = x[0], in_channels = x[1], height = x[2], width = x[3];
   const std::int64_t out_channels = weight[0], in_per_group = weight[1], kernel = weight[2];
   const std::int64_t out_per_group = out_channels / params.groups, out_height = y[2], out_width = y[3];
   for (std::int64_t n = 0; n < batch; ++n)
     for (std::int64_t co = 0; co < out_channels; ++co) {
       const std::int64_t first_input_channel = co / out_per_group * in_per_group;
       for (std::int64_t oh = 0; oh < out_height; ++oh)
-        for (std::int64_t ow = 0; ow < out_width; ++ow)
+        for (std::int64_t ow = 0; ow < out_width; ++ow) {
+          const std::int64_t y_at = flat(n, co, oh, ow, out_channels, out_height, out_width);
           for (std::int64_t ci = 0; ci < in_per_group; ++ci)
             for (std::int64_t kh = 0; kh < kernel; ++kh) {
               const std::int64_t ih = oh * params.stride - params.pad + kh;
@@ -47,9 +53,11 @@ void for_each_tap(const Shape& x, const Shape& weight, const Shape& y, Conv2dPar
               for (std::int64_t kw = 0; kw < kernel; ++kw) {
                 const std::int64_t iw = ow * params.stride - params.pad + kw;
                 if (iw < 0 || iw >= width) continue;
-                visit(Tap{n, co, oh, ow, ci, kh, kw, first_input_channel + ci, ih, iw});
+                visit(Tap{y_at, flat(co, ci, kh, kw, in_per_group, kernel, kernel),
+                          flat(n, first_input_channel + ci, ih, iw, in_channels, height, width)});
               }
             }
+        }
     }
 }
 
@@ -92,9 +100,8 @@ Tensor<T> conv2d_forward(const Tensor<T>& x, const Tensor<T>& weight, const Tens
   Tensor<T> y(conv2d_output_shape(x.shape(), weight.shape(), bias.shape(), params));
   const std::int64_t out_channels = y.dim(1), plane = y.dim(2) * y.dim(3);
   for (std::int64_t i = 0; i < y.size(); ++i) y[i] = bias[i / plane % out_channels];
-  for_each_tap(x.shape(), weight.shape(), y.shape(), params, [&](const Tap& t) {
-    y.at(t.n, t.co, t.oh, t.ow) += x.at(t.n, t.c, t.ih, t.iw) * weight.at(t.co, t.ci, t.kh, t.kw);
-  });
+  for_each_tap(x.shape(), weight.shape(), y.shape(), params,
+               [&](const Tap& t) { y[t.y] += x[t.x] * weight[t.weight]; });
   return y;
 }
 
@@ -108,9 +115,8 @@ Conv2dGradients<T> conv2d_backward(const Tensor<T>& x, const Tensor<T>& weight, 
   Conv2dGradients<T> grad{Tensor<T>(x.shape()), Tensor<T>(weight.shape()), Tensor<T>(bias_shape)};
   // Every multiply-add y += x·w sends grad_y·w back to x and grad_y·x back to w.
   for_each_tap(x.shape(), weight.shape(), grad_y.shape(), params, [&](const Tap& t) {
-    const T g = grad_y.at(t.n, t.co, t.oh, t.ow);
-    grad.input.at(t.n, t.c, t.ih, t.iw) += g * weight.at(t.co, t.ci, t.kh, t.kw);
-    grad.weight.at(t.co, t.ci, t.kh, t.kw) += g * x.at(t.n, t.c, t.ih, t.iw);
+    grad.input[t.x] += grad_y[t.y] * weight[t.weight];
+    grad.weight[t.weight] += grad_y[t.y] * x[t.x];
   });
   // y = ... + bias[co] at every (n, oh, ow): the bias gathers all of them.
   const std::int64_t out_channels = grad_y.dim(1), plane = grad_y.dim(2) * grad_y.dim(3);
