@@ -12,6 +12,12 @@ if(NOT Catch2_FOUND)
   alexnet_missing("Catch2 v2 test framework" catch2)
 endif()
 
+# CLI11 (header only): the command lines of the alexnet command, demos and benchmarks.
+find_package(CLI11 QUIET)
+if(NOT CLI11_FOUND)
+  alexnet_missing("CLI11 command-line parser" libcli11-dev)
+endif()
+
 # zlib: the gzip'd IDX files of Fashion-MNIST.
 find_package(ZLIB QUIET)
 if(NOT ZLIB_FOUND)

@@ -16,6 +16,12 @@ if(ALEXNET_SANITIZE)
   add_link_options(-fsanitize=address,undefined)
 endif()
 
+if(ALEXNET_THREAD_SANITIZER)
+  # For the emulated device's threads mode: a missing __syncthreads() is a data race.
+  add_compile_options($<$<COMPILE_LANGUAGE:CXX>:-fsanitize=thread> $<$<COMPILE_LANGUAGE:CXX>:-g>)
+  add_link_options(-fsanitize=thread)
+endif()
+
 # Warnings for one target (CXX and CUDA host code).
 function(alexnet_warnings target)
   target_compile_options(${target} PRIVATE
@@ -117,7 +123,11 @@ endfunction()
 # alexnet_add_benchmark(NAME name SOURCES ... [LIBS ...]): a program, never a
 # test; like alexnet_add_program it links the CUDA library when CUDA is on.
 # gpu_check.sh runs every benchmark listed in build/gpu_check_programs.txt.
+# The emulated build has none: its times would measure the emulator.
 function(alexnet_add_benchmark)
+  if(ALEXNET_EMULATED_GPU)
+    return()
+  endif()
   alexnet_add_program(${ARGN})
   cmake_parse_arguments(ARG "" "NAME" "" ${ARGN})
   set_target_properties(${ARG_NAME} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/benchmarks")

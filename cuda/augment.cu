@@ -40,9 +40,8 @@ void augment_batch(const DeviceTensorF& images, const std::vector<AugmentParams>
   require_shape("cuda::augment_batch", "out", {images.shape()[0], 3, crop_side, crop_side}, out.shape());
   if (out.size() == 0) return;
   const DeviceParams device_params = upload(params);
-  augment_kernel<<<blocks_for(out.size()), kThreadsPerBlock>>>(
-      images.data(), device_params.get(), out.data(), out.size(), crop_side, static_cast<int>(images.shape()[2]),
-      static_cast<int>(images.shape()[3]));
+  launch(augment_kernel, blocks_for(out.size()), kThreadsPerBlock, 0, nullptr, images.data(), device_params.get(),
+         out.data(), out.size(), crop_side, static_cast<int>(images.shape()[2]), static_cast<int>(images.shape()[3]));
   CUDA_CHECK_LAUNCH();
 }
 

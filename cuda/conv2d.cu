@@ -98,7 +98,7 @@ __host__ __device__ int input_tile_side(const ConvGeometry& g) { return (kTile -
 // [K·K][kChannelsPerBlock] of that input channel for the block's output channels.
 __global__ void conv2d_forward_tiled_kernel(const float* x, const float* weight, const float* bias, float* y,
                                             ConvGeometry g) {
-  extern __shared__ float shared[];
+  ALEXNET_DYNAMIC_SHARED(float, shared);  // extern __shared__ float shared[] under nvcc
   const int in_tile = input_tile_side(g), taps = g.kernel * g.kernel;
   float* tile_x = shared;
   float* tile_w = shared + in_tile * in_tile;
@@ -215,7 +215,7 @@ __global__ void conv2d_backward_bias_kernel(const float* grad_y, float* grad_bia
   partial[threadIdx.x] = sum;
   __syncthreads();
   for (int half = kThreadsPerBlock / 2; half > 0; half /= 2) {
-    if (threadIdx.x < half) partial[threadIdx.x] += partial[threadIdx.x + half];
+    if (static_cast<int>(threadIdx.x) < half) partial[threadIdx.x] += partial[threadIdx.x + half];
     __syncthreads();
   }
   if (threadIdx.x == 0) grad_bias[co] = partial[0];
@@ -238,8 +238,8 @@ void launch_tiled(const DeviceTensorF& x, const DeviceTensorF& weight, const Dev
                          static_cast<unsigned>((g.out_width + kTile - 1) / kTile);
   const unsigned runs_per_group = static_cast<unsigned>((g.out_per_group + kChannelsPerBlock - 1) / kChannelsPerBlock);
   const dim3 blocks(tiles * static_cast<unsigned>(g.batch), runs_per_group * static_cast<unsigned>(g.groups));
-  conv2d_forward_tiled_kernel<<<blocks, dim3(kTile, kTile), shared_bytes>>>(x.data(), weight.data(), bias.data(),
-                                                                           y.data(), g);
+  launch(conv2d_forward_tiled_kernel, blocks, dim3(kTile, kTile), shared_bytes, nullptr, x.data(), weight.data(),
+         bias.data(), y.data(), g);
   CUDA_CHECK_LAUNCH();
 }
 
@@ -255,8 +255,8 @@ void conv2d_forward(const DeviceTensorF& x, const DeviceTensorF& weight, const D
     launch_tiled(x, weight, bias, y, g);
     return;
   }
-  conv2d_forward_naive_kernel<<<blocks_for(y.size()), kThreadsPerBlock>>>(x.data(), weight.data(), bias.data(),
-                                                                          y.data(), g);
+  launch(conv2d_forward_naive_kernel, blocks_for(y.size()), kThreadsPerBlock, 0, nullptr, x.data(), weight.data(),
+         bias.data(), y.data(), g);
   CUDA_CHECK_LAUNCH();
 }
 
@@ -272,18 +272,18 @@ void conv2d_backward(const DeviceTensorF& x, const DeviceTensorF& weight, const 
   require_shape(op, "grad_bias", bias_shape, grad_bias.shape());
   const ConvGeometry g = geometry(x.shape(), weight.shape(), grad_y.shape(), params);
   if (x.size() > 0) {
-    conv2d_backward_input_kernel<<<blocks_for(x.size()), kThreadsPerBlock>>>(weight.data(), grad_y.data(),
-                                                                            grad_x.data(), g);
+    launch(conv2d_backward_input_kernel, blocks_for(x.size()), kThreadsPerBlock, 0, nullptr, weight.data(),
+           grad_y.data(), grad_x.data(), g);
     CUDA_CHECK_LAUNCH();
   }
   if (weight.size() > 0) {
-    conv2d_backward_weight_kernel<<<blocks_for(weight.size()), kThreadsPerBlock>>>(x.data(), grad_y.data(),
-                                                                                  grad_weight.data(), g);
+    launch(conv2d_backward_weight_kernel, blocks_for(weight.size()), kThreadsPerBlock, 0, nullptr, x.data(),
+           grad_y.data(), grad_weight.data(), g);
     CUDA_CHECK_LAUNCH();
   }
   if (grad_bias.size() > 0) {
-    conv2d_backward_bias_kernel<<<static_cast<unsigned>(g.out_channels), kThreadsPerBlock>>>(grad_y.data(),
-                                                                                         grad_bias.data(), g);
+    launch(conv2d_backward_bias_kernel, static_cast<unsigned>(g.out_channels), kThreadsPerBlock, 0, nullptr,
+           grad_y.data(), grad_bias.data(), g);
     CUDA_CHECK_LAUNCH();
   }
 }

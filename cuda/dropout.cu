@@ -21,8 +21,8 @@ void apply_dropout_mask(const std::string& op, const DeviceTensorF& in, const Dr
     CUDA_CHECK(cudaMemcpyAsync(out.data(), in.data(), in.bytes(), cudaMemcpyDeviceToDevice));
     return;
   }
-  dropout_kernel<<<blocks_for(in.size()), kThreadsPerBlock>>>(in.data(), out.data(), in.size(), params,
-                                                              dropout_scale(params));
+  launch(dropout_kernel, blocks_for(in.size()), kThreadsPerBlock, 0, nullptr, in.data(), out.data(), in.size(), params,
+         dropout_scale(params));
   CUDA_CHECK_LAUNCH();
 }
 

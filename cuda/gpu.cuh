@@ -12,7 +12,8 @@ bool gpu_available();
 /// @brief Why gpu_available() is false ("no CUDA driver", ...), or "" when a GPU is available.
 std::string gpu_unavailable_reason();
 
-/// @brief "NVIDIA H100 80GB HBM3 (sm_90, 132 SMs, driver 13.0, runtime 13.0)" for the current device.
+/// @brief "NVIDIA H100 80GB HBM3 (sm_90, 132 SMs, driver 13.0, runtime 13.0)" for the current device;
+/// on the emulated device its name and the word "emulated".
 std::string gpu_description();
 
 /// @brief Blocks until every kernel launched so far has finished, throwing on a kernel error.

@@ -25,7 +25,7 @@ __global__ void linear_forward_naive_kernel(const float* x, const float* weight,
 
 // ---- Version 2: shared-memory tiled matrix multiply ------------------------
 // C [M, N] = op(A) [M, K] · op(B) [K, N] (+ bias[col]), everything row-major.
-// op(A) is A stored as [M, K], or Aᵀ of an A stored as [K, M] when TransposeA;
+// op(A) is A stored as [M, K], or Aᵀ of an A stored as [K, M] when transpose_a;
 // op(B) likewise [K, N] or [N, K]. One kernel serves forward and backward.
 //
 // A block of 16×16 threads owns a 64×64 tile of C. It walks K in slices of 16:
@@ -42,14 +42,15 @@ constexpr int kBlockThreads = kThreadsPerSide * kThreadsPerSide;
 // Element (row, col) of op(M), an rows × cols matrix; M is stored [rows, cols],
 // or [cols, rows] when Transposed. Zero past the edges, so partial tiles need no
 // special case in the multiply loop.
-template <bool Transposed>
-__device__ float op_element(const float* m, int rows, int cols, int row, int col) {
+__device__ float op_element(const float* m, bool transposed, int rows, int cols, int row, int col) {
   if (row >= rows || col >= cols) return 0.0f;
-  return Transposed ? m[static_cast<std::size_t>(col) * rows + row] : m[static_cast<std::size_t>(row) * cols + col];
+  return transposed ? m[static_cast<std::size_t>(col) * rows + row] : m[static_cast<std::size_t>(row) * cols + col];
 }
 
-template <bool TransposeA, bool TransposeB>
-__global__ void gemm_tiled_kernel(const float* a, const float* b, const float* bias, float* c, int m, int n, int k) {
+// The transposes are arguments, not template parameters: the emulated device (emulated_gpu/)
+// can fill only a non-template kernel's __shared__ arrays with NaN before each block.
+__global__ void gemm_tiled_kernel(const float* a, bool transpose_a, const float* b, bool transpose_b,
+                                  const float* bias, float* c, int m, int n, int k) {
   // Slices stored k-major; the +1 column staggers shared-memory banks for the stores.
   __shared__ float a_slice[kTileK][kTile + 1];  // a_slice[kk][r] = op(A)[row0 + r, k0 + kk]
   __shared__ float b_slice[kTileK][kTile + 1];  // b_slice[kk][c] = op(B)[k0 + kk, col0 + c]
@@ -61,10 +62,10 @@ __global__ void gemm_tiled_kernel(const float* a, const float* b, const float* b
     // Stage both slices; consecutive threads walk the dimension that is
     // contiguous in memory, so the global loads coalesce.
     for (int e = thread; e < kTile * kTileK; e += kBlockThreads) {
-      const int a_kk = TransposeA ? e / kTile : e % kTileK, a_r = TransposeA ? e % kTile : e / kTileK;
-      a_slice[a_kk][a_r] = op_element<TransposeA>(a, m, k, row0 + a_r, k0 + a_kk);
-      const int b_kk = TransposeB ? e % kTileK : e / kTile, b_c = TransposeB ? e / kTileK : e % kTile;
-      b_slice[b_kk][b_c] = op_element<TransposeB>(b, k, n, k0 + b_kk, col0 + b_c);
+      const int a_kk = transpose_a ? e / kTile : e % kTileK, a_r = transpose_a ? e % kTile : e / kTileK;
+      a_slice[a_kk][a_r] = op_element(a, transpose_a, m, k, row0 + a_r, k0 + a_kk);
+      const int b_kk = transpose_b ? e % kTileK : e / kTile, b_c = transpose_b ? e / kTileK : e % kTile;
+      b_slice[b_kk][b_c] = op_element(b, transpose_b, k, n, k0 + b_kk, col0 + b_c);
     }
     __syncthreads();
     for (int kk = 0; kk < kTileK; ++kk) {
@@ -86,11 +87,12 @@ __global__ void gemm_tiled_kernel(const float* a, const float* b, const float* b
 }
 
 // C [m, n] = op(A) · op(B) (+ bias) on the tiled kernel.
-template <bool TransposeA, bool TransposeB>
-void gemm_tiled(const float* a, const float* b, const float* bias, float* c, int m, int n, int k) {
+void gemm_tiled(const float* a, bool transpose_a, const float* b, bool transpose_b, const float* bias, float* c,
+                int m, int n, int k) {
   if (m == 0 || n == 0) return;
   const dim3 grid((n + kTile - 1) / kTile, (m + kTile - 1) / kTile);
-  gemm_tiled_kernel<TransposeA, TransposeB><<<grid, dim3(kThreadsPerSide, kThreadsPerSide)>>>(a, b, bias, c, m, n, k);
+  launch(gemm_tiled_kernel, grid, dim3(kThreadsPerSide, kThreadsPerSide), 0, nullptr, a, transpose_a, b, transpose_b,
+         bias, c, m, n, k);
   CUDA_CHECK_LAUNCH();
 }
 
@@ -127,12 +129,12 @@ void linear_forward(const DeviceTensorF& x, const DeviceTensorF& weight, const D
   if (y.size() == 0) return;
   switch (version) {
     case LinearVersion::Naive:
-      linear_forward_naive_kernel<<<dim3(blocks_for(e.outputs), e.batch), kThreadsPerBlock>>>(
-          x.data(), weight.data(), bias.data(), y.data(), e.inputs, e.outputs);
+      launch(linear_forward_naive_kernel, dim3(blocks_for(e.outputs), e.batch), kThreadsPerBlock, 0, nullptr, x.data(),
+             weight.data(), bias.data(), y.data(), e.inputs, e.outputs);
       CUDA_CHECK_LAUNCH();
       break;
     case LinearVersion::Tiled:  // y = x · Wᵀ: W is stored [out, in] = [N, K], read transposed
-      gemm_tiled<false, true>(x.data(), weight.data(), bias.data(), y.data(), e.batch, e.outputs, e.inputs);
+      gemm_tiled(x.data(), false, weight.data(), true, bias.data(), y.data(), e.batch, e.outputs, e.inputs);
       break;
   }
 }
@@ -145,12 +147,12 @@ void linear_backward(const DeviceTensorF& x, const DeviceTensorF& weight, const 
   require_shape("cuda::linear_backward", "grad_weight", weight.shape(), grad_weight.shape());
   require_shape("cuda::linear_backward", "grad_bias", {e.outputs}, grad_bias.shape());
   // grad_x [N, in] = grad_y [N, out] · W [out, in]
-  gemm_tiled<false, false>(grad_y.data(), weight.data(), nullptr, grad_x.data(), e.batch, e.inputs, e.outputs);
+  gemm_tiled(grad_y.data(), false, weight.data(), false, nullptr, grad_x.data(), e.batch, e.inputs, e.outputs);
   // grad_W [out, in] = grad_yᵀ [out, N] · x [N, in]: grad_y is stored [N, out] = [K, M], read transposed
-  gemm_tiled<true, false>(grad_y.data(), x.data(), nullptr, grad_weight.data(), e.outputs, e.inputs, e.batch);
+  gemm_tiled(grad_y.data(), true, x.data(), false, nullptr, grad_weight.data(), e.outputs, e.inputs, e.batch);
   if (e.outputs == 0) return;
-  column_sums_kernel<<<blocks_for(e.outputs), kThreadsPerBlock>>>(grad_y.data(), grad_bias.data(), e.batch,
-                                                                  e.outputs);
+  launch(column_sums_kernel, blocks_for(e.outputs), kThreadsPerBlock, 0, nullptr, grad_y.data(), grad_bias.data(),
+         e.batch, e.outputs);
   CUDA_CHECK_LAUNCH();
 }
 

@@ -80,7 +80,8 @@ void lrn_forward(const DeviceTensorF& x, DeviceTensorF& y, LrnParams params) {
   require_lrn_input("cuda::lrn_forward", x.shape(), params);
   require_shape("cuda::lrn_forward", "y", x.shape(), y.shape());
   if (x.size() == 0) return;
-  lrn_forward_kernel<<<blocks_for(x.size()), kThreadsPerBlock>>>(x.data(), y.data(), lrn_geometry(x.shape(), params));
+  launch(lrn_forward_kernel, blocks_for(x.size()), kThreadsPerBlock, 0, nullptr, x.data(), y.data(),
+         lrn_geometry(x.shape(), params));
   CUDA_CHECK_LAUNCH();
 }
 
@@ -89,8 +90,8 @@ void lrn_backward(const DeviceTensorF& x, const DeviceTensorF& grad_y, DeviceTen
   require_shape("cuda::lrn_backward", "grad_y", x.shape(), grad_y.shape());
   require_shape("cuda::lrn_backward", "grad_x", x.shape(), grad_x.shape());
   if (x.size() == 0) return;
-  lrn_backward_kernel<<<blocks_for(x.size()), kThreadsPerBlock>>>(x.data(), grad_y.data(), grad_x.data(),
-                                                                   lrn_geometry(x.shape(), params));
+  launch(lrn_backward_kernel, blocks_for(x.size()), kThreadsPerBlock, 0, nullptr, x.data(), grad_y.data(),
+         grad_x.data(), lrn_geometry(x.shape(), params));
   CUDA_CHECK_LAUNCH();
 }
 

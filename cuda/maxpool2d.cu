@@ -80,8 +80,8 @@ void maxpool2d_forward(const DeviceTensorF& x, DeviceTensorF& y, Pool2dParams pa
   const Shape y_shape = maxpool2d_output_shape("cuda::maxpool2d_forward", x.shape(), params);
   require_shape("cuda::maxpool2d_forward", "y", y_shape, y.shape());
   if (y.size() == 0) return;
-  maxpool2d_forward_kernel<<<blocks_for(y.size()), kThreadsPerBlock>>>(x.data(), y.data(),
-                                                                        pool_geometry(x.shape(), y_shape, params));
+  launch(maxpool2d_forward_kernel, blocks_for(y.size()), kThreadsPerBlock, 0, nullptr, x.data(), y.data(),
+         pool_geometry(x.shape(), y_shape, params));
   CUDA_CHECK_LAUNCH();
 }
 
@@ -91,8 +91,8 @@ void maxpool2d_backward(const DeviceTensorF& x, const DeviceTensorF& grad_y, Dev
   require_shape("cuda::maxpool2d_backward", "grad_y", y_shape, grad_y.shape());
   require_shape("cuda::maxpool2d_backward", "grad_x", x.shape(), grad_x.shape());
   if (x.size() == 0) return;
-  maxpool2d_backward_kernel<<<blocks_for(x.size()), kThreadsPerBlock>>>(
-      x.data(), grad_y.data(), grad_x.data(), pool_geometry(x.shape(), y_shape, params));
+  launch(maxpool2d_backward_kernel, blocks_for(x.size()), kThreadsPerBlock, 0, nullptr, x.data(), grad_y.data(),
+         grad_x.data(), pool_geometry(x.shape(), y_shape, params));
   CUDA_CHECK_LAUNCH();
 }
 

@@ -23,13 +23,15 @@ __global__ void fill_normal_kernel(float* out, std::int64_t n, std::uint64_t see
 
 void fill_uniform(DeviceTensorF& t, std::uint64_t seed, std::uint64_t stream, float low, float high) {
   if (t.size() == 0) return;
-  fill_uniform_kernel<<<blocks_for(t.size()), kThreadsPerBlock>>>(t.data(), t.size(), seed, stream, low, high);
+  launch(fill_uniform_kernel, blocks_for(t.size()), kThreadsPerBlock, 0, nullptr, t.data(), t.size(), seed, stream, low,
+         high);
   CUDA_CHECK_LAUNCH();
 }
 
 void fill_normal(DeviceTensorF& t, std::uint64_t seed, std::uint64_t stream, float mean, float stddev) {
   if (t.size() == 0) return;
-  fill_normal_kernel<<<blocks_for(t.size()), kThreadsPerBlock>>>(t.data(), t.size(), seed, stream, mean, stddev);
+  launch(fill_normal_kernel, blocks_for(t.size()), kThreadsPerBlock, 0, nullptr, t.data(), t.size(), seed, stream, mean,
+         stddev);
   CUDA_CHECK_LAUNCH();
 }
 

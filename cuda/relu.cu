@@ -20,7 +20,7 @@ __global__ void relu_backward_kernel(const float* x, const float* grad_y, float*
 void relu_forward(const DeviceTensorF& x, DeviceTensorF& y) {
   require_shape("cuda::relu_forward", "y", x.shape(), y.shape());
   if (x.size() == 0) return;
-  relu_forward_kernel<<<blocks_for(x.size()), kThreadsPerBlock>>>(x.data(), y.data(), x.size());
+  launch(relu_forward_kernel, blocks_for(x.size()), kThreadsPerBlock, 0, nullptr, x.data(), y.data(), x.size());
   CUDA_CHECK_LAUNCH();
 }
 
@@ -28,8 +28,8 @@ void relu_backward(const DeviceTensorF& x, const DeviceTensorF& grad_y, DeviceTe
   require_shape("cuda::relu_backward", "grad_y", x.shape(), grad_y.shape());
   require_shape("cuda::relu_backward", "grad_x", x.shape(), grad_x.shape());
   if (x.size() == 0) return;
-  relu_backward_kernel<<<blocks_for(x.size()), kThreadsPerBlock>>>(x.data(), grad_y.data(), grad_x.data(),
-                                                                    x.size());
+  launch(relu_backward_kernel, blocks_for(x.size()), kThreadsPerBlock, 0, nullptr, x.data(), grad_y.data(),
+         grad_x.data(), x.size());
   CUDA_CHECK_LAUNCH();
 }
 

@@ -17,10 +17,11 @@ struct SumOp {
 
 // Combines one value per thread into one value every thread of the block gets:
 // first within each warp of 32 (shuffles), then across the warps (shared memory).
-// blockDim.x must be a multiple of 32, at most 1024.
+// blockDim.x must be a multiple of 32, at most 1024. `per_warp` is the caller's
+// __shared__ float[32] (declared in the kernel, not in this template, so the emulated
+// device can fill it with NaN before each block).
 template <typename Op>
-__device__ float block_reduce(float value, Op op) {
-  __shared__ float per_warp[32];
+__device__ float block_reduce(float value, Op op, float* per_warp) {
   for (int offset = 16; offset > 0; offset /= 2) value = op(value, __shfl_xor_sync(0xffffffffu, value, offset));
   __syncthreads();  // a previous call may still be reading per_warp
   if (threadIdx.x % 32 == 0) per_warp[threadIdx.x / 32] = value;
@@ -35,14 +36,15 @@ __device__ float block_reduce(float value, Op op) {
 // is added to loss[0].
 __global__ void softmax_rows_kernel(const float* logits, const std::int64_t* labels, float* probabilities,
                                     float* loss, int rows, int classes) {
+  __shared__ float per_warp[32];
   const int n = blockIdx.x;
   const float* z = logits + static_cast<std::size_t>(n) * classes;
   float row_max = -INFINITY;
   for (int k = threadIdx.x; k < classes; k += blockDim.x) row_max = fmaxf(row_max, z[k]);
-  row_max = block_reduce(row_max, MaxOp{});
+  row_max = block_reduce(row_max, MaxOp{}, per_warp);
   float sum = 0.0f;
   for (int k = threadIdx.x; k < classes; k += blockDim.x) sum += expf(z[k] - row_max);
-  const float log_sum_exp = logf(block_reduce(sum, SumOp{}));
+  const float log_sum_exp = logf(block_reduce(sum, SumOp{}, per_warp));
   float* p = probabilities + static_cast<std::size_t>(n) * classes;
   for (int k = threadIdx.x; k < classes; k += blockDim.x) p[k] = expf(z[k] - row_max - log_sum_exp);
   if (labels != nullptr && threadIdx.x == 0) {
@@ -72,7 +74,8 @@ void launch_softmax_rows(const DeviceTensorF& logits, const std::int64_t* labels
                          float* loss) {
   const int rows = static_cast<int>(logits.shape()[0]), classes = static_cast<int>(logits.shape()[1]);
   if (rows == 0) return;
-  softmax_rows_kernel<<<rows, kThreadsPerBlock>>>(logits.data(), labels, probabilities.data(), loss, rows, classes);
+  launch(softmax_rows_kernel, rows, kThreadsPerBlock, 0, nullptr, logits.data(), labels, probabilities.data(), loss,
+         rows, classes);
   CUDA_CHECK_LAUNCH();
 }
 
@@ -108,9 +111,9 @@ void softmax_cross_entropy_backward(const DeviceTensorF& probabilities, const De
   require_shape(op, "labels", {probabilities.shape()[0]}, labels.shape());
   require_shape(op, "grad_logits", probabilities.shape(), grad_logits.shape());
   if (probabilities.size() == 0) return;
-  softmax_cross_entropy_backward_kernel<<<blocks_for(probabilities.size()), kThreadsPerBlock>>>(
-      probabilities.data(), labels.data(), grad_logits.data(), static_cast<int>(probabilities.shape()[0]),
-      static_cast<int>(probabilities.shape()[1]));
+  launch(softmax_cross_entropy_backward_kernel, blocks_for(probabilities.size()), kThreadsPerBlock, 0, nullptr,
+         probabilities.data(), labels.data(), grad_logits.data(), static_cast<int>(probabilities.shape()[0]),
+         static_cast<int>(probabilities.shape()[1]));
   CUDA_CHECK_LAUNCH();
 }
 

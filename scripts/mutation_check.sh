@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Plants the bugs a GPU would hide and shows that the emulated GPU tests catch each one:
+# a missing __syncthreads() in the tiled convolution (twice) and an off-by-one in the tiled
+# GEMM's edge tile. Works on a copy of the tree in a temporary folder; the checkout is
+# never touched. Prints one line per mutation and exits non-zero if a mutation survives.
+#   scripts/mutation_check.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+copy=$(mktemp -d)
+trap 'rm -rf "$copy"' EXIT
+git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t "$copy"
+cd "$copy"
+cmake --preset emulated >/dev/null
+
+# name @ file @ sed expression @ test program that must now fail
+mutations=(
+  "tiled conv: no barrier after staging the tiles@cuda/conv2d.cu@0,/^    __syncthreads();\$/{/^    __syncthreads();\$/d}@gpu_test_01_conv1"
+  "tiled conv: no barrier before the next channel overwrites the tiles@cuda/conv2d.cu@/__syncthreads();  \/\/ before the next channel/d@gpu_test_01_conv1"
+  "tiled GEMM: edge tile stores one column too many@cuda/linear.cu@s/if (row < m \&\& col < n) c\[/if (row < m \&\& col <= n) c[/@gpu_test_07_fc6"
+)
+
+survivors=0
+for mutation in "${mutations[@]}"; do
+  IFS='@' read -r name file expression program <<<"$mutation"
+  cp "$file" "$file.orig"
+  sed -i "$expression" "$file"
+  if cmp -s "$file" "$file.orig"; then
+    echo "ERROR: the mutation '$name' changed nothing in $file (the source moved on; update this script)"
+    exit 2
+  fi
+  cmake --build --preset emulated --target "$program" >/dev/null
+  status=0
+  "build-emulated/gpu_tests/$program" >"$program.log" 2>&1 || status=$?
+  if [ "$status" -eq 0 ]; then
+    echo "SURVIVED  $name ($program still passes)"
+    survivors=$((survivors + 1))
+  elif [ "$status" -ge 128 ]; then
+    echo "crashed   $name ($program died with signal $((status - 128)): caught, but not by a check)"
+  else
+    failed=$(grep -Eo "test cases: +[0-9]+ \| +[0-9]+ passed \| +[0-9]+ failed" "$program.log" | tail -n 1 || true)
+    echo "caught    $name ($program: ${failed:-failed})"
+  fi
+  mv "$file.orig" "$file"
+done
+exit "$survivors"
