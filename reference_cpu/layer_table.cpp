@@ -5,7 +5,6 @@
 #include "reference_cpu/random.hpp"
 
 namespace alexnet {
-namespace {
 
 LayerSpec conv(std::string name, int out_channels, int kernel, int stride, int pad, int groups,
                float initial_bias) {
@@ -43,6 +42,8 @@ LayerSpec fully_connected(std::string name, int outputs, bool hidden) {
   layer.initial_bias = hidden ? 1.0f : 0.0f;
   return layer;
 }
+
+namespace {
 
 void require(bool condition, const LayerSpec& layer, const std::string& message) {
   if (!condition) throw std::invalid_argument(layer.name + ": " + message);
@@ -98,6 +99,22 @@ NetworkSpec alexnet_torchvision() {
                       fully_connected("fc6", 4096, true),
                       fully_connected("fc7", 4096, true),
                       fully_connected("fc8", 1000, false)}};
+}
+
+NetworkSpec alexnet_tiny() {
+  // 3@31×31 → conv1 (k3, s2) 4@15×15 → pool 4@7×7 → conv2 4@7×7 → pool 4@3×3
+  // → conv3, conv4, conv5 4@3×3 → pool 4@1×1 → fc6 8 → fc7 8 → fc8 5.
+  return NetworkSpec{"tiny AlexNet (the paper's layer kinds, order and joins, for gradient checks)",
+                     2,
+                     {3, 31, 31},
+                     {conv("conv1", 4, 3, 2, 0, 1, 0), lrn("lrn1", 2), pool("pool1"),
+                      conv("conv2", 4, 3, 1, 1, 2, 1), lrn("lrn2", 2), pool("pool2"),
+                      conv("conv3", 4, 3, 1, 1, 1, 0),
+                      conv("conv4", 4, 3, 1, 1, 2, 1),
+                      conv("conv5", 4, 3, 1, 1, 2, 1), pool("pool5"),
+                      fully_connected("fc6", 8, true),
+                      fully_connected("fc7", 8, true),
+                      fully_connected("fc8", 5, false)}};
 }
 
 int window_output_size(int input, int kernel, int stride, int pad) {

@@ -48,12 +48,24 @@ struct NetworkSpec {
   std::vector<LayerSpec> layers;  ///< the rows, input to output
 };
 
+/// @brief A convolution row (a ReLU follows): out_channels maps, kernel × kernel, stride, pad, groups.
+LayerSpec conv(std::string name, int out_channels, int kernel, int stride, int pad, int groups, float initial_bias);
+/// @brief An LRN row with the paper's n = 5 whose window stays inside each of `groups` towers.
+LayerSpec lrn(std::string name, int groups);
+/// @brief An overlapping max-pooling row: 3×3 windows, stride 2.
+LayerSpec pool(std::string name);
+/// @brief A fully connected row; `hidden` adds ReLU and dropout, splits it over the towers and sets the bias to 1.
+LayerSpec fully_connected(std::string name, int outputs, bool hidden);
+
 /// @brief The paper's network: two towers, 60,965,224 parameters.
 NetworkSpec alexnet_two_tower();
 /// @brief The same layers on one device without groups (CONV2/4/5 see all channels).
 NetworkSpec alexnet_one_tower();
 /// @brief torchvision's AlexNet: 64-192-384-256-256 maps, CONV1 pad 2, 224×224 input, no LRN.
 NetworkSpec alexnet_torchvision();
+
+/// @brief The paper's layer kinds, order and joins at a size a gradient check can afford (3@31×31, 4 maps).
+NetworkSpec alexnet_tiny();
 
 /// @brief Output side of a convolution or pooling window: floor((W − K + 2P) / S) + 1.
 int window_output_size(int input, int kernel, int stride, int pad);

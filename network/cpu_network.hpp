@@ -1,0 +1,55 @@
+/// @file cpu_network.hpp
+/// @brief The whole network forward and backward on the CPU, one step after another
+/// (llm.c's gpt2_forward / gpt2_backward): the plan's steps run on a backend's ops.
+///
+/// The CPU runs the one-device form of the network: the towers are the groups of the
+/// grouped convolutions and LRN windows, which compute exactly what two GPUs compute
+/// (chapter 03 shows why). The reference backend is alexnet::cpu's naive loops, in float
+/// or in double (for gradient checks).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "network/plan.hpp"
+#include "reference_cpu/tensor.hpp"
+
+namespace alexnet {
+
+/// @brief What a pass needs besides data and parameters.
+struct RunOptions {
+  bool training = false;       ///< dropout on (training) or the identity (test time)
+  std::uint64_t seed = 0;      ///< the run's seed: dropout masks
+  std::uint64_t step = 0;      ///< the training step: a fresh dropout mask per step
+};
+
+/// @brief The forward pass's values: the input and every step's output (the backward needs them).
+template <typename T>
+struct Activations {
+  Tensor<T> input;                ///< [N, C, H, W]
+  std::vector<Tensor<T>> outputs;  ///< outputs[i]: step i's output; the last is the logits [N, classes]
+  /// @brief The logits, the last step's output.
+  const Tensor<T>& logits() const { return outputs.back(); }
+};
+
+/// @brief The backward pass's results: ∂L/∂input and ∂L/∂ every parameter.
+template <typename T>
+struct Gradients {
+  Tensor<T> input;           ///< ∂L/∂x, the shape of the input
+  Parameters<T> parameters;  ///< ∂L/∂W and ∂L/∂b of every layer, the shapes of the parameters
+};
+
+/// @brief Runs every step of `plan` on the CPU reference ops; x: [N, C, H, W] of the plan's input shape.
+template <typename T>
+Activations<T> reference_forward(const Plan& plan, const Parameters<T>& parameters, Tensor<T> x,
+                                 const RunOptions& options);
+
+/// @brief Runs the steps backward from grad_logits = ∂L/∂logits, reusing the forward's activations.
+template <typename T>
+Gradients<T> reference_backward(const Plan& plan, const Parameters<T>& parameters, const Activations<T>& forward,
+                                const Tensor<T>& grad_logits, const RunOptions& options);
+
+/// @brief Throws std::invalid_argument naming what was expected unless x is [N, C, H, W] of the plan's input.
+void require_network_input(const Plan& plan, const Shape& x);
+
+}  // namespace alexnet

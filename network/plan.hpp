@@ -1,0 +1,113 @@
+/// @file plan.hpp
+/// @brief The one place where the layer table becomes ops: a NetworkSpec turned into a
+/// plan of steps (convolution, ReLU, LRN, max-pooling, flatten, linear, dropout), each
+/// with its op parameters and per-image output shape, and the network's parameters
+/// allocated, initialised, counted, saved and loaded.
+///
+/// A step is a variant of per-kind structs. A backend runs a step by visiting it with one
+/// overload per kind: a backend that lacks a kind does not compile.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "reference_cpu/conv2d.hpp"
+#include "reference_cpu/dropout.hpp"
+#include "reference_cpu/layer_table.hpp"
+#include "reference_cpu/lrn.hpp"
+#include "reference_cpu/maxpool2d.hpp"
+#include "reference_cpu/tensor.hpp"
+
+namespace alexnet {
+
+/// @brief y = conv2d(x, weight) + bias with the parameters of layer `parameters`.
+struct ConvolutionStep {
+  Conv2dParams params;  ///< stride, padding, groups
+  int parameters;       ///< index into the network's parameters
+};
+/// @brief y = max(0, x).
+struct ReluStep {};
+/// @brief Local response normalization across channels.
+struct LrnStep {
+  LrnParams params;  ///< size, k, α, β, towers
+};
+/// @brief Overlapping max-pooling.
+struct MaxPoolStep {
+  Pool2dParams params;  ///< window and stride
+};
+/// @brief [N, C, H, W] → [N, C·H·W] before the first fully connected layer.
+struct FlattenStep {};
+/// @brief y = x·Wᵀ + b with the parameters of layer `parameters`.
+struct LinearStep {
+  int parameters;  ///< index into the network's parameters
+};
+/// @brief Inverted dropout while training; the identity at test time.
+struct DropoutStep {
+  double p;          ///< probability of dropping a unit
+  int stream_index;  ///< the layer's row in the table: its own Philox streams
+};
+
+/// @brief What one step computes.
+using StepOp = std::variant<ConvolutionStep, ReluStep, LrnStep, MaxPoolStep, FlattenStep, LinearStep, DropoutStep>;
+
+/// @brief A step of the plan: its op, a name for dumps and timings, its per-image output shape.
+struct Step {
+  std::string name;  ///< "conv1", "relu1", "lrn1", "pool1", ..., "flatten", "fc6", "relu6", "drop6", ..., "fc8"
+  StepOp op;         ///< what it computes
+  Shape output;      ///< per-image output shape ([C, H, W] or [F])
+};
+
+/// @brief The learned tensors of one layer, under the names PyTorch's state_dict gives them.
+template <typename T>
+struct LayerTensors {
+  std::string name;  ///< the layer: "conv1", ..., "fc8" (files conv1.weight.npy, conv1.bias.npy)
+  Tensor<T> weight;  ///< [C_out, C_in/groups, K, K] or [out, in]
+  Tensor<T> bias;    ///< [C_out] or [out]
+};
+
+/// @brief Every learned tensor of a network, in plan order.
+template <typename T>
+using Parameters = std::vector<LayerTensors<T>>;
+
+/// @brief A network as steps: built from a NetworkSpec by make_plan.
+struct Plan {
+  NetworkSpec spec;                  ///< the layer table it came from
+  std::vector<Step> steps;           ///< in order, input to logits
+  std::vector<LayerSummary> layers;  ///< the rows with their shapes (parameters[i] belongs to a row)
+  std::vector<int> parameter_rows;   ///< parameters[i] belongs to layers[parameter_rows[i]]
+};
+
+/// @brief Turns every row of `spec` into steps: a convolution and its ReLU, an LRN, a pool,
+/// flatten before the first fully connected layer, a linear layer, its ReLU and dropout.
+Plan make_plan(const NetworkSpec& spec);
+
+/// @brief The dropout of step `step` at training step `training_step` under `seed`: layer r
+/// draws from Philox stream training_step·256 + r, so FC6 and FC7 never share a mask.
+DropoutParams dropout_params(const DropoutStep& step, std::uint64_t seed, std::uint64_t training_step, bool training);
+
+/// @brief Every layer's weight and bias, allocated and zero: the shapes the plan needs.
+Parameters<float> allocate_parameters(const Plan& plan);
+
+/// @brief The paper's initialisation of every layer: weights N(0, 0.01²) from Philox stream = the row's
+/// index under `seed`, biases the row's initial_bias (1 in CONV2, CONV4, CONV5, FC6, FC7, else 0).
+Parameters<float> initial_parameters(const Plan& plan, std::uint64_t seed);
+
+/// @brief The parameters converted to another scalar type (e.g. double for gradient checks).
+template <typename To, typename From>
+Parameters<To> convert_parameters(const Parameters<From>& parameters);
+
+/// @brief Number of values in the allocated tensors (weights and biases of every layer).
+template <typename T>
+std::int64_t count_parameters(const Parameters<T>& parameters);
+
+/// @brief Writes `<dir>/<layer>.weight.npy` and `<layer>.bias.npy` for every layer (dir must exist);
+/// each file is written under a temporary name and renamed.
+void save_parameters(const std::string& dir, const Parameters<float>& parameters);
+
+/// @brief Reads the files save_parameters writes; throws naming the file when one is missing,
+/// unreadable or of the wrong shape for `plan`.
+Parameters<float> load_parameters(const std::string& dir, const Plan& plan);
+
+}  // namespace alexnet
