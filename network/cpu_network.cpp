@@ -1,5 +1,6 @@
 #include "network/cpu_network.hpp"
 
+#include <chrono>
 #include <stdexcept>
 
 #include "reference_cpu/conv2d.hpp"
@@ -76,6 +77,10 @@ Tensor<T> step_backward(const Step& step, const Tensor<T>& x, const Tensor<T>& g
       step.op);
 }
 
+double milliseconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
 }  // namespace
 
 void require_network_input(const Plan& plan, const Shape& x) {
@@ -92,11 +97,13 @@ template <typename T>
 Activations<T> reference_forward(const Plan& plan, const Parameters<T>& parameters, Tensor<T> x,
                                  const RunOptions& options) {
   require_network_input(plan, x.shape());
-  Activations<T> forward{std::move(x), {}};
+  Activations<T> forward{std::move(x), {}, {}};
   forward.outputs.reserve(plan.steps.size());
   for (const Step& step : plan.steps) {
+    const auto start = std::chrono::steady_clock::now();
     const Tensor<T>& input = forward.outputs.empty() ? forward.input : forward.outputs.back();
     forward.outputs.push_back(step_forward(step, input, parameters, options));
+    forward.step_ms.push_back(milliseconds_since(start));
   }
   return forward;
 }
@@ -105,11 +112,13 @@ template <typename T>
 Gradients<T> reference_backward(const Plan& plan, const Parameters<T>& parameters, const Activations<T>& forward,
                                 const Tensor<T>& grad_logits, const RunOptions& options) {
   require_shape(plan.spec.name + " backward", "grad_logits", forward.logits().shape(), grad_logits.shape());
-  Gradients<T> gradients{{}, parameters};  // same names and shapes; every value is overwritten
+  Gradients<T> gradients{{}, parameters, std::vector<double>(plan.steps.size())};  // every value is overwritten
   Tensor<T> grad = grad_logits;
   for (std::size_t i = plan.steps.size(); i-- > 0;) {
+    const auto start = std::chrono::steady_clock::now();
     const Tensor<T>& x = i == 0 ? forward.input : forward.outputs[i - 1];
     grad = step_backward(plan.steps[i], x, grad, parameters, options, gradients.parameters);
+    gradients.step_ms[i] = milliseconds_since(start);
   }
   gradients.input = std::move(grad);
   return gradients;

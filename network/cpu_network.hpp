@@ -28,6 +28,7 @@ template <typename T>
 struct Activations {
   Tensor<T> input;                ///< [N, C, H, W]
   std::vector<Tensor<T>> outputs;  ///< outputs[i]: step i's output; the last is the logits [N, classes]
+  std::vector<double> step_ms;     ///< step_ms[i]: wall-clock milliseconds step i took
   /// @brief The logits, the last step's output.
   const Tensor<T>& logits() const { return outputs.back(); }
 };
@@ -37,6 +38,7 @@ template <typename T>
 struct Gradients {
   Tensor<T> input;           ///< ∂L/∂x, the shape of the input
   Parameters<T> parameters;  ///< ∂L/∂W and ∂L/∂b of every layer, the shapes of the parameters
+  std::vector<double> step_ms;  ///< step_ms[i]: wall-clock milliseconds of step i's backward
 };
 
 /// @brief Runs every step of `plan` on the CPU reference ops; x: [N, C, H, W] of the plan's input shape.

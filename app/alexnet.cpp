@@ -1,0 +1,199 @@
+// alexnet: the whole network from the command line.
+//
+//   alexnet summary [--variant paper|one-tower|torchvision|tiny]   the layer table and totals
+//   alexnet init --seed S --out DIR                                the paper's initialisation as .npy files
+//   alexnet forward --weights DIR --input X.npy --output Y.npy     logits of a batch [N, 3, 227, 227]
+//   alexnet bench [--batch B]                                      per-step times, forward and backward
+//   alexnet demo                                                   one Fashion-MNIST image through the network
+//
+// Every error (a bad flag, a missing or misshapen file) ends with a message naming what was
+// expected and what came, and a non-zero exit; files are written under a temporary name and
+// renamed, so no half-written output is left behind.
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <numeric>
+#include <string>
+
+#include "datasets/fashion_mnist.hpp"
+#include "datasets/image.hpp"
+#include "network/cpu_network.hpp"
+#include "network/plan.hpp"
+#include "network/summary.hpp"
+#include "reference_cpu/format.hpp"
+#include "reference_cpu/npy.hpp"
+#include "reference_cpu/random.hpp"
+#include "reference_cpu/softmax_cross_entropy.hpp"
+
+using namespace alexnet;
+
+namespace {
+
+struct Options {
+  std::string variant = "paper";
+  std::uint64_t seed = 2012;
+  std::string out, weights, input, output, dump;
+  std::string device = "reference";
+  std::int64_t batch = 1;
+};
+
+void add_variant(CLI::App& command, Options& options) {
+  command.add_option("--variant", options.variant, "which network")
+      ->check(CLI::IsMember(variant_names()))
+      ->capture_default_str();
+}
+
+void add_device(CLI::App& command, Options& options) {
+  command.add_option("--device", options.device, "where the network runs: reference = the naive CPU loops")
+      ->check(CLI::IsMember({"reference"}))
+      ->capture_default_str();
+}
+
+void summary(const Options& options) { std::cout << layer_table_text(network_variant(options.variant)); }
+
+void init(const Options& options) {
+  const Plan plan = make_plan(network_variant(options.variant));
+  std::filesystem::create_directories(options.out);
+  const Parameters<float> parameters = initial_parameters(plan, options.seed);
+  save_parameters(options.out, parameters);
+  std::cout << "wrote " << parameters.size() * 2 << " files, " << with_commas(count_parameters(parameters))
+            << " parameters (seed " << options.seed << "), to " << options.out << "\n";
+}
+
+// Step name, its output shape and milliseconds, one line each.
+void print_step_times(const Plan& plan, const std::vector<double>& forward_ms, const std::vector<double>* backward_ms) {
+  std::printf("%-8s %-14s %12s%s\n", "step", "output", "forward ms", backward_ms ? "  backward ms" : "");
+  for (std::size_t i = 0; i < plan.steps.size(); ++i) {
+    std::printf("%-8s %-14s %12.1f", plan.steps[i].name.c_str(), to_string(plan.steps[i].output).c_str(),
+                forward_ms[i]);
+    if (backward_ms) std::printf("  %11.1f", (*backward_ms)[i]);
+    std::printf("\n");
+  }
+}
+
+void forward(const Options& options) {
+  const Plan plan = make_plan(network_variant(options.variant));
+  const Parameters<float> parameters = load_parameters(options.weights, plan);
+  TensorF x = load_npy_float(options.input);
+  try {
+    require_network_input(plan, x.shape());
+  } catch (const std::invalid_argument& error) {
+    throw std::invalid_argument(options.input + ": " + error.what());
+  }
+  const Activations<float> result = reference_forward(plan, parameters, std::move(x), RunOptions{});
+  if (!options.dump.empty()) {
+    std::filesystem::create_directories(options.dump);
+    for (std::size_t i = 0; i < plan.steps.size(); ++i) {
+      save_npy(options.dump + "/" + plan.steps[i].name + ".npy", result.outputs[i]);
+    }
+  }
+  save_npy(options.output, result.logits());
+  std::cout << "wrote logits " << to_string(result.logits().shape()) << " to " << options.output << "\n";
+}
+
+void bench(const Options& options) {
+  const Plan plan = make_plan(network_variant(options.variant));
+  const Parameters<float> parameters = initial_parameters(plan, options.seed);
+  const Shape& image = plan.spec.input;
+  TensorF x({options.batch, image[0], image[1], image[2]});
+  fill_uniform(x, options.seed, 1, -100.0, 100.0);
+  const RunOptions training{true, options.seed, 0};
+  const Activations<float> result = reference_forward(plan, parameters, x, training);
+  const Gradients<float> gradients = reference_backward(plan, parameters, result, result.logits(), training);
+  std::printf("%s, batch %lld, device %s (the naive CPU loops, one thread)\n\n", plan.spec.name.c_str(),
+              static_cast<long long>(options.batch), options.device.c_str());
+  print_step_times(plan, result.step_ms, &gradients.step_ms);
+  const double forward_ms = std::accumulate(result.step_ms.begin(), result.step_ms.end(), 0.0);
+  const double backward_ms = std::accumulate(gradients.step_ms.begin(), gradients.step_ms.end(), 0.0);
+  const double images = static_cast<double>(options.batch);
+  std::printf("\nforward:            %10.1f ms per batch, %8.2f images/s\n", forward_ms, 1000.0 * images / forward_ms);
+  std::printf("forward + backward: %10.1f ms per batch, %8.2f images/s\n", forward_ms + backward_ms,
+              1000.0 * images / (forward_ms + backward_ms));
+}
+
+// The main job: a real image through the whole (untrained) network, step by step.
+void demo(const Options& options) {
+  std::cout << layer_table_text(alexnet_two_tower()) << "\n";
+  const LabeledImages test = load_fashion_mnist(kFashionMnistDirectory, FashionMnistSplit::Test, 1);
+  const std::string label = test.class_names.at(static_cast<std::size_t>(test.labels[0]));
+  TensorF x = to_rgb_squares(test.images, 227);  // [1, 3, 227, 227], the grey channel three times, 0..255
+  const double mean = std::accumulate(x.values().begin(), x.values().end(), 0.0) / static_cast<double>(x.size());
+  for (std::int64_t i = 0; i < x.size(); ++i) x[i] -= static_cast<float>(mean);  // the lesson of chapter 11
+
+  const Plan plan = make_plan(alexnet_two_tower());
+  const Parameters<float> parameters = initial_parameters(plan, options.seed);
+  std::cout << "Fashion-MNIST test image 0 (label " << test.labels[0] << ", " << label << "), 28x28 grey resized to 3x227x227, mean "
+            << static_cast<int>(mean) << " subtracted; the paper's initialisation, seed " << options.seed
+            << ", untrained.\nForward on the CPU reference (naive loops, one thread):\n\n";
+  const Activations<float> result = reference_forward(plan, parameters, std::move(x), RunOptions{});
+  print_step_times(plan, result.step_ms, nullptr);
+
+  const TensorF& logits = result.logits();
+  double sum = 0, squares = 0;
+  for (const float z : logits.values()) {
+    sum += z;
+    squares += static_cast<double>(z) * z;
+  }
+  const double n = static_cast<double>(logits.size());
+  const double stddev = std::sqrt(squares / n - (sum / n) * (sum / n));
+  const double loss = cpu::softmax_cross_entropy_forward(logits, test.labels);
+  std::printf("\ntotal %.0f ms; logits: mean %.3f, standard deviation %.3f; loss against the label: %.3f "
+              "(ln 1000 = %.3f for uniform guesses)\n",
+              std::accumulate(result.step_ms.begin(), result.step_ms.end(), 0.0), sum / n, stddev, loss,
+              std::log(1000.0));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"AlexNet (Krizhevsky, Sutskever & Hinton 2012), the whole network"};
+  app.require_subcommand(1);
+  Options options;
+
+  CLI::App* summary_command = app.add_subcommand("summary", "print the layer table and its totals");
+  add_variant(*summary_command, options);
+
+  CLI::App* init_command = app.add_subcommand("init", "write the paper's initialisation, one .npy file per tensor");
+  add_variant(*init_command, options);
+  init_command->add_option("--seed", options.seed, "seed of the weights' N(0, 0.01^2) draws")->capture_default_str();
+  init_command->add_option("--out", options.out, "folder for conv1.weight.npy ... fc8.bias.npy")->required();
+
+  CLI::App* forward_command = app.add_subcommand("forward", "logits of a batch of images");
+  add_variant(*forward_command, options);
+  add_device(*forward_command, options);
+  forward_command->add_option("--weights", options.weights, "folder written by `alexnet init`")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  forward_command->add_option("--input", options.input, ".npy file, float32 [N, 3, 227, 227]")
+      ->required()
+      ->check(CLI::ExistingFile);
+  forward_command->add_option("--output", options.output, ".npy file for the logits [N, 1000]")->required();
+  forward_command->add_option("--dump", options.dump, "folder for every step's output (conv1.npy, ..., fc8.npy)");
+
+  CLI::App* bench_command = app.add_subcommand("bench", "time every step of the network, forward and backward");
+  add_variant(*bench_command, options);
+  add_device(*bench_command, options);
+  bench_command->add_option("--batch", options.batch, "images per batch")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+
+  CLI::App* demo_command = app.add_subcommand("demo", "a Fashion-MNIST image through the whole network");
+  demo_command->add_option("--seed", options.seed, "seed of the initial weights")->capture_default_str();
+
+  CLI11_PARSE(app, argc, argv);
+  try {
+    if (*summary_command) summary(options);
+    if (*init_command) init(options);
+    if (*forward_command) forward(options);
+    if (*bench_command) bench(options);
+    if (*demo_command) demo(options);
+  } catch (const std::exception& error) {
+    std::cerr << "alexnet: " << error.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,83 @@
+#include "network/summary.hpp"
+
+#include <cstdio>
+#include <stdexcept>
+
+#include "reference_cpu/format.hpp"
+
+namespace alexnet {
+namespace {
+
+// [96, 55, 55] -> "96@55x55", [4096] -> "4096"
+std::string maps(const Shape& shape) {
+  if (shape.size() != 3) return std::to_string(shape.at(0));
+  return std::to_string(shape[0]) + "@" + std::to_string(shape[1]) + "x" + std::to_string(shape[2]);
+}
+
+// "48 + 48" when the outputs are divided between the towers.
+std::string per_tower(const NetworkSpec& network, const LayerSummary& row) {
+  const std::int64_t outputs = row.output.at(0);
+  if (network.towers == 1 || !row.spec.split_in_towers) return std::to_string(outputs);
+  const std::string share = std::to_string(outputs / network.towers);
+  std::string text = share;
+  for (int t = 1; t < network.towers; ++t) text += " + " + share;
+  return text;
+}
+
+std::string operation(const LayerSpec& layer) {
+  const std::string k = std::to_string(layer.kernel);
+  std::string text;
+  switch (layer.kind) {
+    case LayerKind::Convolution:
+      text = "conv " + k + "x" + k + " S" + std::to_string(layer.stride) + " P" + std::to_string(layer.pad);
+      if (layer.groups > 1) text += " g" + std::to_string(layer.groups);
+      break;
+    case LayerKind::LocalResponseNorm:
+      text = "lrn n=" + k + (layer.groups > 1 ? " in towers" : "");
+      break;
+    case LayerKind::MaxPool: text = "maxpool " + k + "x" + k + " S" + std::to_string(layer.stride); break;
+    case LayerKind::FullyConnected: text = "fc"; break;
+  }
+  if (layer.relu) text += " +relu";
+  if (layer.dropout) text += " +drop";
+  return text;
+}
+
+template <typename... Args>
+std::string format(const char* pattern, Args... args) {
+  char line[256];
+  std::snprintf(line, sizeof line, pattern, args...);
+  return line;
+}
+
+}  // namespace
+
+std::vector<std::string> variant_names() { return {"paper", "one-tower", "torchvision", "tiny"}; }
+
+NetworkSpec network_variant(const std::string& name) {
+  if (name == "paper" || name == "two-tower") return alexnet_two_tower();
+  if (name == "one-tower") return alexnet_one_tower();
+  if (name == "torchvision") return alexnet_torchvision();
+  if (name == "tiny") return alexnet_tiny();
+  throw std::invalid_argument("unknown variant '" + name + "' (expected paper, one-tower, torchvision or tiny)");
+}
+
+std::string layer_table_text(const NetworkSpec& network) {
+  std::string text = network.name + "\ninput " + maps(network.input) + " per image\n\n";
+  text += format("%-6s %-26s %-11s %10s %-10s %10s %12s %14s\n", "layer", "operation", "per tower", "in/kernel",
+                 "output", "neurons", "parameters", "multiply-adds");
+  for (const LayerSummary& row : summarize(network)) {
+    const std::int64_t fan_in = inputs_per_kernel(row.spec, row.input);
+    text += format("%-6s %-26s %-11s %10s %-10s %10s %12s %14s\n", row.spec.name.c_str(),
+                   operation(row.spec).c_str(), per_tower(network, row).c_str(),
+                   fan_in ? with_commas(fan_in).c_str() : "", maps(row.output).c_str(),
+                   with_commas(element_count(row.output)).c_str(), with_commas(row.parameters).c_str(),
+                   with_commas(row.multiply_adds).c_str());
+  }
+  text += format("\ntotal: %s parameters, %s multiply-adds per image (%.2f GFLOP forward)\n",
+                 with_commas(total_parameters(network)).c_str(), with_commas(total_multiply_adds(network)).c_str(),
+                 2.0 * static_cast<double>(total_multiply_adds(network)) / 1e9);
+  return text;
+}
+
+}  // namespace alexnet

@@ -1,0 +1,23 @@
+/// @file summary.hpp
+/// @brief The layer table as the programs print it, and the named variants of the network.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "reference_cpu/layer_table.hpp"
+
+namespace alexnet {
+
+/// @brief The names network_variant knows: "paper", "one-tower", "torchvision", "tiny".
+std::vector<std::string> variant_names();
+
+/// @brief The network a variant name stands for ("two-tower" is "paper"); throws std::invalid_argument
+/// "unknown variant 'x' (expected paper, one-tower, torchvision or tiny)".
+NetworkSpec network_variant(const std::string& name);
+
+/// @brief Every row with its operation, per-tower split, fan-in, output, neurons, parameters and
+/// multiply-adds, then the totals: the table chapter 00 teaches.
+std::string layer_table_text(const NetworkSpec& network);
+
+}  // namespace alexnet
