@@ -3,8 +3,10 @@
 //   alexnet summary [--variant paper|one-tower|torchvision|tiny]   the layer table and totals
 //   alexnet init --seed S --out DIR                                the paper's initialisation as .npy files
 //   alexnet forward --weights DIR --input X.npy --output Y.npy     logits of a batch [N, 3, 227, 227]
-//   alexnet bench [--batch B]                                      per-step times, forward and backward
-//   alexnet demo                                                   one Fashion-MNIST image through the network
+//         [--device reference|cuda] [--gpus 0,1] [--dump DIR]
+//   alexnet bench [--device reference|cuda] [--batch B]            per-step times, forward and backward
+//   alexnet demo                                                   one Fashion-MNIST image through the network,
+//                                                                  on the CPU and, where there is one, the GPU
 //
 // Every error (a bad flag, a missing or misshapen file) ends with a message naming what was
 // expected and what came, and a non-zero exit; files are written under a temporary name and
@@ -12,6 +14,7 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -29,6 +32,11 @@
 #include "reference_cpu/random.hpp"
 #include "reference_cpu/softmax_cross_entropy.hpp"
 
+#if ALEXNET_WITH_CUDA
+#include "cuda/gpu.cuh"
+#include "network/cuda_network.cuh"
+#endif
+
 using namespace alexnet;
 
 namespace {
@@ -38,8 +46,35 @@ struct Options {
   std::uint64_t seed = 2012;
   std::string out, weights, input, output, dump;
   std::string device = "reference";
+  std::vector<int> gpus;
   std::int64_t batch = 1;
 };
+
+std::vector<std::string> device_names() {
+#if ALEXNET_WITH_CUDA
+  return {"reference", "cuda"};
+#else
+  return {"reference"};
+#endif
+}
+
+#if ALEXNET_WITH_CUDA
+// The devices of the towers: --gpus, else 0 and 1 when there are two GPUs, else both on 0.
+std::vector<int> tower_devices(const Options& options, const Plan& plan) {
+  if (!gpu_available()) throw std::runtime_error("--device cuda: no usable GPU (" + gpu_unavailable_reason() + ")");
+  if (!options.gpus.empty()) return options.gpus;
+  const int count = gpu_count();
+  std::vector<int> gpus;
+  for (int t = 0; t < plan.spec.towers; ++t) gpus.push_back(count >= plan.spec.towers ? t : 0);
+  return gpus;
+}
+
+std::string devices_text(const std::vector<int>& gpus) {
+  std::string text;
+  for (const int gpu : gpus) text += (text.empty() ? "" : ",") + std::to_string(gpu);
+  return text;
+}
+#endif
 
 void add_variant(CLI::App& command, Options& options) {
   command.add_option("--variant", options.variant, "which network")
@@ -49,8 +84,10 @@ void add_variant(CLI::App& command, Options& options) {
 
 void add_device(CLI::App& command, Options& options) {
   command.add_option("--device", options.device, "where the network runs: reference = the naive CPU loops")
-      ->check(CLI::IsMember({"reference"}))
+      ->check(CLI::IsMember(device_names()))
       ->capture_default_str();
+  command.add_option("--gpus", options.gpus, "with --device cuda: the device of each tower, e.g. 0,1")
+      ->delimiter(',');
 }
 
 void summary(const Options& options) { std::cout << layer_table_text(network_variant(options.variant)); }
@@ -84,15 +121,34 @@ void forward(const Options& options) {
   } catch (const std::invalid_argument& error) {
     throw std::invalid_argument(options.input + ": " + error.what());
   }
-  const Activations<float> result = reference_forward(plan, parameters, std::move(x), RunOptions{});
+  std::vector<TensorF> outputs;  // every step's output, the logits last
+  if (options.device == "reference") {
+    outputs = reference_forward(plan, parameters, std::move(x), RunOptions{}).outputs;
+  } else {
+#if ALEXNET_WITH_CUDA
+    CudaNetwork network(plan, parameters, tower_devices(options, plan));
+    network.forward(x, RunOptions{});
+    for (std::size_t i = 0; i < plan.steps.size(); ++i) outputs.push_back(network.step_output(i));
+#endif
+  }
   if (!options.dump.empty()) {
     std::filesystem::create_directories(options.dump);
     for (std::size_t i = 0; i < plan.steps.size(); ++i) {
-      save_npy(options.dump + "/" + plan.steps[i].name + ".npy", result.outputs[i]);
+      save_npy(options.dump + "/" + plan.steps[i].name + ".npy", outputs[i]);
     }
   }
-  save_npy(options.output, result.logits());
-  std::cout << "wrote logits " << to_string(result.logits().shape()) << " to " << options.output << "\n";
+  save_npy(options.output, outputs.back());
+  std::cout << "wrote logits " << to_string(outputs.back().shape()) << " to " << options.output << " ("
+            << options.device << ")\n";
+}
+
+double total(const std::vector<double>& ms) { return std::accumulate(ms.begin(), ms.end(), 0.0); }
+
+void print_rates(std::int64_t batch, double forward_ms, double backward_ms) {
+  const double images = static_cast<double>(batch);
+  std::printf("\nforward:            %10.1f ms per batch, %8.2f images/s\n", forward_ms, 1000.0 * images / forward_ms);
+  std::printf("forward + backward: %10.1f ms per batch, %8.2f images/s\n", forward_ms + backward_ms,
+              1000.0 * images / (forward_ms + backward_ms));
 }
 
 void bench(const Options& options) {
@@ -102,17 +158,31 @@ void bench(const Options& options) {
   TensorF x({options.batch, image[0], image[1], image[2]});
   fill_uniform(x, options.seed, 1, -100.0, 100.0);
   const RunOptions training{true, options.seed, 0};
-  const Activations<float> result = reference_forward(plan, parameters, x, training);
-  const Gradients<float> gradients = reference_backward(plan, parameters, result, result.logits(), training);
-  std::printf("%s, batch %lld, device %s (the naive CPU loops, one thread)\n\n", plan.spec.name.c_str(),
-              static_cast<long long>(options.batch), options.device.c_str());
-  print_step_times(plan, result.step_ms, &gradients.step_ms);
-  const double forward_ms = std::accumulate(result.step_ms.begin(), result.step_ms.end(), 0.0);
-  const double backward_ms = std::accumulate(gradients.step_ms.begin(), gradients.step_ms.end(), 0.0);
-  const double images = static_cast<double>(options.batch);
-  std::printf("\nforward:            %10.1f ms per batch, %8.2f images/s\n", forward_ms, 1000.0 * images / forward_ms);
-  std::printf("forward + backward: %10.1f ms per batch, %8.2f images/s\n", forward_ms + backward_ms,
-              1000.0 * images / (forward_ms + backward_ms));
+  if (options.device == "reference") {
+    const Activations<float> result = reference_forward(plan, parameters, x, training);
+    const Gradients<float> gradients = reference_backward(plan, parameters, result, result.logits(), training);
+    std::printf("%s, batch %lld, the naive CPU loops (one thread), fp32\n\n", plan.spec.name.c_str(),
+                static_cast<long long>(options.batch));
+    print_step_times(plan, result.step_ms, &gradients.step_ms);
+    print_rates(options.batch, total(result.step_ms), total(gradients.step_ms));
+    return;
+  }
+#if ALEXNET_WITH_CUDA
+  const std::vector<int> gpus = tower_devices(options, plan);
+  CudaNetwork network(plan, parameters, gpus);
+  network.forward(x, training);  // warm-up: first launches, allocations
+  network.set_step_timing(true);
+  const TensorF logits = network.forward(x, training);
+  const auto start = std::chrono::steady_clock::now();
+  network.backward(logits, training);
+  const double backward_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  std::printf("%s, batch %lld, towers on devices %s: %s, fp32 (the course's kernels; each step timed with a "
+              "synchronisation after it)\n\n",
+              plan.spec.name.c_str(), static_cast<long long>(options.batch), devices_text(gpus).c_str(),
+              gpu_description().c_str());
+  print_step_times(plan, network.step_ms(), nullptr);
+  print_rates(options.batch, total(network.step_ms()), backward_ms);
+#endif
 }
 
 // The main job: a real image through the whole (untrained) network, step by step.
@@ -143,8 +213,26 @@ void demo(const Options& options) {
   const double loss = cpu::softmax_cross_entropy_forward(logits, test.labels);
   std::printf("\ntotal %.0f ms; logits: mean %.3f, standard deviation %.3f; loss against the label: %.3f "
               "(ln 1000 = %.3f for uniform guesses)\n",
-              std::accumulate(result.step_ms.begin(), result.step_ms.end(), 0.0), sum / n, stddev, loss,
-              std::log(1000.0));
+              total(result.step_ms), sum / n, stddev, loss, std::log(1000.0));
+#if ALEXNET_WITH_CUDA
+  if (!gpu_available()) {
+    std::cout << "\nNo GPU here (" << gpu_unavailable_reason() << "): the CUDA part is skipped.\n";
+    return;
+  }
+  const std::vector<int> gpus = tower_devices(options, plan);
+  CudaNetwork network(plan, parameters, gpus);
+  network.set_step_timing(true);
+  const TensorF gpu_logits = network.forward(result.input, RunOptions{});
+  std::cout << "\nThe same image on " << gpu_description() << ", towers on devices " << devices_text(gpus)
+            << ":\n\n";
+  print_step_times(plan, network.step_ms(), nullptr);
+  double largest_difference = 0;
+  for (std::int64_t i = 0; i < logits.size(); ++i) {
+    largest_difference = std::max(largest_difference, static_cast<double>(std::fabs(logits[i] - gpu_logits[i])));
+  }
+  std::printf("\ntotal %.0f ms; largest |CPU - GPU| difference of the 1000 logits: %.2e\n", total(network.step_ms()),
+              largest_difference);
+#endif
 }
 
 }  // namespace
@@ -183,6 +271,7 @@ int main(int argc, char** argv) {
 
   CLI::App* demo_command = app.add_subcommand("demo", "a Fashion-MNIST image through the whole network");
   demo_command->add_option("--seed", options.seed, "seed of the initial weights")->capture_default_str();
+  demo_command->add_option("--gpus", options.gpus, "the device of each tower, e.g. 0,1")->delimiter(',');
 
   CLI11_PARSE(app, argc, argv);
   try {

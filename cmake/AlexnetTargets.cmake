@@ -133,3 +133,36 @@ function(alexnet_add_benchmark)
   set_target_properties(${ARG_NAME} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/benchmarks")
   set_property(GLOBAL APPEND PROPERTY ALEXNET_GPU_CHECK_PROGRAMS "benchmarks/${ARG_NAME}")
 endfunction()
+
+# alexnet_add_lesson_runs(RUN folder program args... [RUN folder program args...]...)
+# In a chapter folder: one test, lesson_runs_<chapter>, that runs the command lines
+# the chapter's lesson shows — each from its folder (relative to the source root),
+# with the program built here — and fails if one fails or if they change the
+# checkout (git status, before and after). A program this configuration does not
+# build (the benchmarks of the emulated build) is left out. Skipped outside a git
+# checkout.
+function(alexnet_add_lesson_runs)
+  alexnet_chapter_label(chapter)
+  set(script_args "")
+  set(group "")
+  foreach(arg IN LISTS ARGN ITEMS RUN)
+    if(arg STREQUAL "RUN")
+      if(group)
+        list(GET group 1 program)
+        if(TARGET ${program})
+          list(POP_FRONT group folder program)
+          list(APPEND script_args ":::" "${folder}" "$<TARGET_FILE:${program}>" ${group})
+        endif()
+      endif()
+      set(group "")
+    else()
+      list(APPEND group "${arg}")
+    endif()
+  endforeach()
+  if(NOT script_args)
+    return()
+  endif()
+  add_test(NAME lesson_runs_${chapter}
+           COMMAND bash "${PROJECT_SOURCE_DIR}/tests/lesson_runs_leave_checkout_clean.sh" "${PROJECT_SOURCE_DIR}" ${script_args})
+  set_tests_properties(lesson_runs_${chapter} PROPERTIES LABELS "cpu;${chapter}" SKIP_RETURN_CODE 77)
+endfunction()

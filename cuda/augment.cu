@@ -24,25 +24,29 @@ __global__ void augment_kernel(const float* images, const AugmentParams* params,
 
 using DeviceParams = std::unique_ptr<AugmentParams, void (*)(AugmentParams*)>;
 
-DeviceParams upload(const std::vector<AugmentParams>& host) {
+// A copy of `host` in the current device's memory, queued on `stream` (before the kernel that reads it).
+DeviceParams upload(const std::vector<AugmentParams>& host, cudaStream_t stream) {
   AugmentParams* device = nullptr;
   CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&device), host.size() * sizeof(AugmentParams)));
   DeviceParams owner(device, [](AugmentParams* p) { cudaFree(p); });
-  CUDA_CHECK(cudaMemcpy(device, host.data(), host.size() * sizeof(AugmentParams), cudaMemcpyHostToDevice));
+  CUDA_CHECK(cudaMemcpyAsync(device, host.data(), host.size() * sizeof(AugmentParams), cudaMemcpyHostToDevice, stream));
   return owner;
 }
 
 }  // namespace
 
-void augment_batch(const DeviceTensorF& images, const std::vector<AugmentParams>& params, int crop_side,
-                   DeviceTensorF& out) {
+void augment_batch(const Context& context, const DeviceTensorF& images, const std::vector<AugmentParams>& params,
+                   int crop_side, DeviceTensorF& out) {
+  const ScopedDevice device = use_device(context, "cuda::augment_batch", {{"images", images}, {"out", out}});
   require_augment_params("cuda::augment_batch", images.shape(), params, crop_side);
   require_shape("cuda::augment_batch", "out", {images.shape()[0], 3, crop_side, crop_side}, out.shape());
   if (out.size() == 0) return;
-  const DeviceParams device_params = upload(params);
-  launch(augment_kernel, blocks_for(out.size()), kThreadsPerBlock, 0, nullptr, images.data(), device_params.get(),
-         out.data(), out.size(), crop_side, static_cast<int>(images.shape()[2]), static_cast<int>(images.shape()[3]));
+  const DeviceParams device_params = upload(params, context.stream);
+  launch(augment_kernel, blocks_for(out.size()), kThreadsPerBlock, 0, context.stream, images.data(),
+         device_params.get(), out.data(), out.size(), crop_side, static_cast<int>(images.shape()[2]),
+         static_cast<int>(images.shape()[3]));
   CUDA_CHECK_LAUNCH();
+  CUDA_CHECK(cudaStreamSynchronize(context.stream));  // the kernel reads the parameters: wait before freeing them
 }
 
 }  // namespace alexnet::cuda

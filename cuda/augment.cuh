@@ -7,14 +7,17 @@
 
 #include <vector>
 
+#include "cuda/context.cuh"
 #include "cuda/device_tensor.cuh"
 #include "reference_cpu/augment.hpp"
 
 namespace alexnet::cuda {
 
 /// @brief out[n] = crop (+ reflection) of images[n] plus its colour shift (one thread per output value).
+///
+/// Uploads `params` on context.stream and waits for the kernel before freeing them.
 // images: [N, 3, S, S]  ->  out: [N, 3, crop_side, crop_side], allocated by the caller
-void augment_batch(const DeviceTensorF& images, const std::vector<AugmentParams>& params, int crop_side,
-                   DeviceTensorF& out);
+void augment_batch(const Context& context, const DeviceTensorF& images, const std::vector<AugmentParams>& params,
+                   int crop_side, DeviceTensorF& out);
 
 }  // namespace alexnet::cuda

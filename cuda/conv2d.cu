@@ -156,7 +156,7 @@ __global__ void conv2d_forward_tiled_kernel(const float* x, const float* weight,
 // One thread per input element x[n, c, ih, iw]: the outputs whose window holds it are those
 // with oh·S − P + kh = ih for some kh, i.e. oh = (ih + P − kh)/S where that divides exactly.
 __global__ void conv2d_backward_input_kernel(const float* weight, const float* grad_y, float* grad_x,
-                                             ConvGeometry g) {
+                                             bool accumulate, ConvGeometry g) {
   Index4 in;
   if (!this_threads_element(g.batch, g.in_channels, g.height, g.width, in)) return;
   const std::int64_t n = in.outer;
@@ -176,7 +176,7 @@ __global__ void conv2d_backward_input_kernel(const float* weight, const float* g
       }
     }
   }
-  grad_x[in.flat] = sum;
+  grad_x[in.flat] = accumulate ? grad_x[in.flat] + sum : sum;
 }
 
 // One thread per weight[co, ci, kh, kw]: Σ over n, oh, ow of grad_y · the input it met.
@@ -221,8 +221,8 @@ __global__ void conv2d_backward_bias_kernel(const float* grad_y, float* grad_bia
   if (threadIdx.x == 0) grad_bias[co] = partial[0];
 }
 
-void launch_tiled(const DeviceTensorF& x, const DeviceTensorF& weight, const DeviceTensorF& bias, DeviceTensorF& y,
-                  const ConvGeometry& g) {
+void launch_tiled(cudaStream_t stream, const DeviceTensorF& x, const DeviceTensorF& weight, const DeviceTensorF& bias,
+                  DeviceTensorF& y, const ConvGeometry& g) {
   const int in_tile = input_tile_side(g);
   const std::size_t shared_bytes =
       static_cast<std::size_t>(in_tile * in_tile + g.kernel * g.kernel * kChannelsPerBlock) * sizeof(float);
@@ -238,32 +238,36 @@ void launch_tiled(const DeviceTensorF& x, const DeviceTensorF& weight, const Dev
                          static_cast<unsigned>((g.out_width + kTile - 1) / kTile);
   const unsigned runs_per_group = static_cast<unsigned>((g.out_per_group + kChannelsPerBlock - 1) / kChannelsPerBlock);
   const dim3 blocks(tiles * static_cast<unsigned>(g.batch), runs_per_group * static_cast<unsigned>(g.groups));
-  launch(conv2d_forward_tiled_kernel, blocks, dim3(kTile, kTile), shared_bytes, nullptr, x.data(), weight.data(),
+  launch(conv2d_forward_tiled_kernel, blocks, dim3(kTile, kTile), shared_bytes, stream, x.data(), weight.data(),
          bias.data(), y.data(), g);
   CUDA_CHECK_LAUNCH();
 }
 
 }  // namespace
 
-void conv2d_forward(const DeviceTensorF& x, const DeviceTensorF& weight, const DeviceTensorF& bias, DeviceTensorF& y,
-                    Conv2dParams params, ConvVersion version) {
-  require_shape("cuda::conv2d_forward", "y", cpu::conv2d_output_shape(x.shape(), weight.shape(), bias.shape(), params),
-                y.shape());
+void conv2d_forward(const Context& context, const DeviceTensorF& x, const DeviceTensorF& weight,
+                    const DeviceTensorF& bias, Conv2dParams params, DeviceTensorF& y, ConvVersion version) {
+  const std::string op = "cuda::conv2d_forward";
+  const ScopedDevice device = use_device(context, op, {{"x", x}, {"weight", weight}, {"bias", bias}, {"y", y}});
+  require_shape(op, "y", cpu::conv2d_output_shape(x.shape(), weight.shape(), bias.shape(), params), y.shape());
   if (y.size() == 0) return;
   const ConvGeometry g = geometry(x.shape(), weight.shape(), y.shape(), params);
   if (version == ConvVersion::Tiled) {
-    launch_tiled(x, weight, bias, y, g);
+    launch_tiled(context.stream, x, weight, bias, y, g);
     return;
   }
-  launch(conv2d_forward_naive_kernel, blocks_for(y.size()), kThreadsPerBlock, 0, nullptr, x.data(), weight.data(),
-         bias.data(), y.data(), g);
+  launch(conv2d_forward_naive_kernel, blocks_for(y.size()), kThreadsPerBlock, 0, context.stream, x.data(),
+         weight.data(), bias.data(), y.data(), g);
   CUDA_CHECK_LAUNCH();
 }
 
-void conv2d_backward(const DeviceTensorF& x, const DeviceTensorF& weight, const DeviceTensorF& grad_y,
-                     DeviceTensorF& grad_x, DeviceTensorF& grad_weight, DeviceTensorF& grad_bias,
-                     Conv2dParams params) {
+void conv2d_backward(const Context& context, const DeviceTensorF& x, const DeviceTensorF& weight,
+                     const DeviceTensorF& grad_y, Conv2dParams params, DeviceTensorF& grad_x,
+                     DeviceTensorF& grad_weight, DeviceTensorF& grad_bias, GradientMode mode) {
   const std::string op = "cuda::conv2d_backward";
+  const ScopedDevice device = use_device(context, op, {{"x", x}, {"weight", weight}, {"grad_y", grad_y},
+                                                       {"grad_x", grad_x}, {"grad_weight", grad_weight},
+                                                       {"grad_bias", grad_bias}});
   const Shape bias_shape{weight.shape().empty() ? 0 : weight.shape()[0]};
   require_shape(op, "grad_y", cpu::conv2d_output_shape(x.shape(), weight.shape(), bias_shape, params),
                 grad_y.shape());
@@ -272,17 +276,17 @@ void conv2d_backward(const DeviceTensorF& x, const DeviceTensorF& weight, const 
   require_shape(op, "grad_bias", bias_shape, grad_bias.shape());
   const ConvGeometry g = geometry(x.shape(), weight.shape(), grad_y.shape(), params);
   if (x.size() > 0) {
-    launch(conv2d_backward_input_kernel, blocks_for(x.size()), kThreadsPerBlock, 0, nullptr, weight.data(),
-           grad_y.data(), grad_x.data(), g);
+    launch(conv2d_backward_input_kernel, blocks_for(x.size()), kThreadsPerBlock, 0, context.stream, weight.data(),
+           grad_y.data(), grad_x.data(), mode == GradientMode::Accumulate, g);
     CUDA_CHECK_LAUNCH();
   }
   if (weight.size() > 0) {
-    launch(conv2d_backward_weight_kernel, blocks_for(weight.size()), kThreadsPerBlock, 0, nullptr, x.data(),
+    launch(conv2d_backward_weight_kernel, blocks_for(weight.size()), kThreadsPerBlock, 0, context.stream, x.data(),
            grad_y.data(), grad_weight.data(), g);
     CUDA_CHECK_LAUNCH();
   }
   if (grad_bias.size() > 0) {
-    launch(conv2d_backward_bias_kernel, static_cast<unsigned>(g.out_channels), kThreadsPerBlock, 0, nullptr,
+    launch(conv2d_backward_bias_kernel, static_cast<unsigned>(g.out_channels), kThreadsPerBlock, 0, context.stream,
            grad_y.data(), grad_bias.data(), g);
     CUDA_CHECK_LAUNCH();
   }

@@ -11,6 +11,7 @@
 /// The backward kernels are straightforward gathers, one output per thread, with no atomics.
 #pragma once
 
+#include "cuda/context.cuh"
 #include "cuda/device_tensor.cuh"
 #include "reference_cpu/conv2d.hpp"
 
@@ -23,16 +24,20 @@ enum class ConvVersion {
 };
 
 /// @brief y = conv2d(x, weight) + bias; y must have the shape of alexnet::cpu::conv2d_output_shape.
-void conv2d_forward(const DeviceTensorF& x, const DeviceTensorF& weight, const DeviceTensorF& bias, DeviceTensorF& y,
-                    Conv2dParams params, ConvVersion version = ConvVersion::Tiled);
+void conv2d_forward(const Context& context, const DeviceTensorF& x, const DeviceTensorF& weight,
+                    const DeviceTensorF& bias, Conv2dParams params, DeviceTensorF& y,
+                    ConvVersion version = ConvVersion::Tiled);
 
-/// @brief Gradients of conv2d_forward given grad_y = ∂L/∂y; grad_x, grad_weight, grad_bias have the shapes of x, weight, bias.
+/// @brief Gradients of conv2d_forward given grad_y = ∂L/∂y; grad_x, grad_weight, grad_bias have the shapes of x,
+/// weight, bias.
 ///
-/// grad_x: one thread per input element gathers grad_y · weight over the windows that contain it;
+/// grad_x: one thread per input element gathers grad_y · weight over the windows that contain it,
+/// written or, with GradientMode::Accumulate, added to what grad_x holds;
 /// grad_weight: one thread per weight sums grad_y · x over n, oh, ow (N·H_out·W_out terms);
 /// grad_bias: one block per output channel reduces grad_y in shared memory.
-void conv2d_backward(const DeviceTensorF& x, const DeviceTensorF& weight, const DeviceTensorF& grad_y,
-                     DeviceTensorF& grad_x, DeviceTensorF& grad_weight, DeviceTensorF& grad_bias,
-                     Conv2dParams params);
+/// grad_weight and grad_bias are always overwritten.
+void conv2d_backward(const Context& context, const DeviceTensorF& x, const DeviceTensorF& weight,
+                     const DeviceTensorF& grad_y, Conv2dParams params, DeviceTensorF& grad_x,
+                     DeviceTensorF& grad_weight, DeviceTensorF& grad_bias, GradientMode mode = GradientMode::Overwrite);
 
 }  // namespace alexnet::cuda

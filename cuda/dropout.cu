@@ -12,28 +12,30 @@ __global__ void dropout_kernel(const float* in, float* out, std::int64_t n, Drop
 }
 
 // Forward and backward are the same diagonal map: the mask times the scale.
-void apply_dropout_mask(const std::string& op, const DeviceTensorF& in, const DropoutParams& params,
-                        DeviceTensorF& out) {
+void apply_dropout_mask(const Context& context, const std::string& op, const char* in_name, const DeviceTensorF& in,
+                        const DropoutParams& params, const char* out_name, DeviceTensorF& out) {
+  const ScopedDevice device = use_device(context, op, {{in_name, in}, {out_name, out}});
   check_dropout_params(op, params);
   require_shape(op, "output", in.shape(), out.shape());
   if (in.size() == 0) return;
   if (!params.training) {
-    CUDA_CHECK(cudaMemcpyAsync(out.data(), in.data(), in.bytes(), cudaMemcpyDeviceToDevice));
+    CUDA_CHECK(cudaMemcpyAsync(out.data(), in.data(), in.bytes(), cudaMemcpyDeviceToDevice, context.stream));
     return;
   }
-  launch(dropout_kernel, blocks_for(in.size()), kThreadsPerBlock, 0, nullptr, in.data(), out.data(), in.size(), params,
-         dropout_scale(params));
+  launch(dropout_kernel, blocks_for(in.size()), kThreadsPerBlock, 0, context.stream, in.data(), out.data(), in.size(),
+         params, dropout_scale(params));
   CUDA_CHECK_LAUNCH();
 }
 
 }  // namespace
 
-void dropout_forward(const DeviceTensorF& x, const DropoutParams& params, DeviceTensorF& y) {
-  apply_dropout_mask("cuda::dropout_forward", x, params, y);
+void dropout_forward(const Context& context, const DeviceTensorF& x, const DropoutParams& params, DeviceTensorF& y) {
+  apply_dropout_mask(context, "cuda::dropout_forward", "x", x, params, "y", y);
 }
 
-void dropout_backward(const DeviceTensorF& grad_y, const DropoutParams& params, DeviceTensorF& grad_x) {
-  apply_dropout_mask("cuda::dropout_backward", grad_y, params, grad_x);
+void dropout_backward(const Context& context, const DeviceTensorF& grad_y, const DropoutParams& params,
+                      DeviceTensorF& grad_x) {
+  apply_dropout_mask(context, "cuda::dropout_backward", "grad_y", grad_y, params, "grad_x", grad_x);
 }
 
 }  // namespace alexnet::cuda

@@ -25,6 +25,12 @@ std::string gpu_unavailable_reason() {
 
 bool gpu_available() { return gpu_unavailable_reason().empty(); }
 
+int gpu_count() {
+  int count = 0;
+  CUDA_CHECK(cudaGetDeviceCount(&count));
+  return count;
+}
+
 std::string gpu_description() {
   int device = 0, driver = 0, runtime = 0;
   CUDA_CHECK(cudaGetDevice(&device));

@@ -9,6 +9,9 @@ namespace alexnet {
 /// @brief True when the CUDA runtime sees at least one usable device; any runtime error (no driver, no device) means false.
 bool gpu_available();
 
+/// @brief Number of CUDA devices the runtime sees (two on the emulated device, unless configured).
+int gpu_count();
+
 /// @brief Why gpu_available() is false ("no CUDA driver", ...), or "" when a GPU is available.
 std::string gpu_unavailable_reason();
 

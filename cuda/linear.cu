@@ -1,6 +1,7 @@
 #include "cuda/linear.cuh"
 
 #include <stdexcept>
+#include <string>
 
 #include "cuda/launch.cuh"
 
@@ -24,7 +25,7 @@ __global__ void linear_forward_naive_kernel(const float* x, const float* weight,
 }
 
 // ---- Version 2: shared-memory tiled matrix multiply ------------------------
-// C [M, N] = op(A) [M, K] · op(B) [K, N] (+ bias[col]), everything row-major.
+// C [M, N] = op(A) [M, K] · op(B) [K, N] (+ bias[col]) (+ C itself when accumulate), everything row-major.
 // op(A) is A stored as [M, K], or Aᵀ of an A stored as [K, M] when transpose_a;
 // op(B) likewise [K, N] or [N, K]. One kernel serves forward and backward.
 //
@@ -50,7 +51,7 @@ __device__ float op_element(const float* m, bool transposed, int rows, int cols,
 // The transposes are arguments, not template parameters: the emulated device (emulated_gpu/)
 // can fill only a non-template kernel's __shared__ arrays with NaN before each block.
 __global__ void gemm_tiled_kernel(const float* a, bool transpose_a, const float* b, bool transpose_b,
-                                  const float* bias, float* c, int m, int n, int k) {
+                                  const float* bias, bool accumulate, float* c, int m, int n, int k) {
   // Slices stored k-major; the +1 column staggers shared-memory banks for the stores.
   __shared__ float a_slice[kTileK][kTile + 1];  // a_slice[kk][r] = op(A)[row0 + r, k0 + kk]
   __shared__ float b_slice[kTileK][kTile + 1];  // b_slice[kk][c] = op(B)[k0 + kk, col0 + c]
@@ -81,18 +82,21 @@ __global__ void gemm_tiled_kernel(const float* a, bool transpose_a, const float*
   for (int i = 0; i < kPerThread; ++i) {
     for (int j = 0; j < kPerThread; ++j) {
       const int row = row0 + ty + i * kThreadsPerSide, col = col0 + tx + j * kThreadsPerSide;
-      if (row < m && col < n) c[static_cast<std::size_t>(row) * n + col] = sum[i][j] + (bias ? bias[col] : 0.0f);
+      if (row >= m || col >= n) continue;
+      float& out = c[static_cast<std::size_t>(row) * n + col];
+      const float result = sum[i][j] + (bias ? bias[col] : 0.0f);
+      out = accumulate ? out + result : result;  // beta = 1 or 0 on C
     }
   }
 }
 
-// C [m, n] = op(A) · op(B) (+ bias) on the tiled kernel.
-void gemm_tiled(const float* a, bool transpose_a, const float* b, bool transpose_b, const float* bias, float* c,
-                int m, int n, int k) {
+// C [m, n] = op(A) · op(B) (+ bias) (+ C when accumulate) on the tiled kernel, queued on `stream`.
+void gemm_tiled(cudaStream_t stream, const float* a, bool transpose_a, const float* b, bool transpose_b,
+                const float* bias, bool accumulate, float* c, int m, int n, int k) {
   if (m == 0 || n == 0) return;
   const dim3 grid((n + kTile - 1) / kTile, (m + kTile - 1) / kTile);
-  launch(gemm_tiled_kernel, grid, dim3(kThreadsPerSide, kThreadsPerSide), 0, nullptr, a, transpose_a, b, transpose_b,
-         bias, c, m, n, k);
+  launch(gemm_tiled_kernel, grid, dim3(kThreadsPerSide, kThreadsPerSide), 0, stream, a, transpose_a, b, transpose_b,
+         bias, accumulate, c, m, n, k);
   CUDA_CHECK_LAUNCH();
 }
 
@@ -121,38 +125,48 @@ LinearExtents linear_extents(const std::string& op, const DeviceTensorF& x, cons
 
 }  // namespace
 
-void linear_forward(const DeviceTensorF& x, const DeviceTensorF& weight, const DeviceTensorF& bias, DeviceTensorF& y,
-                    LinearVersion version) {
-  const LinearExtents e = linear_extents("cuda::linear_forward", x, weight);
-  require_shape("cuda::linear_forward", "bias", {e.outputs}, bias.shape());
-  require_shape("cuda::linear_forward", "y", {e.batch, e.outputs}, y.shape());
+void linear_forward(const Context& context, const DeviceTensorF& x, const DeviceTensorF& weight,
+                    const DeviceTensorF& bias, DeviceTensorF& y, LinearVersion version) {
+  const std::string op = "cuda::linear_forward";
+  const ScopedDevice device = use_device(context, op, {{"x", x}, {"weight", weight}, {"bias", bias}, {"y", y}});
+  const LinearExtents e = linear_extents(op, x, weight);
+  require_shape(op, "bias", {e.outputs}, bias.shape());
+  require_shape(op, "y", {e.batch, e.outputs}, y.shape());
   if (y.size() == 0) return;
   switch (version) {
     case LinearVersion::Naive:
-      launch(linear_forward_naive_kernel, dim3(blocks_for(e.outputs), e.batch), kThreadsPerBlock, 0, nullptr, x.data(),
-             weight.data(), bias.data(), y.data(), e.inputs, e.outputs);
+      launch(linear_forward_naive_kernel, dim3(blocks_for(e.outputs), e.batch), kThreadsPerBlock, 0, context.stream,
+             x.data(), weight.data(), bias.data(), y.data(), e.inputs, e.outputs);
       CUDA_CHECK_LAUNCH();
       break;
     case LinearVersion::Tiled:  // y = x · Wᵀ: W is stored [out, in] = [N, K], read transposed
-      gemm_tiled(x.data(), false, weight.data(), true, bias.data(), y.data(), e.batch, e.outputs, e.inputs);
+      gemm_tiled(context.stream, x.data(), false, weight.data(), true, bias.data(), false, y.data(), e.batch,
+                 e.outputs, e.inputs);
       break;
   }
 }
 
-void linear_backward(const DeviceTensorF& x, const DeviceTensorF& weight, const DeviceTensorF& grad_y,
-                     DeviceTensorF& grad_x, DeviceTensorF& grad_weight, DeviceTensorF& grad_bias) {
-  const LinearExtents e = linear_extents("cuda::linear_backward", x, weight);
-  require_shape("cuda::linear_backward", "grad_y", {e.batch, e.outputs}, grad_y.shape());
-  require_shape("cuda::linear_backward", "grad_x", x.shape(), grad_x.shape());
-  require_shape("cuda::linear_backward", "grad_weight", weight.shape(), grad_weight.shape());
-  require_shape("cuda::linear_backward", "grad_bias", {e.outputs}, grad_bias.shape());
-  // grad_x [N, in] = grad_y [N, out] · W [out, in]
-  gemm_tiled(grad_y.data(), false, weight.data(), false, nullptr, grad_x.data(), e.batch, e.inputs, e.outputs);
+void linear_backward(const Context& context, const DeviceTensorF& x, const DeviceTensorF& weight,
+                     const DeviceTensorF& grad_y, DeviceTensorF& grad_x, DeviceTensorF& grad_weight,
+                     DeviceTensorF& grad_bias, GradientMode mode) {
+  const std::string op = "cuda::linear_backward";
+  const ScopedDevice device = use_device(context, op, {{"x", x}, {"weight", weight}, {"grad_y", grad_y},
+                                                       {"grad_x", grad_x}, {"grad_weight", grad_weight},
+                                                       {"grad_bias", grad_bias}});
+  const LinearExtents e = linear_extents(op, x, weight);
+  require_shape(op, "grad_y", {e.batch, e.outputs}, grad_y.shape());
+  require_shape(op, "grad_x", x.shape(), grad_x.shape());
+  require_shape(op, "grad_weight", weight.shape(), grad_weight.shape());
+  require_shape(op, "grad_bias", {e.outputs}, grad_bias.shape());
+  // grad_x [N, in] (+)= grad_y [N, out] · W [out, in]
+  gemm_tiled(context.stream, grad_y.data(), false, weight.data(), false, nullptr, mode == GradientMode::Accumulate,
+             grad_x.data(), e.batch, e.inputs, e.outputs);
   // grad_W [out, in] = grad_yᵀ [out, N] · x [N, in]: grad_y is stored [N, out] = [K, M], read transposed
-  gemm_tiled(grad_y.data(), true, x.data(), false, nullptr, grad_weight.data(), e.outputs, e.inputs, e.batch);
+  gemm_tiled(context.stream, grad_y.data(), true, x.data(), false, nullptr, false, grad_weight.data(), e.outputs,
+             e.inputs, e.batch);
   if (e.outputs == 0) return;
-  launch(column_sums_kernel, blocks_for(e.outputs), kThreadsPerBlock, 0, nullptr, grad_y.data(), grad_bias.data(),
-         e.batch, e.outputs);
+  launch(column_sums_kernel, blocks_for(e.outputs), kThreadsPerBlock, 0, context.stream, grad_y.data(),
+         grad_bias.data(), e.batch, e.outputs);
   CUDA_CHECK_LAUNCH();
 }
 

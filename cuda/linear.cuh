@@ -3,6 +3,7 @@
 /// multiply, forward and backward; checked against reference_cpu/linear.hpp.
 #pragma once
 
+#include "cuda/context.cuh"
 #include "cuda/device_tensor.cuh"
 
 namespace alexnet::cuda {
@@ -14,14 +15,16 @@ enum class LinearVersion {
 };
 
 /// @brief y [N, out] = x [N, in] · Wᵀ + b for W [out, in], b [out]; y pre-allocated.
-void linear_forward(const DeviceTensorF& x, const DeviceTensorF& weight, const DeviceTensorF& bias, DeviceTensorF& y,
-                    LinearVersion version = LinearVersion::Tiled);
+void linear_forward(const Context& context, const DeviceTensorF& x, const DeviceTensorF& weight,
+                    const DeviceTensorF& bias, DeviceTensorF& y, LinearVersion version = LinearVersion::Tiled);
 
-/// @brief grad_x = grad_y · W, grad_weight = grad_yᵀ · x, grad_bias = column sums of grad_y (written, not accumulated).
+/// @brief grad_x = grad_y · W (or grad_x += with GradientMode::Accumulate), grad_weight = grad_yᵀ · x,
+/// grad_bias = column sums of grad_y (these two always overwritten).
 ///
 /// All three products run on the tiled kernel of LinearVersion::Tiled, told
-/// which operand to read transposed.
-void linear_backward(const DeviceTensorF& x, const DeviceTensorF& weight, const DeviceTensorF& grad_y,
-                     DeviceTensorF& grad_x, DeviceTensorF& grad_weight, DeviceTensorF& grad_bias);
+/// which operand to read transposed and whether to add into C.
+void linear_backward(const Context& context, const DeviceTensorF& x, const DeviceTensorF& weight,
+                     const DeviceTensorF& grad_y, DeviceTensorF& grad_x, DeviceTensorF& grad_weight,
+                     DeviceTensorF& grad_bias, GradientMode mode = GradientMode::Overwrite);
 
 }  // namespace alexnet::cuda

@@ -76,21 +76,25 @@ __global__ void lrn_backward_kernel(const float* x, const float* grad_y, float* 
 
 }  // namespace
 
-void lrn_forward(const DeviceTensorF& x, DeviceTensorF& y, LrnParams params) {
+void lrn_forward(const Context& context, const DeviceTensorF& x, LrnParams params, DeviceTensorF& y) {
+  const ScopedDevice device = use_device(context, "cuda::lrn_forward", {{"x", x}, {"y", y}});
   require_lrn_input("cuda::lrn_forward", x.shape(), params);
   require_shape("cuda::lrn_forward", "y", x.shape(), y.shape());
   if (x.size() == 0) return;
-  launch(lrn_forward_kernel, blocks_for(x.size()), kThreadsPerBlock, 0, nullptr, x.data(), y.data(),
+  launch(lrn_forward_kernel, blocks_for(x.size()), kThreadsPerBlock, 0, context.stream, x.data(), y.data(),
          lrn_geometry(x.shape(), params));
   CUDA_CHECK_LAUNCH();
 }
 
-void lrn_backward(const DeviceTensorF& x, const DeviceTensorF& grad_y, DeviceTensorF& grad_x, LrnParams params) {
+void lrn_backward(const Context& context, const DeviceTensorF& x, const DeviceTensorF& grad_y, LrnParams params,
+                  DeviceTensorF& grad_x) {
+  const ScopedDevice device =
+      use_device(context, "cuda::lrn_backward", {{"x", x}, {"grad_y", grad_y}, {"grad_x", grad_x}});
   require_lrn_input("cuda::lrn_backward", x.shape(), params);
   require_shape("cuda::lrn_backward", "grad_y", x.shape(), grad_y.shape());
   require_shape("cuda::lrn_backward", "grad_x", x.shape(), grad_x.shape());
   if (x.size() == 0) return;
-  launch(lrn_backward_kernel, blocks_for(x.size()), kThreadsPerBlock, 0, nullptr, x.data(), grad_y.data(),
+  launch(lrn_backward_kernel, blocks_for(x.size()), kThreadsPerBlock, 0, context.stream, x.data(), grad_y.data(),
          grad_x.data(), lrn_geometry(x.shape(), params));
   CUDA_CHECK_LAUNCH();
 }

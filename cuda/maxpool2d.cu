@@ -76,22 +76,26 @@ __global__ void maxpool2d_backward_kernel(const float* x, const float* grad_y, f
 
 }  // namespace
 
-void maxpool2d_forward(const DeviceTensorF& x, DeviceTensorF& y, Pool2dParams params) {
+void maxpool2d_forward(const Context& context, const DeviceTensorF& x, Pool2dParams params, DeviceTensorF& y) {
+  const ScopedDevice device = use_device(context, "cuda::maxpool2d_forward", {{"x", x}, {"y", y}});
   const Shape y_shape = maxpool2d_output_shape("cuda::maxpool2d_forward", x.shape(), params);
   require_shape("cuda::maxpool2d_forward", "y", y_shape, y.shape());
   if (y.size() == 0) return;
-  launch(maxpool2d_forward_kernel, blocks_for(y.size()), kThreadsPerBlock, 0, nullptr, x.data(), y.data(),
+  launch(maxpool2d_forward_kernel, blocks_for(y.size()), kThreadsPerBlock, 0, context.stream, x.data(), y.data(),
          pool_geometry(x.shape(), y_shape, params));
   CUDA_CHECK_LAUNCH();
 }
 
-void maxpool2d_backward(const DeviceTensorF& x, const DeviceTensorF& grad_y, DeviceTensorF& grad_x,
-                        Pool2dParams params) {
+void maxpool2d_backward(const Context& context, const DeviceTensorF& x, const DeviceTensorF& grad_y,
+                        Pool2dParams params, DeviceTensorF& grad_x) {
+  const ScopedDevice device =
+      use_device(context, "cuda::maxpool2d_backward", {{"x", x}, {"grad_y", grad_y}, {"grad_x", grad_x}});
   const Shape y_shape = maxpool2d_output_shape("cuda::maxpool2d_backward", x.shape(), params);
   require_shape("cuda::maxpool2d_backward", "grad_y", y_shape, grad_y.shape());
   require_shape("cuda::maxpool2d_backward", "grad_x", x.shape(), grad_x.shape());
   if (x.size() == 0) return;
-  launch(maxpool2d_backward_kernel, blocks_for(x.size()), kThreadsPerBlock, 0, nullptr, x.data(), grad_y.data(),
+  launch(maxpool2d_backward_kernel, blocks_for(x.size()), kThreadsPerBlock, 0, context.stream, x.data(),
+         grad_y.data(),
          grad_x.data(), pool_geometry(x.shape(), y_shape, params));
   CUDA_CHECK_LAUNCH();
 }

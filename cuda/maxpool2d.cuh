@@ -11,16 +11,17 @@
 /// a run-dependent order.
 #pragma once
 
+#include "cuda/context.cuh"
 #include "cuda/device_tensor.cuh"
 #include "reference_cpu/maxpool2d.hpp"
 
 namespace alexnet::cuda {
 
 /// @brief y = max over each K×K window of x (one thread per output); y must be [N, C, H_out, W_out].
-void maxpool2d_forward(const DeviceTensorF& x, DeviceTensorF& y, Pool2dParams params);
+void maxpool2d_forward(const Context& context, const DeviceTensorF& x, Pool2dParams params, DeviceTensorF& y);
 
 /// @brief grad_x[e] = Σ grad_y over the windows whose arg-max is e (one thread per input element, gather).
-void maxpool2d_backward(const DeviceTensorF& x, const DeviceTensorF& grad_y, DeviceTensorF& grad_x,
-                        Pool2dParams params);
+void maxpool2d_backward(const Context& context, const DeviceTensorF& x, const DeviceTensorF& grad_y,
+                        Pool2dParams params, DeviceTensorF& grad_x);
 
 }  // namespace alexnet::cuda

@@ -21,17 +21,21 @@ __global__ void fill_normal_kernel(float* out, std::int64_t n, std::uint64_t see
 
 }  // namespace
 
-void fill_uniform(DeviceTensorF& t, std::uint64_t seed, std::uint64_t stream, float low, float high) {
+void fill_uniform(const Context& context, DeviceTensorF& t, std::uint64_t seed, std::uint64_t stream, float low,
+                  float high) {
+  const ScopedDevice device = use_device(context, "cuda::fill_uniform", {{"t", t}});
   if (t.size() == 0) return;
-  launch(fill_uniform_kernel, blocks_for(t.size()), kThreadsPerBlock, 0, nullptr, t.data(), t.size(), seed, stream, low,
-         high);
+  launch(fill_uniform_kernel, blocks_for(t.size()), kThreadsPerBlock, 0, context.stream, t.data(), t.size(), seed,
+         stream, low, high);
   CUDA_CHECK_LAUNCH();
 }
 
-void fill_normal(DeviceTensorF& t, std::uint64_t seed, std::uint64_t stream, float mean, float stddev) {
+void fill_normal(const Context& context, DeviceTensorF& t, std::uint64_t seed, std::uint64_t stream, float mean,
+                 float stddev) {
+  const ScopedDevice device = use_device(context, "cuda::fill_normal", {{"t", t}});
   if (t.size() == 0) return;
-  launch(fill_normal_kernel, blocks_for(t.size()), kThreadsPerBlock, 0, nullptr, t.data(), t.size(), seed, stream, mean,
-         stddev);
+  launch(fill_normal_kernel, blocks_for(t.size()), kThreadsPerBlock, 0, context.stream, t.data(), t.size(), seed,
+         stream, mean, stddev);
   CUDA_CHECK_LAUNCH();
 }
 

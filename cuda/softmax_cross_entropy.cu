@@ -64,54 +64,63 @@ __global__ void softmax_cross_entropy_backward_kernel(const float* probabilities
   grad_logits[i] = (probabilities[i] - one_hot) / static_cast<float>(rows);
 }
 
-void require_logits(const std::string& op, const DeviceTensorF& logits) {
-  if (logits.shape().size() != 2 || logits.shape()[1] == 0) {
-    throw std::invalid_argument(op + ": expected logits [N, K] with K > 0, got " + to_string(logits.shape()));
+// `name` ("logits", "probabilities") must be [N, K] with K > 0.
+void require_rows(const std::string& op, const char* name, const DeviceTensorF& t) {
+  if (t.shape().size() != 2 || t.shape()[1] == 0) {
+    throw std::invalid_argument(op + ": expected " + name + " [N, K] with K > 0, got " + to_string(t.shape()));
   }
 }
 
-void launch_softmax_rows(const DeviceTensorF& logits, const std::int64_t* labels, DeviceTensorF& probabilities,
-                         float* loss) {
+void launch_softmax_rows(cudaStream_t stream, const DeviceTensorF& logits, const std::int64_t* labels,
+                         DeviceTensorF& probabilities, float* loss) {
   const int rows = static_cast<int>(logits.shape()[0]), classes = static_cast<int>(logits.shape()[1]);
   if (rows == 0) return;
-  launch(softmax_rows_kernel, rows, kThreadsPerBlock, 0, nullptr, logits.data(), labels, probabilities.data(), loss,
+  launch(softmax_rows_kernel, rows, kThreadsPerBlock, 0, stream, logits.data(), labels, probabilities.data(), loss,
          rows, classes);
   CUDA_CHECK_LAUNCH();
 }
 
 }  // namespace
 
-DeviceTensor<std::int64_t> upload_labels(const std::vector<std::int64_t>& labels, std::int64_t classes) {
+DeviceTensor<std::int64_t> upload_labels(const Context& context, const std::vector<std::int64_t>& labels,
+                                         std::int64_t classes) {
   const auto rows = static_cast<std::int64_t>(labels.size());
   cpu::check_labels("cuda::upload_labels", labels, rows, classes);
-  return DeviceTensor<std::int64_t>(Tensor<std::int64_t>({rows}, labels));
+  return DeviceTensor<std::int64_t>(Tensor<std::int64_t>({rows}, labels), context.device);
 }
 
-void softmax_forward(const DeviceTensorF& logits, DeviceTensorF& probabilities) {
-  require_logits("cuda::softmax_forward", logits);
+void softmax_forward(const Context& context, const DeviceTensorF& logits, DeviceTensorF& probabilities) {
+  const ScopedDevice device =
+      use_device(context, "cuda::softmax_forward", {{"logits", logits}, {"probabilities", probabilities}});
+  require_rows("cuda::softmax_forward", "logits", logits);
   require_shape("cuda::softmax_forward", "probabilities", logits.shape(), probabilities.shape());
-  launch_softmax_rows(logits, nullptr, probabilities, nullptr);
+  launch_softmax_rows(context.stream, logits, nullptr, probabilities, nullptr);
 }
 
-void softmax_cross_entropy_forward(const DeviceTensorF& logits, const DeviceTensor<std::int64_t>& labels,
-                                   DeviceTensorF& probabilities, DeviceTensorF& loss) {
+void softmax_cross_entropy_forward(const Context& context, const DeviceTensorF& logits,
+                                   const DeviceTensor<std::int64_t>& labels, DeviceTensorF& probabilities,
+                                   DeviceTensorF& loss) {
   const std::string op = "cuda::softmax_cross_entropy_forward";
-  require_logits(op, logits);
+  const ScopedDevice device = use_device(
+      context, op, {{"logits", logits}, {"labels", labels}, {"probabilities", probabilities}, {"loss", loss}});
+  require_rows(op, "logits", logits);
   require_shape(op, "labels", {logits.shape()[0]}, labels.shape());
   require_shape(op, "probabilities", logits.shape(), probabilities.shape());
   require_shape(op, "loss", {1}, loss.shape());
-  CUDA_CHECK(cudaMemsetAsync(loss.data(), 0, loss.bytes()));
-  launch_softmax_rows(logits, labels.data(), probabilities, loss.data());
+  CUDA_CHECK(cudaMemsetAsync(loss.data(), 0, loss.bytes(), context.stream));
+  launch_softmax_rows(context.stream, logits, labels.data(), probabilities, loss.data());
 }
 
-void softmax_cross_entropy_backward(const DeviceTensorF& probabilities, const DeviceTensor<std::int64_t>& labels,
-                                    DeviceTensorF& grad_logits) {
+void softmax_cross_entropy_backward(const Context& context, const DeviceTensorF& probabilities,
+                                    const DeviceTensor<std::int64_t>& labels, DeviceTensorF& grad_logits) {
   const std::string op = "cuda::softmax_cross_entropy_backward";
-  require_logits(op, probabilities);
+  const ScopedDevice device = use_device(
+      context, op, {{"probabilities", probabilities}, {"labels", labels}, {"grad_logits", grad_logits}});
+  require_rows(op, "probabilities", probabilities);
   require_shape(op, "labels", {probabilities.shape()[0]}, labels.shape());
   require_shape(op, "grad_logits", probabilities.shape(), grad_logits.shape());
   if (probabilities.size() == 0) return;
-  launch(softmax_cross_entropy_backward_kernel, blocks_for(probabilities.size()), kThreadsPerBlock, 0, nullptr,
+  launch(softmax_cross_entropy_backward_kernel, blocks_for(probabilities.size()), kThreadsPerBlock, 0, context.stream,
          probabilities.data(), labels.data(), grad_logits.data(), static_cast<int>(probabilities.shape()[0]),
          static_cast<int>(probabilities.shape()[1]));
   CUDA_CHECK_LAUNCH();

@@ -14,14 +14,6 @@
 namespace alexnet {
 namespace {
 
-// One lambda per step kind, picked by std::visit (a missing kind does not compile).
-template <class... Kinds>
-struct Overloaded : Kinds... {
-  using Kinds::operator()...;
-};
-template <class... Kinds>
-Overloaded(Kinds...) -> Overloaded<Kinds...>;
-
 template <typename T>
 Tensor<T> step_forward(const Step& step, const Tensor<T>& x, const Parameters<T>& parameters,
                        const RunOptions& options) {

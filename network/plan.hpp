@@ -49,6 +49,15 @@ struct DropoutStep {
   int stream_index;  ///< the layer's row in the table: its own Philox streams
 };
 
+/// @brief One callable per step kind for std::visit: `std::visit(Overloaded{[](const ReluStep&) {...}, ...}, op)`.
+template <class... Kinds>
+struct Overloaded : Kinds... {
+  using Kinds::operator()...;
+};
+/// @brief Deduces Overloaded's kinds from the lambdas.
+template <class... Kinds>
+Overloaded(Kinds...) -> Overloaded<Kinds...>;
+
 /// @brief What one step computes.
 using StepOp = std::variant<ConvolutionStep, ReluStep, LrnStep, MaxPoolStep, FlattenStep, LinearStep, DropoutStep>;
 

@@ -8,10 +8,12 @@
 
 namespace alexnet {
 
-/// @brief Calls `write` on a stream to `path + ".tmp-<pid>"`, then renames it to `path`.
+/// @brief Calls `write` on a stream to `path + ".tmp-<pid>"`, flushes it to the disk, then renames it to `path`.
 ///
-/// If `write` throws or the stream fails, the temporary file is removed and the
-/// old `path` (if any) is left untouched; the error names the file.
+/// The temporary file is fsync'ed before the rename, so a crash leaves either the old
+/// `path` or the whole new one; the folder is fsync'ed after the rename (best effort),
+/// so the rename itself survives. If `write` throws or the stream fails, the temporary
+/// file is removed and the old `path` (if any) is left untouched; the error names the file.
 void write_file_atomically(const std::string& path, const std::function<void(std::ostream&)>& write);
 
 }  // namespace alexnet

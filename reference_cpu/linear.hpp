@@ -1,6 +1,6 @@
 /// @file linear.hpp
-/// @brief Fully connected (linear) layer y = W·x + b: the CPU reference, forward and backward,
-/// and the paper's initialisation of FC6, FC7 and FC8.
+/// @brief Fully connected (linear) layer y = W·x + b: the CPU reference, forward and backward.
+/// (The paper's initialisation of FC6, FC7 and FC8 is alexnet::initial_parameters() of the layer table.)
 #pragma once
 
 #include <cstdint>

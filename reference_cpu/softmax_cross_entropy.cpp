@@ -7,10 +7,11 @@
 namespace alexnet::cpu {
 namespace {
 
+// `name` ("logits", "probabilities") must be [N, K] with K > 0.
 template <typename T>
-void require_logits(const std::string& op, const Tensor<T>& logits) {
-  if (logits.rank() != 2 || logits.dim(1) == 0) {
-    throw std::invalid_argument(op + ": expected logits [N, K] with K > 0, got " + to_string(logits.shape()));
+void require_rows(const std::string& op, const char* name, const Tensor<T>& t) {
+  if (t.rank() != 2 || t.dim(1) == 0) {
+    throw std::invalid_argument(op + ": expected " + name + " [N, K] with K > 0, got " + to_string(t.shape()));
   }
 }
 
@@ -50,7 +51,7 @@ void check_labels(const std::string& op, const std::vector<std::int64_t>& labels
 template <typename T>
 Tensor<T> softmax_forward(const Tensor<T>& logits) {
   // logits: [N, K] -> probabilities: [N, K], each row summing to 1
-  require_logits("softmax_forward", logits);
+  require_rows("softmax_forward", "logits", logits);
   Tensor<T> probabilities(logits.shape());
   for (std::int64_t n = 0; n < logits.dim(0); ++n) {
     const RowStatistics<T> row = row_statistics(logits, n);
@@ -63,7 +64,7 @@ Tensor<T> softmax_forward(const Tensor<T>& logits) {
 
 template <typename T>
 T softmax_cross_entropy_forward(const Tensor<T>& logits, const std::vector<std::int64_t>& labels) {
-  require_logits("softmax_cross_entropy_forward", logits);
+  require_rows("softmax_cross_entropy_forward", "logits", logits);
   const std::int64_t batch = logits.dim(0);
   check_labels("softmax_cross_entropy_forward", labels, batch, logits.dim(1));
   T total = 0;
@@ -75,22 +76,22 @@ T softmax_cross_entropy_forward(const Tensor<T>& logits, const std::vector<std::
 }
 
 template <typename T>
-Tensor<T> softmax_cross_entropy_backward(const Tensor<T>& logits, const std::vector<std::int64_t>& labels) {
-  require_logits("softmax_cross_entropy_backward", logits);
-  const std::int64_t batch = logits.dim(0);
-  check_labels("softmax_cross_entropy_backward", labels, batch, logits.dim(1));
+Tensor<T> softmax_cross_entropy_backward(const Tensor<T>& probabilities, const std::vector<std::int64_t>& labels) {
+  require_rows("softmax_cross_entropy_backward", "probabilities", probabilities);
+  const std::int64_t batch = probabilities.dim(0);
+  check_labels("softmax_cross_entropy_backward", labels, batch, probabilities.dim(1));
   // ∂/∂z_k of −log softmax(z)_y is p_k − [k = y]; the mean divides by N.
-  Tensor<T> grad = softmax_forward(logits);
+  Tensor<T> grad = probabilities;
   for (std::int64_t n = 0; n < batch; ++n) {
     grad.at(n, labels[n]) -= T(1);
-    for (std::int64_t k = 0; k < logits.dim(1); ++k) grad.at(n, k) /= static_cast<T>(batch);
+    for (std::int64_t k = 0; k < probabilities.dim(1); ++k) grad.at(n, k) /= static_cast<T>(batch);
   }
   return grad;
 }
 
 template <typename T>
 double top_k_accuracy(const Tensor<T>& logits, const std::vector<std::int64_t>& labels, int k) {
-  require_logits("top_k_accuracy", logits);
+  require_rows("top_k_accuracy", "logits", logits);
   if (k < 1) throw std::invalid_argument("top_k_accuracy: expected k >= 1, got " + std::to_string(k));
   const std::int64_t batch = logits.dim(0);
   check_labels("top_k_accuracy", labels, batch, logits.dim(1));

@@ -22,9 +22,13 @@ Tensor<T> softmax_forward(const Tensor<T>& logits);
 template <typename T>
 T softmax_cross_entropy_forward(const Tensor<T>& logits, const std::vector<std::int64_t>& labels);
 
-/// @brief The fused gradient of the mean loss with respect to the logits: (softmax(z) − one_hot(label)) / N.
+/// @brief The fused gradient of the mean loss with respect to the logits, (p − one_hot(label)) / N, from the
+/// probabilities p = softmax_forward(logits) [N, K] of the forward pass (as alexnet::cuda's).
+///
+/// Taking p rather than the logits spares the backward a second softmax: the forward
+/// pass has computed it already.
 template <typename T>
-Tensor<T> softmax_cross_entropy_backward(const Tensor<T>& logits, const std::vector<std::int64_t>& labels);
+Tensor<T> softmax_cross_entropy_backward(const Tensor<T>& probabilities, const std::vector<std::int64_t>& labels);
 
 /// @brief Fraction of rows whose label is among the k largest logits (ties count for the label).
 ///

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # gpu_check.sh BUILD_DIR — the GPU suite, for a machine with a GPU but no
-# internet and no Debian packages (GUIDE §5). Build on the development machine
+# internet and no Debian packages (README.md, "On a machine with a GPU"). Build on the development machine
 # (cmake --preset default), copy the build folder over, then run this.
 #
 # 1. every GPU test executable listed in BUILD_DIR/gpu_check_programs.txt,

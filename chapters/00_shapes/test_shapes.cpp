@@ -1,5 +1,5 @@
-// Chapter 00: every number of the layer table (GUIDE §2), derived from the
-// layer-table data and checked against the paper's arithmetic.
+// Chapter 00: every number of the layer table (the tables of this chapter's README),
+// derived from the layer-table data and checked against the paper's arithmetic.
 #include <catch2/catch.hpp>
 
 #include "reference_cpu/layer_table.hpp"

@@ -59,13 +59,15 @@ void bench_gpu(const Conv1& conv1, std::int64_t batch, double cpu_forward_ms, do
   fill_uniform(grad_y_host, 2012, 2, -1.0, 1.0);
   const DeviceTensorF x_dev(x), weight(conv1.weights.weight), bias(conv1.weights.bias), grad_y(grad_y_host);
   DeviceTensorF y(y_shape), grad_x(x.shape()), grad_weight(weight.shape()), grad_bias(bias.shape());
+  const cuda::Context context{};  // device 0, its default stream: what median_gpu_time_ms's events time
   for (const auto& [version, name] : {std::pair{cuda::ConvVersion::Naive, "cuda forward naive"},
                                       std::pair{cuda::ConvVersion::Tiled, "cuda forward tiled"}}) {
-    const double ms = median_gpu_time_ms([&] { cuda::conv2d_forward(x_dev, weight, bias, y, conv1.params, version); });
+    const double ms =
+        median_gpu_time_ms([&] { cuda::conv2d_forward(context, x_dev, weight, bias, conv1.params, y, version); });
     print_row(name, batch, ms, gflop(conv1, batch, false), cpu_forward_ms);
   }
   const double ms = median_gpu_time_ms(
-      [&] { cuda::conv2d_backward(x_dev, weight, grad_y, grad_x, grad_weight, grad_bias, conv1.params); });
+      [&] { cuda::conv2d_backward(context, x_dev, weight, grad_y, conv1.params, grad_x, grad_weight, grad_bias); });
   print_row("cuda backward", batch, ms, gflop(conv1, batch, true), cpu_backward_ms);
 }
 #endif

@@ -120,18 +120,19 @@ std::vector<Step> run_on_gpu(const Block& block, const TensorF& x_host, const st
     steps.back().output = output.to_host();
   };
   const std::string& conv = block.conv.spec.name;
+  const cuda::Context context{};  // device 0, its default stream
   run(conv + " (naive)", outputs[0],
-      [&] { cuda::conv2d_forward(x, weight, bias, outputs[0], block.params, cuda::ConvVersion::Naive); });
+      [&] { cuda::conv2d_forward(context, x, weight, bias, block.params, outputs[0], cuda::ConvVersion::Naive); });
   run(conv + " (tiled)", outputs[1],
-      [&] { cuda::conv2d_forward(x, weight, bias, outputs[1], block.params, cuda::ConvVersion::Tiled); });
-  run("relu", outputs[2], [&] { cuda::relu_forward(outputs[1], outputs[2]); });
+      [&] { cuda::conv2d_forward(context, x, weight, bias, block.params, outputs[1], cuda::ConvVersion::Tiled); });
+  run("relu", outputs[2], [&] { cuda::relu_forward(context, outputs[1], outputs[2]); });
   for (std::size_t i = 0; i < block.after.size(); ++i) {
     const LayerSpec& row = block.after[i];
     DeviceTensorF &in = outputs[i + 2], &out = outputs[i + 3];
     if (row.kind == LayerKind::LocalResponseNorm) {
-      run(row.name, out, [&] { cuda::lrn_forward(in, out, lrn_params(row)); });
+      run(row.name, out, [&] { cuda::lrn_forward(context, in, lrn_params(row), out); });
     } else {
-      run(row.name, out, [&] { cuda::maxpool2d_forward(in, out, pool2d_params(row)); });
+      run(row.name, out, [&] { cuda::maxpool2d_forward(context, in, pool2d_params(row), out); });
     }
   }
   return steps;

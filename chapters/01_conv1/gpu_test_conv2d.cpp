@@ -19,13 +19,19 @@ TEST_CASE("cuda conv2d equals the CPU on an awkward case", "[gpu][conv2d]") {
   check_conv2d_against_cpu({3, 6, 13, 17}, {10, 3, 4, 4}, Conv2dParams{3, 2, 2});
 }
 
+TEST_CASE("cuda conv2d_backward adds into grad_x with GradientMode::Accumulate", "[gpu][conv2d][accumulate]") {
+  // The awkward case again: grad_x twice the CPU's after two passes; grad_weight and grad_bias once.
+  check_conv2d_backward_accumulates({3, 6, 13, 17}, {10, 3, 4, 4}, Conv2dParams{3, 2, 2});
+}
+
 TEST_CASE("cuda conv2d refuses a wrong output shape and a tile too large for shared memory", "[gpu][conv2d]") {
   const DeviceTensorF x(Shape{1, 1, 227, 227}), weight(Shape{1, 1, 11, 11}), bias(Shape{1});
   DeviceTensorF y(Shape{1, 1, 55, 54});
-  CHECK_THROWS_WITH(cuda::conv2d_forward(x, weight, bias, y, Conv2dParams{4, 0, 1}),
+  const cuda::Context context{};
+  CHECK_THROWS_WITH(cuda::conv2d_forward(context, x, weight, bias, Conv2dParams{4, 0, 1}, y),
                     "cuda::conv2d_forward: expected y of shape [1, 1, 55, 55], got [1, 1, 55, 54]");
   // Stride 16: a 16×16 tile reads (16 − 1)·16 + 11 = 251 input rows and columns: 256 KB of shared memory.
   DeviceTensorF y_strided(Shape{1, 1, 14, 14});
-  CHECK_THROWS_WITH(cuda::conv2d_forward(x, weight, bias, y_strided, Conv2dParams{16, 0, 1}),
+  CHECK_THROWS_WITH(cuda::conv2d_forward(context, x, weight, bias, Conv2dParams{16, 0, 1}, y_strided),
                     Catch::Contains("use ConvVersion::Naive"));
 }

@@ -16,8 +16,9 @@ namespace {
 // same float values in the CPU loop's order, so not even rounding may differ.
 void check_gpu_equals_cpu(const TensorF& x, const TensorF& grad_y, Pool2dParams params) {
   DeviceTensorF x_dev(x), grad_y_dev(grad_y), y_dev(grad_y.shape()), grad_x_dev(x.shape());
-  cuda::maxpool2d_forward(x_dev, y_dev, params);
-  cuda::maxpool2d_backward(x_dev, grad_y_dev, grad_x_dev, params);
+  const cuda::Context context{};
+  cuda::maxpool2d_forward(context, x_dev, params, y_dev);
+  cuda::maxpool2d_backward(context, x_dev, grad_y_dev, params, grad_x_dev);
   CHECK_TENSORS_CLOSE("maxpool forward", cpu::maxpool2d_forward(x, params), y_dev.to_host(), (Tolerance{0, 0}));
   CHECK_TENSORS_CLOSE("maxpool backward", cpu::maxpool2d_backward(x, grad_y, params), grad_x_dev.to_host(),
                       (Tolerance{0, 0}));

@@ -83,12 +83,13 @@ int main() {
     std::printf("GPU: %s\n", gpu_description().c_str());
     DeviceTensorF x_dev(x), grad_dev(grad), grad_pooled_dev(grad_pooled);
     DeviceTensorF y_dev(x_shape), grad_x_dev(x_shape), pooled_dev(y_shape);
-    benchmarks[0].gpu = [&] { cuda::relu_forward(x_dev, y_dev); };
-    benchmarks[1].gpu = [&] { cuda::relu_backward(x_dev, grad_dev, grad_x_dev); };
-    benchmarks[2].gpu = [&] { cuda::lrn_forward(x_dev, y_dev, lrn); };
-    benchmarks[3].gpu = [&] { cuda::lrn_backward(x_dev, grad_dev, grad_x_dev, lrn); };
-    benchmarks[4].gpu = [&] { cuda::maxpool2d_forward(x_dev, pooled_dev, pool); };
-    benchmarks[5].gpu = [&] { cuda::maxpool2d_backward(x_dev, grad_pooled_dev, grad_x_dev, pool); };
+    const cuda::Context context{};  // device 0, its default stream
+    benchmarks[0].gpu = [&] { cuda::relu_forward(context, x_dev, y_dev); };
+    benchmarks[1].gpu = [&] { cuda::relu_backward(context, x_dev, grad_dev, grad_x_dev); };
+    benchmarks[2].gpu = [&] { cuda::lrn_forward(context, x_dev, lrn, y_dev); };
+    benchmarks[3].gpu = [&] { cuda::lrn_backward(context, x_dev, grad_dev, lrn, grad_x_dev); };
+    benchmarks[4].gpu = [&] { cuda::maxpool2d_forward(context, x_dev, pool, pooled_dev); };
+    benchmarks[5].gpu = [&] { cuda::maxpool2d_backward(context, x_dev, grad_pooled_dev, pool, grad_x_dev); };
     for (Benchmark& b : benchmarks) b.gpu_ms = median_gpu_time_ms(b.gpu, 50);
   } else {
     std::printf("GPU: not available (%s)\n", gpu_unavailable_reason().c_str());

@@ -18,7 +18,8 @@ inline Shape lrn1_input_shape() {
 }
 
 // U[0, 100): non-negative like ReLU outputs, and large enough that alpha·Σa² is
-// comparable to k, so LRN visibly normalizes (at 0.01-scale activations it is ≈ a / k^beta).
+// comparable to k, so LRN visibly normalizes (at a fresh network's RMS of about 8 it is
+// nearly a / k^beta; test_activation_scale.cpp measures it).
 inline TensorF random_activations(const Shape& shape, std::uint64_t stream) {
   TensorF x(shape);
   fill_uniform(x, 2012, stream, 0.0, 100.0);

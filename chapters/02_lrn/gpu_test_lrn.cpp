@@ -21,8 +21,8 @@ TEST_CASE("cuda lrn equals the CPU at LRN1's shape [2, 96, 55, 55]", "[gpu][lrn]
   for (const LrnParams& params : {per_tower, across}) {
     INFO("towers = " << params.towers);
     DeviceTensorF x_dev(x), grad_y_dev(grad_y), y_dev(x.shape()), grad_x_dev(x.shape());
-    cuda::lrn_forward(x_dev, y_dev, params);
-    cuda::lrn_backward(x_dev, grad_y_dev, grad_x_dev, params);
+    cuda::lrn_forward(cuda::Context{}, x_dev, params, y_dev);
+    cuda::lrn_backward(cuda::Context{}, x_dev, grad_y_dev, params, grad_x_dev);
     CHECK_TENSORS_CLOSE("lrn forward", cpu::lrn_forward(x, params), y_dev.to_host(), lrn_forward_tolerance());
     CHECK_TENSORS_CLOSE("lrn backward", cpu::lrn_backward(x, grad_y, params), grad_x_dev.to_host(),
                         lrn_backward_tolerance());

@@ -29,8 +29,10 @@ void run_gpu(const TensorF& x, const TensorF& grad_y, const TensorF& y, const Te
     return;
   }
   DeviceTensorF x_dev(x), grad_y_dev(grad_y), y_dev(x.shape()), grad_x_dev(x.shape());
-  const double forward_ms = median_gpu_time_ms([&] { cuda::lrn_forward(x_dev, y_dev, params); });
-  const double backward_ms = median_gpu_time_ms([&] { cuda::lrn_backward(x_dev, grad_y_dev, grad_x_dev, params); });
+  const cuda::Context context{};  // device 0, its default stream
+  const double forward_ms = median_gpu_time_ms([&] { cuda::lrn_forward(context, x_dev, params, y_dev); });
+  const double backward_ms =
+      median_gpu_time_ms([&] { cuda::lrn_backward(context, x_dev, grad_y_dev, params, grad_x_dev); });
   const Comparison forward = compare(y, y_dev.to_host(), Tolerance{});
   const Comparison backward = compare(grad_x, grad_x_dev.to_host(), Tolerance{});
   std::printf("GPU: %s\n", gpu_description().c_str());

@@ -82,7 +82,7 @@ bool time_gpu(const TensorF& weight_host, const TensorF& bias_host) {
               gflops(kPaperBatch, inputs, outputs, cublas_ms), 100.0);
   bool all_ok = true;
   for (cuda::LinearVersion v : {cuda::LinearVersion::Naive, cuda::LinearVersion::Tiled}) {
-    const double ms = median_gpu_time_ms([&] { cuda::linear_forward(x, weight, bias, ours, v); });
+    const double ms = median_gpu_time_ms([&] { cuda::linear_forward(cuda::Context{}, x, weight, bias, ours, v); });
     // The bias is zero, so both compute the same product; sums of 9216 terms in another order.
     const Comparison diff = compare(expected, ours.to_host(), Tolerance{1e-3, 1e-4});
     std::printf("%-14s %9.3f ms %9.0f GFLOP/s %6.1f%% of cuBLAS   max |ours - cuBLAS| %.1e%s\n",

@@ -104,12 +104,13 @@ void run_on_gpu(const Experiment& e, const TensorF& cpu_output) {
   DeviceTensorF input(e.input), weight(e.parameters.weight), bias(e.parameters.bias);
   DeviceTensorF x = e.input.rank() == 4 ? DeviceTensorF({kBatch, inputs}) : DeviceTensorF(e.input);
   DeviceTensorF y({kBatch, outputs}), activated({kBatch, outputs}), output({kBatch, outputs});
+  const cuda::Context context{};  // device 0, its default stream
   const auto forward = [&](cuda::LinearVersion version) {
-    if (e.input.rank() == 4) cuda::flatten_forward(input, x);
-    cuda::linear_forward(x, weight, bias, y, version);
+    if (e.input.rank() == 4) cuda::flatten_forward(context, input, x);
+    cuda::linear_forward(context, x, weight, bias, y, version);
     if (!e.layer.spec.relu) return;
-    cuda::relu_forward(y, activated);
-    cuda::dropout_forward(activated, e.dropout, output);
+    cuda::relu_forward(context, y, activated);
+    cuda::dropout_forward(context, activated, e.dropout, output);
   };
   std::printf("\nGPU: %s\n", gpu_description().c_str());
   for (cuda::LinearVersion version : {cuda::LinearVersion::Naive, cuda::LinearVersion::Tiled}) {
@@ -120,9 +121,9 @@ void run_on_gpu(const Experiment& e, const TensorF& cpu_output) {
                 version == cuda::LinearVersion::Naive ? "naive" : "tiled", ms, diff.max_abs_error);
   }
   if (!e.layer.spec.relu) {
-    const DeviceTensor<std::int64_t> labels = cuda::upload_labels(e.labels, outputs);
+    const DeviceTensor<std::int64_t> labels = cuda::upload_labels(context, e.labels, outputs);
     DeviceTensorF probabilities(y.shape()), loss({1});
-    cuda::softmax_cross_entropy_forward(y, labels, probabilities, loss);
+    cuda::softmax_cross_entropy_forward(context, y, labels, probabilities, loss);
     std::printf("cross-entropy on the GPU %.4f\n", static_cast<double>(loss.to_host()[0]));
   }
 }

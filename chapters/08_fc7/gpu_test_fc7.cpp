@@ -47,12 +47,13 @@ TEST_CASE("the FC7 block dropout(relu(W x + b)) on the GPU equals the CPU, forwa
   DeviceTensorF x_d(x), weight_d(weight), bias_d(bias), grad_y_d(grad_y);
   DeviceTensorF pre_d(pre.shape()), relu_d(pre.shape()), y_d(pre.shape()), grad_relu_d(pre.shape()),
       grad_pre_d(pre.shape()), grad_x_d(x.shape()), grad_weight_d(weight.shape()), grad_bias_d(bias.shape());
-  cuda::linear_forward(x_d, weight_d, bias_d, pre_d);
-  cuda::relu_forward(pre_d, relu_d);
-  cuda::dropout_forward(relu_d, dropout, y_d);
-  cuda::dropout_backward(grad_y_d, dropout, grad_relu_d);
-  cuda::relu_backward(pre_d, grad_relu_d, grad_pre_d);
-  cuda::linear_backward(x_d, weight_d, grad_pre_d, grad_x_d, grad_weight_d, grad_bias_d);
+  const cuda::Context context{};
+  cuda::linear_forward(context, x_d, weight_d, bias_d, pre_d);
+  cuda::relu_forward(context, pre_d, relu_d);
+  cuda::dropout_forward(context, relu_d, dropout, y_d);
+  cuda::dropout_backward(context, grad_y_d, dropout, grad_relu_d);
+  cuda::relu_backward(context, pre_d, grad_relu_d, grad_pre_d);
+  cuda::linear_backward(context, x_d, weight_d, grad_pre_d, grad_x_d, grad_weight_d, grad_bias_d);
 
   // Exact arithmetic on both sides (see random_quarters): identical bits.
   CHECK_TENSORS_CLOSE("FC7 block output", y, y_d.to_host(), (Tolerance{0, 0}));

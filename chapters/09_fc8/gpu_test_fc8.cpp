@@ -22,9 +22,10 @@ TEST_CASE("cuda softmax cross-entropy equals the CPU on [N, 1000] logits", "[gpu
     std::vector<std::int64_t> labels;
     for (std::int64_t n = 0; n < batch; ++n) labels.push_back((n * 389) % 1000);
     DeviceTensorF logits_d(logits), probabilities_d(logits.shape()), loss_d({1}), grad_d(logits.shape());
-    const DeviceTensor<std::int64_t> labels_d = cuda::upload_labels(labels, 1000);
-    cuda::softmax_cross_entropy_forward(logits_d, labels_d, probabilities_d, loss_d);
-    cuda::softmax_cross_entropy_backward(probabilities_d, labels_d, grad_d);
+    const cuda::Context context{};
+    const DeviceTensor<std::int64_t> labels_d = cuda::upload_labels(context, labels, 1000);
+    cuda::softmax_cross_entropy_forward(context, logits_d, labels_d, probabilities_d, loss_d);
+    cuda::softmax_cross_entropy_backward(context, probabilities_d, labels_d, grad_d);
 
     // expf/logf on the GPU and std::exp/std::log differ by an ulp or two, and sums
     // of 1000 terms in another order shift log Σ exp by a few ulps of ~10: the
@@ -33,16 +34,18 @@ TEST_CASE("cuda softmax cross-entropy equals the CPU on [N, 1000] logits", "[gpu
     CHECK_TENSORS_CLOSE("softmax probabilities", cpu::softmax_forward(logits), probabilities_d.to_host(), rounding);
     CHECK_TENSORS_CLOSE("cross-entropy loss", TensorF({1}, {cpu::softmax_cross_entropy_forward(logits, labels)}),
                         loss_d.to_host(), rounding);
-    CHECK_TENSORS_CLOSE("cross-entropy grad_logits", cpu::softmax_cross_entropy_backward(logits, labels),
-                        grad_d.to_host(), rounding);
+    // Both backwards take the probabilities of their own forward pass.
+    CHECK_TENSORS_CLOSE("cross-entropy grad_logits",
+                        cpu::softmax_cross_entropy_backward(cpu::softmax_forward(logits), labels), grad_d.to_host(),
+                        rounding);
 
     DeviceTensorF softmax_only_d(logits.shape());
-    cuda::softmax_forward(logits_d, softmax_only_d);
+    cuda::softmax_forward(context, logits_d, softmax_only_d);
     CHECK_TENSORS_CLOSE("softmax alone", probabilities_d.to_host(), softmax_only_d.to_host(), (Tolerance{0, 0}));
   }
 }
 
 TEST_CASE("cuda upload_labels refuses a label outside [0, K)", "[gpu][loss]") {
-  CHECK_THROWS_WITH(cuda::upload_labels({0, 1000}, 1000),
+  CHECK_THROWS_WITH(cuda::upload_labels(cuda::Context{}, {0, 1000}, 1000),
                     "cuda::upload_labels: expected labels in [0, 1000), got label 1000 in row 1");
 }

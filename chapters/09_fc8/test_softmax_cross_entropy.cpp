@@ -35,7 +35,7 @@ TEST_CASE("cross-entropy of a known batch by hand", "[softmax][loss]") {
   const std::vector<std::int64_t> labels{2, 1};
   CHECK(cpu::softmax_cross_entropy_forward(logits, labels) == Approx(0.7531091));
   // (softmax − one-hot) / 2: row 0 = [0.090031, 0.244728, 0.665241 − 1] / 2; row 1 = [1/3, 1/3 − 1, 1/3] / 2.
-  const TensorD grad = cpu::softmax_cross_entropy_backward(logits, labels);
+  const TensorD grad = cpu::softmax_cross_entropy_backward(cpu::softmax_forward(logits), labels);
   const std::vector<double> expected{0.0450153, 0.1223642, -0.1673795, 1.0 / 6, -1.0 / 3, 1.0 / 6};
   for (std::size_t i = 0; i < expected.size(); ++i) CHECK(grad[static_cast<std::int64_t>(i)] == Approx(expected[i]));
 }
@@ -43,11 +43,11 @@ TEST_CASE("cross-entropy of a known batch by hand", "[softmax][loss]") {
 TEST_CASE("the fused backward (softmax - one_hot) / N matches central differences", "[softmax][loss][gradient]") {
   TensorD logits = random_tensor({4, 7}, 1, -3.0, 3.0);
   const std::vector<std::int64_t> labels{0, 6, 3, 3};
-  // The loss is a scalar: its upstream gradient is 1.
+  // The loss is a scalar: its upstream gradient is 1. The backward takes the forward pass's probabilities.
   const TensorD numerical = numerical_gradient(
       [&] { return TensorD({1}, {cpu::softmax_cross_entropy_forward(logits, labels)}); }, logits, TensorD({1}, 1.0));
-  CHECK_TENSORS_CLOSE("cross-entropy grad_logits", numerical, cpu::softmax_cross_entropy_backward(logits, labels),
-                      gradient_tolerance());
+  CHECK_TENSORS_CLOSE("cross-entropy grad_logits", numerical,
+                      cpu::softmax_cross_entropy_backward(cpu::softmax_forward(logits), labels), gradient_tolerance());
 }
 
 TEST_CASE("top-1 and top-5 accuracy by hand", "[accuracy]") {
@@ -68,8 +68,10 @@ TEST_CASE("labels are checked: one per row, each in [0, K)", "[softmax][loss]") 
   const TensorF logits({2, 3});
   CHECK_THROWS_WITH(cpu::softmax_cross_entropy_forward(logits, {0, 3}),
                     "softmax_cross_entropy_forward: expected labels in [0, 3), got label 3 in row 1");
-  CHECK_THROWS_WITH(cpu::softmax_cross_entropy_backward(logits, {-1, 0}),
+  CHECK_THROWS_WITH(cpu::softmax_cross_entropy_backward(cpu::softmax_forward(logits), {-1, 0}),
                     "softmax_cross_entropy_backward: expected labels in [0, 3), got label -1 in row 0");
+  CHECK_THROWS_WITH(cpu::softmax_cross_entropy_backward(TensorF({6}), {0}),
+                    "softmax_cross_entropy_backward: expected probabilities [N, K] with K > 0, got [6]");
   CHECK_THROWS_WITH(cpu::top_k_accuracy(logits, {0}, 1), "top_k_accuracy: expected 2 labels (one per row), got 1");
   CHECK_THROWS_WITH(cpu::softmax_forward(TensorF({6})), "softmax_forward: expected logits [N, K] with K > 0, got [6]");
 }

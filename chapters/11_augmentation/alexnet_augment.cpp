@@ -1,12 +1,14 @@
 // alexnet_augment: loads a batch, augments it as the paper did — random 227×227
 // crops of the 256×256 images, reflections and PCA colour noise — on the CPU
 // and (when there is one) on the GPU, prints the timings and writes a PNG grid
-// of originals and augmented samples.
+// of originals and augmented samples to out/augmentation_grid.png in the current
+// folder, or to the file --grid names.
 //
 //   alexnet_augment                                   Fashion-MNIST (Debian's package)
 //   alexnet_augment --manifest fixtures/manifest.csv --classes fixtures/classes.csv
 //   options: --fashion-mnist DIR, --skip-bad, --count N, --rows R, --seed S, --grid FILE
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <string>
 
@@ -27,7 +29,8 @@ namespace {
 
 struct Options {
   std::string fashion_dir = kFashionMnistDirectory;
-  std::string manifest, classes, grid = "augmentation_grid.png";
+  std::string manifest, classes;
+  std::string grid = "out/augmentation_grid.png";  // never the lesson's picture unless --grid names it
   bool skip_bad = false;
   std::int64_t count = 128;  // the paper's batch size
   std::int64_t rows = 4;
@@ -40,7 +43,8 @@ constexpr int kGap = 4;
 int usage(const std::string& problem) {
   std::cerr << "alexnet_augment: " << problem << "\n"
             << "usage: alexnet_augment [--fashion-mnist DIR | --manifest FILE [--classes FILE] [--skip-bad]]\n"
-            << "                       [--count N] [--rows R] [--seed S] [--grid FILE]\n";
+            << "                       [--count N] [--rows R] [--seed S] [--grid FILE]\n"
+            << "the grid goes to out/augmentation_grid.png unless --grid names a file\n";
   return 2;
 }
 
@@ -122,7 +126,8 @@ void run_gpu(const TensorF& images, const std::vector<AugmentParams>& params, in
     return;
   }
   DeviceTensorF device_images(images), out(cpu_out.shape());
-  const double ms = median_gpu_time_ms([&] { cuda::augment_batch(device_images, params, crop_side, out); });
+  const double ms =
+      median_gpu_time_ms([&] { cuda::augment_batch(cuda::Context{}, device_images, params, crop_side, out); });
   const TensorF gpu_out = out.to_host();
   std::int64_t differing = 0;
   for (std::int64_t i = 0; i < gpu_out.size(); ++i) differing += gpu_out[i] != cpu_out[i];
@@ -152,6 +157,8 @@ int run(const Options& options) {
               static_cast<long long>(n), static_cast<double>(n) / ms * 1e3, config.crop_side);
   run_gpu(data.images, params, config.crop_side, cpu_out);
 
+  const std::filesystem::path grid_folder = std::filesystem::path(options.grid).parent_path();
+  if (!grid_folder.empty()) std::filesystem::create_directories(grid_folder);
   write_png(options.grid, augmentation_grid(data.images, config, std::min(options.rows, n)));
   std::printf("wrote %s: original | 3 epochs of crop+flip+colour | colour alpha_0 = +0.3 | -0.3\n", options.grid.c_str());
   return 0;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <stdexcept>
 #include <string>
 
@@ -27,7 +28,8 @@ namespace {
 
 constexpr std::int64_t kBatch = 128;
 
-// Writes a 500×375 JPEG (quality 90) of colour ramps plus ±10 of noise into the working folder.
+// Writes a 500×375 JPEG (quality 90) of colour ramps plus ±10 of noise to
+// out/bench_augment_500x375.jpg in the current folder (never into the checkout's tracked files).
 std::string write_test_jpeg() {
   const int width = 500, height = 375;
   RandomStream noise(3, 0);
@@ -41,7 +43,8 @@ std::string write_test_jpeg() {
       }
     }
   }
-  const std::string path = "bench_augment_500x375.jpg";
+  std::filesystem::create_directories("out");
+  const std::string path = "out/bench_augment_500x375.jpg";
   if (stbi_write_jpg(path.c_str(), width, height, 3, rgb.data(), 90) == 0) throw std::runtime_error("cannot write " + path);
   return path;
 }
@@ -78,7 +81,8 @@ int main() {
       return 0;
     }
     DeviceTensorF images(data.images), out({kBatch, 3, crop, crop});
-    const double gpu_ms = median_gpu_time_ms([&] { cuda::augment_batch(images, params, crop, out); });
+    const double gpu_ms =
+        median_gpu_time_ms([&] { cuda::augment_batch(cuda::Context{}, images, params, crop, out); });
     const double upload_ms = median_gpu_time_ms([&] { images.copy_from(data.images); });
     std::printf("GPU %s\n", gpu_description().c_str());
     std::printf("GPU augment: %.3f ms per batch, %.0f images/s, %.0f GB/s read+written; %.1fx the CPU thread\n", gpu_ms,

@@ -7,6 +7,7 @@
 
 #include "cuda/conv2d.cuh"
 #include "reference_cpu/conv2d.hpp"
+#include "tests/support/gpu_checks.hpp"
 #include "tests/support/gradient_check.hpp"
 
 namespace alexnet::testing {
@@ -20,43 +21,71 @@ namespace alexnet::testing {
 // far above it. Absolute, not relative: some sums cancel to nearly 0.
 inline Tolerance sum_tolerance(std::int64_t terms) { return Tolerance{1e-6 * static_cast<double>(terms), 0.0}; }
 
-// A device tensor of NaNs (all bits set), so an element a kernel forgets to write fails the check.
-inline DeviceTensorF nan_tensor(const Shape& shape) {
-  DeviceTensorF t(shape);
-  CUDA_CHECK(cudaMemset(t.data(), 0xFF, t.bytes()));
-  return t;
+/// @brief Random x, weight, bias, grad_y in U[-1, 1), the CPU's results on them, and the terms in each GPU sum.
+struct ConvCase {
+  TensorF x, weight, bias, y, grad_y;   ///< inputs and the CPU's forward
+  cpu::Conv2dGradients<float> expected;  ///< the CPU's backward
+  std::int64_t output_terms;            ///< C_in/g·K·K products and the bias
+  std::int64_t input_terms;             ///< an input lies in at most ceil(K/S)² windows of each of C_out/g channels
+  std::int64_t positions;               ///< a weight and a bias see N·H_out·W_out outputs
+};
+
+/// @brief The ConvCase of the given shapes.
+inline ConvCase conv_case(const Shape& x_shape, const Shape& weight_shape, Conv2dParams params) {
+  ConvCase c;
+  c.x = random_tensor_float(x_shape, 21);
+  c.weight = random_tensor_float(weight_shape, 22);
+  c.bias = random_tensor_float({weight_shape[0]}, 23);
+  c.y = cpu::conv2d_forward(c.x, c.weight, c.bias, params);
+  c.grad_y = random_tensor_float(c.y.shape(), 24);
+  c.expected = cpu::conv2d_backward(c.x, c.weight, c.grad_y, params);
+  const std::int64_t kernel = weight_shape[2], windows_per_side = (kernel + params.stride - 1) / params.stride;
+  c.output_terms = weight_shape[1] * kernel * kernel + 1;
+  c.input_terms = weight_shape[0] / params.groups * windows_per_side * windows_per_side;
+  c.positions = c.y.dim(0) * c.y.dim(2) * c.y.dim(3);
+  return c;
 }
 
-// Random x, weight, bias, grad_y in U[-1, 1); both forward versions and the backward vs the CPU.
-inline void check_conv2d_against_cpu(const Shape& x_shape, const Shape& weight_shape, Conv2dParams params) {
-  const TensorF x = random_tensor_float(x_shape, 21), weight = random_tensor_float(weight_shape, 22);
-  const TensorF bias = random_tensor_float({weight_shape[0]}, 23);
-  const TensorF y = cpu::conv2d_forward(x, weight, bias, params);
-  const TensorF grad_y = random_tensor_float(y.shape(), 24);
-  const cpu::Conv2dGradients<float> expected = cpu::conv2d_backward(x, weight, grad_y, params);
-
-  // Terms in each sum: an output adds C_in/g·K·K products and the bias; an input lies in at
-  // most ceil(K/S)² windows of each of C_out/g channels; a weight and a bias see N·H_out·W_out outputs.
-  const std::int64_t kernel = weight_shape[2], windows_per_side = (kernel + params.stride - 1) / params.stride;
-  const std::int64_t output_terms = weight_shape[1] * kernel * kernel + 1;
-  const std::int64_t input_terms = weight_shape[0] / params.groups * windows_per_side * windows_per_side;
-  const std::int64_t positions = y.dim(0) * y.dim(2) * y.dim(3);
-
-  const DeviceTensorF x_dev(x), weight_dev(weight), bias_dev(bias), grad_y_dev(grad_y);
+/// @brief Both forward versions and the backward on context.device (tensors allocated there) vs the CPU.
+inline void check_conv2d_against_cpu(const Shape& x_shape, const Shape& weight_shape, Conv2dParams params,
+                                     const cuda::Context& context = {}) {
+  const ConvCase c = conv_case(x_shape, weight_shape, params);
+  const int device = context.device;
+  const DeviceTensorF x(c.x, device), weight(c.weight, device), bias(c.bias, device), grad_y(c.grad_y, device);
   for (const auto& [version, name] : {std::pair{cuda::ConvVersion::Naive, "forward (naive)"},
                                       std::pair{cuda::ConvVersion::Tiled, "forward (tiled)"}}) {
-    DeviceTensorF y_dev = nan_tensor(y.shape());
-    cuda::conv2d_forward(x_dev, weight_dev, bias_dev, y_dev, params, version);
-    CHECK_TENSORS_CLOSE(name, y, y_dev.to_host(), sum_tolerance(output_terms));
+    DeviceTensorF y = nan_tensor(c.y.shape(), device);
+    cuda::conv2d_forward(context, x, weight, bias, params, y, version);
+    cuda::synchronize(context);
+    CHECK_TENSORS_CLOSE(name, c.y, y.to_host(), sum_tolerance(c.output_terms));
   }
-  DeviceTensorF grad_x = nan_tensor(x.shape()), grad_weight = nan_tensor(weight.shape());
-  DeviceTensorF grad_bias = nan_tensor(bias.shape());
-  cuda::conv2d_backward(x_dev, weight_dev, grad_y_dev, grad_x, grad_weight, grad_bias, params);
-  CHECK_TENSORS_CLOSE("grad input", expected.input, grad_x.to_host(), sum_tolerance(input_terms));
-  CHECK_TENSORS_CLOSE("grad weight", expected.weight, grad_weight.to_host(), sum_tolerance(positions));
-  CHECK_TENSORS_CLOSE("grad bias", expected.bias, grad_bias.to_host(), sum_tolerance(positions));
+  DeviceTensorF grad_x = nan_tensor(c.x.shape(), device), grad_weight = nan_tensor(c.weight.shape(), device);
+  DeviceTensorF grad_bias = nan_tensor(c.bias.shape(), device);
+  cuda::conv2d_backward(context, x, weight, grad_y, params, grad_x, grad_weight, grad_bias);
+  cuda::synchronize(context);
+  CHECK_TENSORS_CLOSE("grad input", c.expected.input, grad_x.to_host(), sum_tolerance(c.input_terms));
+  CHECK_TENSORS_CLOSE("grad weight", c.expected.weight, grad_weight.to_host(), sum_tolerance(c.positions));
+  CHECK_TENSORS_CLOSE("grad bias", c.expected.bias, grad_bias.to_host(), sum_tolerance(c.positions));
 }
 
+/// @brief conv2d_backward with GradientMode::Accumulate, twice into a zeroed grad_x: grad_x must be twice
+/// the CPU's, while grad_weight and grad_bias (NaN before) are overwritten each time: once the CPU's.
+inline void check_conv2d_backward_accumulates(const Shape& x_shape, const Shape& weight_shape, Conv2dParams params) {
+  const ConvCase c = conv_case(x_shape, weight_shape, params);
+  const cuda::Context context{};
+  const DeviceTensorF x(c.x), weight(c.weight), grad_y(c.grad_y);
+  DeviceTensorF grad_x(c.x.shape());  // zeros
+  DeviceTensorF grad_weight = nan_tensor(c.weight.shape()), grad_bias = nan_tensor(c.bias.shape());
+  for (int pass = 0; pass < 2; ++pass) {
+    cuda::conv2d_backward(context, x, weight, grad_y, params, grad_x, grad_weight, grad_bias,
+                          cuda::GradientMode::Accumulate);
+  }
+  CHECK_TENSORS_CLOSE("grad input, accumulated twice", twice(c.expected.input), grad_x.to_host(),
+                      twice(sum_tolerance(c.input_terms)));
+  CHECK_TENSORS_CLOSE("grad weight, overwritten", c.expected.weight, grad_weight.to_host(),
+                      sum_tolerance(c.positions));
+  CHECK_TENSORS_CLOSE("grad bias, overwritten", c.expected.bias, grad_bias.to_host(), sum_tolerance(c.positions));
+}
 
 // The convolution `name` of the two-tower table at its real shapes with `batch` images.
 inline void check_table_conv_against_cpu(const std::string& name, std::int64_t batch) {

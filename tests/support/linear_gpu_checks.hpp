@@ -7,6 +7,7 @@
 
 #include "cuda/linear.cuh"
 #include "reference_cpu/linear.hpp"
+#include "tests/support/gpu_checks.hpp"
 #include "tests/support/gradient_check.hpp"
 
 namespace alexnet::testing {
@@ -18,24 +19,59 @@ namespace alexnet::testing {
 /// Allow ten times that, plus 1e-5 relative for the final rounding and FMA contraction.
 inline Tolerance float_sum_tolerance(std::int64_t terms) { return Tolerance{2e-7 * static_cast<double>(terms), 1e-5}; }
 
-/// @brief Random x [batch, inputs], W [outputs, inputs], b and grad_y: both forward kernels and the backward vs the CPU.
-inline void check_linear_against_cpu(std::int64_t batch, std::int64_t inputs, std::int64_t outputs) {
-  const TensorF x = random_tensor_float({batch, inputs}, 21), weight = random_tensor_float({outputs, inputs}, 22);
-  const TensorF bias = random_tensor_float({outputs}, 23), grad_y = random_tensor_float({batch, outputs}, 24);
-  DeviceTensorF x_dev(x), weight_dev(weight), bias_dev(bias), grad_y_dev(grad_y), y_dev({batch, outputs});
+/// @brief Random x [batch, inputs], W [outputs, inputs], b [outputs] and grad_y [batch, outputs] in U[−1, 1).
+struct LinearCase {
+  TensorF x, weight, bias, grad_y;  ///< the inputs of forward and backward
+};
 
-  const TensorF expected = cpu::linear_forward(x, weight, bias);
-  cuda::linear_forward(x_dev, weight_dev, bias_dev, y_dev, cuda::LinearVersion::Naive);
-  CHECK_TENSORS_CLOSE("linear forward, naive kernel", expected, y_dev.to_host(), float_sum_tolerance(inputs));
-  cuda::linear_forward(x_dev, weight_dev, bias_dev, y_dev, cuda::LinearVersion::Tiled);
-  CHECK_TENSORS_CLOSE("linear forward, tiled kernel", expected, y_dev.to_host(), float_sum_tolerance(inputs));
+/// @brief The LinearCase of the given extents.
+inline LinearCase linear_case(std::int64_t batch, std::int64_t inputs, std::int64_t outputs) {
+  return LinearCase{random_tensor_float({batch, inputs}, 21), random_tensor_float({outputs, inputs}, 22),
+                    random_tensor_float({outputs}, 23), random_tensor_float({batch, outputs}, 24)};
+}
 
-  const cpu::LinearGradients<float> grad = cpu::linear_backward(x, weight, grad_y);
-  DeviceTensorF grad_x_dev(x.shape()), grad_weight_dev(weight.shape()), grad_bias_dev(bias.shape());
-  cuda::linear_backward(x_dev, weight_dev, grad_y_dev, grad_x_dev, grad_weight_dev, grad_bias_dev);
-  CHECK_TENSORS_CLOSE("linear grad_x", grad.input, grad_x_dev.to_host(), float_sum_tolerance(outputs));
-  CHECK_TENSORS_CLOSE("linear grad_W", grad.weight, grad_weight_dev.to_host(), float_sum_tolerance(batch));
-  CHECK_TENSORS_CLOSE("linear grad_b", grad.bias, grad_bias_dev.to_host(), float_sum_tolerance(batch));
+/// @brief Both forward kernels and the backward on context.device (tensors allocated there) vs the CPU.
+inline void check_linear_against_cpu(std::int64_t batch, std::int64_t inputs, std::int64_t outputs,
+                                     const cuda::Context& context = {}) {
+  const LinearCase c = linear_case(batch, inputs, outputs);
+  const int device = context.device;
+  DeviceTensorF x(c.x, device), weight(c.weight, device), bias(c.bias, device), grad_y(c.grad_y, device);
+  DeviceTensorF y({batch, outputs}, device);
+
+  const TensorF expected = cpu::linear_forward(c.x, c.weight, c.bias);
+  cuda::linear_forward(context, x, weight, bias, y, cuda::LinearVersion::Naive);
+  cuda::synchronize(context);
+  CHECK_TENSORS_CLOSE("linear forward, naive kernel", expected, y.to_host(), float_sum_tolerance(inputs));
+  cuda::linear_forward(context, x, weight, bias, y, cuda::LinearVersion::Tiled);
+  cuda::synchronize(context);
+  CHECK_TENSORS_CLOSE("linear forward, tiled kernel", expected, y.to_host(), float_sum_tolerance(inputs));
+
+  const cpu::LinearGradients<float> grad = cpu::linear_backward(c.x, c.weight, c.grad_y);
+  DeviceTensorF grad_x = nan_tensor(c.x.shape(), device), grad_weight = nan_tensor(c.weight.shape(), device);
+  DeviceTensorF grad_bias = nan_tensor(c.bias.shape(), device);
+  cuda::linear_backward(context, x, weight, grad_y, grad_x, grad_weight, grad_bias);
+  cuda::synchronize(context);
+  CHECK_TENSORS_CLOSE("linear grad_x", grad.input, grad_x.to_host(), float_sum_tolerance(outputs));
+  CHECK_TENSORS_CLOSE("linear grad_W", grad.weight, grad_weight.to_host(), float_sum_tolerance(batch));
+  CHECK_TENSORS_CLOSE("linear grad_b", grad.bias, grad_bias.to_host(), float_sum_tolerance(batch));
+}
+
+/// @brief linear_backward with GradientMode::Accumulate, twice into a zeroed grad_x: grad_x must be twice
+/// the CPU's, while grad_W and grad_b (NaN before) are overwritten each time: once the CPU's.
+inline void check_linear_backward_accumulates(std::int64_t batch, std::int64_t inputs, std::int64_t outputs) {
+  const LinearCase c = linear_case(batch, inputs, outputs);
+  const cuda::Context context{};
+  const DeviceTensorF x(c.x), weight(c.weight), grad_y(c.grad_y);
+  DeviceTensorF grad_x(c.x.shape());  // zeros
+  DeviceTensorF grad_weight = nan_tensor(c.weight.shape()), grad_bias = nan_tensor(c.bias.shape());
+  for (int pass = 0; pass < 2; ++pass) {
+    cuda::linear_backward(context, x, weight, grad_y, grad_x, grad_weight, grad_bias, cuda::GradientMode::Accumulate);
+  }
+  const cpu::LinearGradients<float> grad = cpu::linear_backward(c.x, c.weight, c.grad_y);
+  CHECK_TENSORS_CLOSE("linear grad_x, accumulated twice", twice(grad.input), grad_x.to_host(),
+                      twice(float_sum_tolerance(outputs)));
+  CHECK_TENSORS_CLOSE("linear grad_W, overwritten", grad.weight, grad_weight.to_host(), float_sum_tolerance(batch));
+  CHECK_TENSORS_CLOSE("linear grad_b, overwritten", grad.bias, grad_bias.to_host(), float_sum_tolerance(batch));
 }
 
 }  // namespace alexnet::testing

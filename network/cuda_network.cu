@@ -1,0 +1,440 @@
+#include "network/cuda_network.cuh"
+
+#include <chrono>
+#include <stdexcept>
+#include <string>
+
+#include "cuda/add.cuh"
+#include "cuda/context.cuh"
+#include "cuda/conv2d.cuh"
+#include "cuda/dropout.cuh"
+#include "cuda/flatten.cuh"
+#include "cuda/linear.cuh"
+#include "cuda/lrn.cuh"
+#include "cuda/maxpool2d.cuh"
+#include "cuda/relu.cuh"
+#include "reference_cpu/channels.hpp"
+
+namespace alexnet {
+namespace {
+
+// What a tower holds of a value: its own share of the channels (Split) or all of them (Whole).
+enum class Layout { Split, Whole };
+
+// Where one step runs and what it reads, decided once from the plan.
+struct Placement {
+  bool joins_input = false;     // its input is Split and it reads Whole: gather the towers' channels first
+  Layout output = Layout::Split;
+  bool tower_0_only = false;    // a layer that is not split (FC8) runs on tower 0 alone
+  StepOp local_op;              // the op as one tower runs it (groups and LRN towers divided by the towers)
+};
+
+// [N, C, ...] with C divided by `towers` when the layout is Split.
+Shape batch_shape(std::int64_t batch, Shape per_image, Layout layout, int towers) {
+  if (layout == Layout::Split) per_image[0] /= towers;
+  per_image.insert(per_image.begin(), batch);
+  return per_image;
+}
+
+std::int64_t inner_size(const Shape& shape) { return shape[0] == 0 ? 0 : element_count(shape) / shape[0]; }
+
+}  // namespace
+
+struct CudaNetwork::State {
+  Plan plan;
+  int towers;
+  std::vector<int> gpus;
+  std::vector<cudaStream_t> streams;
+  std::vector<cudaEvent_t> ready;  // per tower: recorded after its latest step
+  std::vector<Placement> placement;
+  std::vector<std::vector<bool>> running;          // [step][tower]: the tower computes the step's output
+  std::vector<std::vector<DeviceTensorF>> weight;  // [tower][parameter]; empty where the tower holds none
+  std::vector<std::vector<DeviceTensorF>> bias;
+  std::int64_t batch = 0;
+  std::vector<DeviceTensorF> input;                  // [tower]: the image batch, Whole
+  std::vector<std::vector<DeviceTensorF>> joined;    // [step][tower]: the gathered input of a joining step
+  std::vector<std::vector<DeviceTensorF>> output;    // [step][tower]
+  std::int64_t crossed_bytes = 0;
+  bool timing = false;
+  std::vector<double> step_ms;
+
+  cuda::Context context(int t) const { return cuda::Context{gpus[static_cast<std::size_t>(t)], streams[static_cast<std::size_t>(t)]}; }
+
+  bool runs(std::size_t step, int t) const { return running[step][static_cast<std::size_t>(t)]; }
+
+  // A tower computes a step when a later step on it reads the output, or a join gathers it
+  // from every tower; FC8 and the dropout just before it therefore run on tower 0 only.
+  void decide_where_steps_run() {
+    running.assign(placement.size(), std::vector<bool>(static_cast<std::size_t>(towers), true));
+    for (std::size_t i = placement.size(); i-- > 0;) {
+      for (int t = 0; t < towers; ++t) {
+        bool needed = i + 1 == placement.size() || placement[i + 1].joins_input || running[i + 1][static_cast<std::size_t>(t)];
+        if (placement[i].tower_0_only && t != 0) needed = false;
+        running[i][static_cast<std::size_t>(t)] = needed;
+      }
+    }
+  }
+
+  void record(int t) {
+    const ScopedDevice device(gpus[static_cast<std::size_t>(t)]);
+    CUDA_CHECK(cudaEventRecord(ready[static_cast<std::size_t>(t)], streams[static_cast<std::size_t>(t)]));
+  }
+
+  // Copies channel block `block` of every image of `from` (on tower u) into `to` (on tower t), on t's stream
+  // after u's latest work: per image one contiguous run of C_block·H·W floats.
+  void copy_channels(int u, const DeviceTensorF& from, std::int64_t from_offset, std::int64_t from_channels,
+                     int t, DeviceTensorF& to, std::int64_t to_offset, std::int64_t to_channels,
+                     std::int64_t block_channels) {
+    const std::int64_t plane = inner_size(from.shape()) / from_channels;
+    const std::size_t bytes = static_cast<std::size_t>(block_channels * plane) * sizeof(float);
+    const ScopedDevice device(gpus[static_cast<std::size_t>(t)]);
+    CUDA_CHECK(cudaStreamWaitEvent(streams[static_cast<std::size_t>(t)], ready[static_cast<std::size_t>(u)], 0));
+    for (std::int64_t n = 0; n < batch; ++n) {
+      CUDA_CHECK(cudaMemcpyPeerAsync(to.data() + (n * to_channels + to_offset) * plane, gpus[static_cast<std::size_t>(t)],
+                                     from.data() + (n * from_channels + from_offset) * plane,
+                                     gpus[static_cast<std::size_t>(u)], bytes, streams[static_cast<std::size_t>(t)]));
+    }
+    if (u != t) crossed_bytes += static_cast<std::int64_t>(bytes) * batch;
+  }
+
+  // Forward join: every tower gathers all towers' Split values into one Whole tensor.
+  void join(std::size_t step, const std::vector<DeviceTensorF*>& split) {
+    const Shape& part = split[0]->shape();
+    const std::int64_t share = part[1];
+    Shape whole = part;
+    whole[1] = share * towers;
+    joined[step].clear();
+    joined[step].resize(static_cast<std::size_t>(towers));
+    for (int t = 0; t < towers; ++t) {
+      if (!runs(step, t)) continue;
+      DeviceTensorF& gathered = joined[step][static_cast<std::size_t>(t)];
+      gathered = DeviceTensorF(whole, gpus[static_cast<std::size_t>(t)]);
+      for (int u = 0; u < towers; ++u) {
+        copy_channels(u, *split[static_cast<std::size_t>(u)], 0, share, t, gathered, u * share, whole[1], share);
+      }
+    }
+  }
+
+  // Backward join: tower t's gradient for its own channels is the sum of its block of every
+  // tower's gradient for the gathered input (the towers that computed one).
+  std::vector<DeviceTensorF> reduce_join(const std::vector<DeviceTensorF>& whole_grads) {
+    std::vector<DeviceTensorF> split(static_cast<std::size_t>(towers));
+    for (int t = 0; t < towers; ++t) {
+      for (int u = 0; u < towers; ++u) {
+        const DeviceTensorF& from = whole_grads[static_cast<std::size_t>(u)];
+        if (from.size() == 0) continue;
+        Shape part = from.shape();
+        const std::int64_t whole_channels = part[1];
+        part[1] /= towers;
+        DeviceTensorF block(part, gpus[static_cast<std::size_t>(t)]);
+        copy_channels(u, from, t * part[1], whole_channels, t, block, 0, part[1], part[1]);
+        DeviceTensorF& into = split[static_cast<std::size_t>(t)];
+        if (into.size() == 0) {
+          into = std::move(block);
+        } else {
+          cuda::add_into(context(t), block, into);
+        }
+      }
+      record(t);
+    }
+    return split;
+  }
+
+  void synchronize_all() {
+    for (int t = 0; t < towers; ++t) cuda::synchronize(context(t));
+  }
+};
+
+namespace {
+
+// A tower's rows of a split layer's weight and bias; the whole layer for one that is not split.
+LayerTensors<float> tower_share(const LayerTensors<float>& layer, bool split, int tower, int towers) {
+  if (!split) return layer;
+  const std::int64_t rows = layer.weight.dim(0) / towers;
+  return {layer.name, cpu::slice_rows(layer.weight, tower * rows, rows), cpu::slice_rows(layer.bias, tower * rows, rows)};
+}
+
+Placement place(const Step& step, const Plan& plan, Layout input, int towers) {
+  Placement p{false, input, false, step.op};  // output: as the input, unless the step says otherwise
+  const auto needs_whole = [&] {
+    p.joins_input = input == Layout::Split && towers > 1;
+    input = Layout::Whole;
+  };
+  std::visit(Overloaded{
+                 [&](const ConvolutionStep& s) {
+                   const bool split = plan.layers[static_cast<std::size_t>(plan.parameter_rows[s.parameters])].spec.split_in_towers;
+                   ConvolutionStep local = s;
+                   if (input == Layout::Split && s.params.groups % towers == 0) {
+                     local.params.groups = s.params.groups / towers;  // each tower: its own groups
+                   } else {
+                     if (s.params.groups != 1 && towers > 1) {
+                       throw std::invalid_argument(step.name + ": a grouped convolution over both towers' maps");
+                     }
+                     needs_whole();
+                   }
+                   p.local_op = local;
+                   p.output = split ? Layout::Split : Layout::Whole;
+                   p.tower_0_only = !split && towers > 1;
+                 },
+                 [&](const LrnStep& s) {
+                   if (towers > 1 && (input != Layout::Split || s.params.towers % towers != 0)) {
+                     throw std::invalid_argument(step.name + ": an LRN window across the towers cannot run split "
+                                                 "(run the one-tower variant)");
+                   }
+                   LrnStep local = s;
+                   if (towers > 1) local.params.towers = s.params.towers / towers;
+                   p.local_op = local;
+                 },
+                 [&](const LinearStep& s) {
+                   needs_whole();
+                   const bool split = plan.layers[static_cast<std::size_t>(plan.parameter_rows[s.parameters])].spec.split_in_towers;
+                   p.output = split ? Layout::Split : Layout::Whole;
+                   p.tower_0_only = !split && towers > 1;
+                 },
+                 [&](const DropoutStep&) {
+                   needs_whole();  // the mask index is the unit's index in the whole layer
+                   p.output = Layout::Whole;
+                 },
+                 [&](const auto&) {},  // ReLU, max-pooling, flatten: element- or plane-wise, any layout
+             },
+             step.op);
+  if (!std::holds_alternative<ConvolutionStep>(step.op) && !std::holds_alternative<LinearStep>(step.op) &&
+      !std::holds_alternative<DropoutStep>(step.op)) {
+    p.output = input;
+  }
+  return p;
+}
+
+}  // namespace
+
+CudaNetwork::CudaNetwork(const Plan& plan, const Parameters<float>& parameters, std::vector<int> gpus)
+    : state_(std::make_unique<State>()) {
+  State& s = *state_;
+  s.plan = plan;
+  s.towers = static_cast<int>(gpus.size());
+  if (s.towers != plan.spec.towers && s.towers != 1) {
+    throw std::invalid_argument("CudaNetwork: " + plan.spec.name + " has " + std::to_string(plan.spec.towers) +
+                                " towers: give one device per tower, or one device for the grouped form; got " +
+                                std::to_string(gpus.size()) + " devices");
+  }
+  s.gpus = std::move(gpus);
+  for (int t = 0; t < s.towers; ++t) {
+    const ScopedDevice device(s.gpus[static_cast<std::size_t>(t)]);
+    cudaStream_t stream = nullptr;
+    cudaEvent_t event = nullptr;
+    CUDA_CHECK(cudaStreamCreate(&stream));
+    CUDA_CHECK(cudaEventCreate(&event));
+    s.streams.push_back(stream);
+    s.ready.push_back(event);
+    for (int u = 0; u < s.towers; ++u) {  // peer access where the towers sit on different devices
+      const int peer = s.gpus[static_cast<std::size_t>(u)];
+      if (peer == s.gpus[static_cast<std::size_t>(t)]) continue;
+      const cudaError_t enabled = cudaDeviceEnablePeerAccess(peer, 0);
+      if (enabled == cudaErrorPeerAccessAlreadyEnabled) cudaGetLastError();
+      else CUDA_CHECK(enabled);
+    }
+  }
+  Layout layout = Layout::Whole;  // the image: every tower gets all of it
+  for (const Step& step : plan.steps) {
+    s.placement.push_back(place(step, plan, layout, s.towers));
+    layout = s.placement.back().output;
+  }
+  s.decide_where_steps_run();
+  if (parameters.size() != plan.parameter_rows.size()) {
+    throw std::invalid_argument("CudaNetwork: expected " + std::to_string(plan.parameter_rows.size()) +
+                                " layers of parameters, got " + std::to_string(parameters.size()));
+  }
+  s.weight.resize(static_cast<std::size_t>(s.towers));
+  s.bias.resize(static_cast<std::size_t>(s.towers));
+  for (int t = 0; t < s.towers; ++t) {
+    for (std::size_t i = 0; i < parameters.size(); ++i) {
+      const bool split = plan.layers[static_cast<std::size_t>(plan.parameter_rows[i])].spec.split_in_towers;
+      const bool holds = split || t == 0 || s.towers == 1;
+      const int device = s.gpus[static_cast<std::size_t>(t)];
+      if (!holds) {
+        s.weight[static_cast<std::size_t>(t)].emplace_back();
+        s.bias[static_cast<std::size_t>(t)].emplace_back();
+        continue;
+      }
+      const LayerTensors<float> share = tower_share(parameters[i], split && s.towers > 1, t, s.towers);
+      s.weight[static_cast<std::size_t>(t)].emplace_back(share.weight, device);
+      s.bias[static_cast<std::size_t>(t)].emplace_back(share.bias, device);
+    }
+  }
+}
+
+CudaNetwork::~CudaNetwork() {
+  for (std::size_t t = 0; t < state_->streams.size(); ++t) {
+    cudaStreamDestroy(state_->streams[t]);
+    cudaEventDestroy(state_->ready[t]);
+  }
+}
+
+TensorF CudaNetwork::forward(const TensorF& x, const RunOptions& options) {
+  State& s = *state_;
+  require_network_input(s.plan, x.shape());
+  s.batch = x.dim(0);
+  s.crossed_bytes = 0;
+  s.input.clear();
+  for (int t = 0; t < s.towers; ++t) s.input.emplace_back(x, s.gpus[static_cast<std::size_t>(t)]);
+  s.joined.clear();
+  s.joined.resize(s.plan.steps.size());
+  s.output.clear();
+  s.output.resize(s.plan.steps.size());
+  s.step_ms.clear();
+  for (std::size_t i = 0; i < s.plan.steps.size(); ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    const Placement& p = s.placement[i];
+    std::vector<DeviceTensorF*> in(static_cast<std::size_t>(s.towers));
+    for (int t = 0; t < s.towers; ++t) {
+      in[static_cast<std::size_t>(t)] = i == 0 ? &s.input[static_cast<std::size_t>(t)] : &s.output[i - 1][static_cast<std::size_t>(t)];
+    }
+    if (p.joins_input) {
+      s.join(i, in);
+      for (int t = 0; t < s.towers; ++t) in[static_cast<std::size_t>(t)] = &s.joined[i][static_cast<std::size_t>(t)];
+    }
+    s.output[i].resize(static_cast<std::size_t>(s.towers));
+    for (int t = 0; t < s.towers; ++t) {
+      if (!s.runs(i, t)) continue;
+      const cuda::Context where = s.context(t);
+      const DeviceTensorF& x_t = *in[static_cast<std::size_t>(t)];
+      DeviceTensorF& y = s.output[i][static_cast<std::size_t>(t)];
+      y = DeviceTensorF(batch_shape(s.batch, s.plan.steps[i].output, p.output, s.towers), where.device);
+      const auto& weights = s.weight[static_cast<std::size_t>(t)];
+      const auto& biases = s.bias[static_cast<std::size_t>(t)];
+      std::visit(Overloaded{
+                     [&](const ConvolutionStep& c) {
+                       cuda::conv2d_forward(where, x_t, weights[static_cast<std::size_t>(c.parameters)],
+                                            biases[static_cast<std::size_t>(c.parameters)], c.params, y);
+                     },
+                     [&](const ReluStep&) { cuda::relu_forward(where, x_t, y); },
+                     [&](const LrnStep& l) { cuda::lrn_forward(where, x_t, l.params, y); },
+                     [&](const MaxPoolStep& m) { cuda::maxpool2d_forward(where, x_t, m.params, y); },
+                     [&](const FlattenStep&) { cuda::flatten_forward(where, x_t, y); },
+                     [&](const LinearStep& l) {
+                       cuda::linear_forward(where, x_t, weights[static_cast<std::size_t>(l.parameters)],
+                                            biases[static_cast<std::size_t>(l.parameters)], y);
+                     },
+                     [&](const DropoutStep& d) {
+                       cuda::dropout_forward(where, x_t, dropout_params(d, options.seed, options.step, options.training), y);
+                     },
+                 },
+                 p.local_op);
+      s.record(t);
+    }
+    if (s.timing) {
+      s.synchronize_all();
+      s.step_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    }
+  }
+  s.synchronize_all();
+  return step_output(s.plan.steps.size() - 1);
+}
+
+Gradients<float> CudaNetwork::backward(const TensorF& grad_logits, const RunOptions& options) {
+  State& s = *state_;
+  const std::size_t last = s.plan.steps.size() - 1;
+  if (s.output.empty()) throw std::logic_error("CudaNetwork::backward: run forward first");
+  require_shape("CudaNetwork::backward", "grad_logits", step_output(last).shape(), grad_logits.shape());
+
+  // ∂L/∂logits on the towers that hold the logits (their share when the last layer is split).
+  std::vector<DeviceTensorF> grad(static_cast<std::size_t>(s.towers));
+  for (int t = 0; t < s.towers; ++t) {
+    if (!s.runs(last, t)) continue;
+    const bool split = s.placement[last].output == Layout::Split && s.towers > 1;
+    const std::int64_t share = grad_logits.dim(1) / s.towers;
+    grad[static_cast<std::size_t>(t)] =
+        DeviceTensorF(split ? cpu::slice_channels(grad_logits, t * share, share) : grad_logits, s.gpus[static_cast<std::size_t>(t)]);
+  }
+
+  std::vector<std::vector<DeviceTensorF>> grad_weight(static_cast<std::size_t>(s.towers)), grad_bias(static_cast<std::size_t>(s.towers));
+  for (int t = 0; t < s.towers; ++t) {
+    grad_weight[static_cast<std::size_t>(t)].resize(s.plan.parameter_rows.size());
+    grad_bias[static_cast<std::size_t>(t)].resize(s.plan.parameter_rows.size());
+  }
+  for (std::size_t i = last + 1; i-- > 0;) {
+    const Placement& p = s.placement[i];
+    std::vector<DeviceTensorF> grad_in(static_cast<std::size_t>(s.towers));
+    for (int t = 0; t < s.towers; ++t) {
+      const DeviceTensorF& g = grad[static_cast<std::size_t>(t)];
+      if (g.size() == 0) continue;
+      const cuda::Context where = s.context(t);
+      const DeviceTensorF& x = p.joins_input ? s.joined[i][static_cast<std::size_t>(t)]
+                               : i == 0      ? s.input[static_cast<std::size_t>(t)]
+                                             : s.output[i - 1][static_cast<std::size_t>(t)];
+      DeviceTensorF& gx = grad_in[static_cast<std::size_t>(t)];
+      gx = DeviceTensorF(x.shape(), where.device);
+      const auto& weights = s.weight[static_cast<std::size_t>(t)];
+      std::visit(Overloaded{
+                     [&](const ConvolutionStep& c) {
+                       const auto k = static_cast<std::size_t>(c.parameters);
+                       DeviceTensorF& gw = grad_weight[static_cast<std::size_t>(t)][k];
+                       DeviceTensorF& gb = grad_bias[static_cast<std::size_t>(t)][k];
+                       gw = DeviceTensorF(weights[k].shape(), where.device);
+                       gb = DeviceTensorF(s.bias[static_cast<std::size_t>(t)][k].shape(), where.device);
+                       cuda::conv2d_backward(where, x, weights[k], g, c.params, gx, gw, gb);
+                     },
+                     [&](const ReluStep&) { cuda::relu_backward(where, x, g, gx); },
+                     [&](const LrnStep& l) { cuda::lrn_backward(where, x, g, l.params, gx); },
+                     [&](const MaxPoolStep& m) { cuda::maxpool2d_backward(where, x, g, m.params, gx); },
+                     [&](const FlattenStep&) { cuda::flatten_backward(where, g, gx); },
+                     [&](const LinearStep& l) {
+                       const auto k = static_cast<std::size_t>(l.parameters);
+                       DeviceTensorF& gw = grad_weight[static_cast<std::size_t>(t)][k];
+                       DeviceTensorF& gb = grad_bias[static_cast<std::size_t>(t)][k];
+                       gw = DeviceTensorF(weights[k].shape(), where.device);
+                       gb = DeviceTensorF(s.bias[static_cast<std::size_t>(t)][k].shape(), where.device);
+                       cuda::linear_backward(where, x, weights[k], g, gx, gw, gb);
+                     },
+                     [&](const DropoutStep& d) {
+                       cuda::dropout_backward(where, g, dropout_params(d, options.seed, options.step, options.training), gx);
+                     },
+                 },
+                 p.local_op);
+      s.record(t);
+    }
+    grad = p.joins_input ? s.reduce_join(grad_in) : std::move(grad_in);
+  }
+  s.synchronize_all();
+
+  Gradients<float> result;
+  result.input = TensorF(s.input[0].shape());
+  for (int t = 0; t < s.towers; ++t) {  // every tower read the whole image: its gradient is the towers' sum
+    if (grad[static_cast<std::size_t>(t)].size() == 0) continue;
+    const TensorF part = grad[static_cast<std::size_t>(t)].to_host();
+    for (std::int64_t j = 0; j < part.size(); ++j) result.input[j] += part[j];
+  }
+  for (std::size_t k = 0; k < s.plan.parameter_rows.size(); ++k) {
+    std::vector<TensorF> weights, biases;
+    for (int t = 0; t < s.towers; ++t) {
+      if (grad_weight[static_cast<std::size_t>(t)][k].size() == 0) continue;
+      weights.push_back(grad_weight[static_cast<std::size_t>(t)][k].to_host());
+      biases.push_back(grad_bias[static_cast<std::size_t>(t)][k].to_host());
+    }
+    const std::string& name = s.plan.layers[static_cast<std::size_t>(s.plan.parameter_rows[k])].spec.name;
+    result.parameters.push_back({name, cpu::concat_rows(weights), cpu::concat_rows(biases)});
+  }
+  return result;
+}
+
+TensorF CudaNetwork::step_output(std::size_t i) const {
+  const State& s = *state_;
+  if (s.placement[i].output == Layout::Whole || s.towers == 1) {
+    for (int t = 0; t < s.towers; ++t) {
+      if (s.runs(i, t)) return s.output[i][static_cast<std::size_t>(t)].to_host();
+    }
+  }
+  std::vector<TensorF> parts;
+  for (int t = 0; t < s.towers; ++t) parts.push_back(s.output[i][static_cast<std::size_t>(t)].to_host());
+  return cpu::concat_channels(parts);
+}
+
+void CudaNetwork::set_step_timing(bool on) { state_->timing = on; }
+
+const std::vector<double>& CudaNetwork::step_ms() const { return state_->step_ms; }
+
+std::int64_t CudaNetwork::forward_bytes_crossed_per_image() const {
+  return state_->batch == 0 ? 0 : state_->crossed_bytes / state_->batch;
+}
+
+}  // namespace alexnet

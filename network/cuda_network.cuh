@@ -1,0 +1,59 @@
+/// @file cuda_network.cuh
+/// @brief The two-tower executor: the paper's network on CUDA, tower t on device gpus[t],
+/// each tower on a stream of its own, exchanging activations where the towers join
+/// (CONV3, FC6, FC7, FC8) and gradients back, as Krizhevsky's two GPUs did.
+///
+/// Each tower holds its half of every split layer (output rows t·out/2 … (t+1)·out/2 − 1 of
+/// the weights) and computes its half of the outputs. A step that reads both towers' maps
+/// (a convolution with groups = 1, a fully connected layer, dropout over the whole layer)
+/// first **joins** its input: every tower gathers the other towers' channels with peer
+/// copies, ordered after their producer by an event. FC8 (not split) runs on tower 0 only.
+/// Backward, the gradient a tower computes for a joined input holds a part for every
+/// tower's channels: each tower gathers its own channels' parts from every tower and adds
+/// them (∂L/∂x is the sum over the consumers). The same code runs with both towers on one
+/// device: a peer copy to the same device is a device-to-device copy.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "network/cpu_network.hpp"
+#include "network/plan.hpp"
+
+namespace alexnet {
+
+/// @brief The whole network on one or more CUDA devices, one tower per entry of `gpus`.
+class CudaNetwork {
+ public:
+  /// @brief Uploads each tower's share of `parameters` to gpus[t]: one device per tower of the plan
+  /// ({0, 1}: the paper's two GPUs; {0, 0}: both towers on device 0), or a single device ({0}) for
+  /// the one-device form, where the towers are the groups of grouped convolutions.
+  CudaNetwork(const Plan& plan, const Parameters<float>& parameters, std::vector<int> gpus);
+  ~CudaNetwork();
+  CudaNetwork(const CudaNetwork&) = delete;
+  CudaNetwork& operator=(const CudaNetwork&) = delete;
+
+  /// @brief Runs every step on a batch x [N, C, H, W]; returns the logits [N, classes] (waits for the GPUs).
+  TensorF forward(const TensorF& x, const RunOptions& options);
+
+  /// @brief Backward from ∂L/∂logits after forward(): ∂L/∂x and every parameter's gradient in whole-layer layout.
+  Gradients<float> backward(const TensorF& grad_logits, const RunOptions& options);
+
+  /// @brief Step i's output of the last forward, both towers joined: the layout of the CPU's outputs[i].
+  TensorF step_output(std::size_t i) const;
+
+  /// @brief Bytes that crossed from one tower to another in the last forward (peer copies), per image.
+  std::int64_t forward_bytes_crossed_per_image() const;
+
+  /// @brief With timing on, forward() waits for the GPUs after every step and records its wall time.
+  void set_step_timing(bool on);
+
+  /// @brief Milliseconds each step of the last timed forward took (empty when timing is off).
+  const std::vector<double>& step_ms() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace alexnet
