@@ -26,6 +26,18 @@ endif()
 
 find_package(Threads REQUIRED)
 
+# OpenBLAS through its CBLAS interface: the SGEMM of the fast CPU backend (chapter 13).
+find_package(OpenBLAS CONFIG QUIET)
+if(NOT OpenBLAS_FOUND AND NOT OpenBLAS_LIBRARIES)
+  alexnet_missing("OpenBLAS (CBLAS interface, cblas.h)" libopenblas-dev)
+endif()
+
+# OpenMP: the fast CPU backend's threads (GCC's libgomp).
+find_package(OpenMP COMPONENTS CXX QUIET)
+if(NOT OpenMP_CXX_FOUND)
+  alexnet_missing("OpenMP for C++" "libgomp1 (with g++)")
+endif()
+
 # The fast C++ CSV parser (header only, needs threads).
 find_path(FCCP_INCLUDE_DIR NAMES libfccp/csv.h)
 if(FCCP_INCLUDE_DIR)

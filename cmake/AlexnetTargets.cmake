@@ -41,25 +41,28 @@ function(alexnet_chapter_label out_var)
 endfunction()
 
 # alexnet_add_program(NAME name SOURCES ... [LIBS ...])
-# A demo or command; it links the CUDA library when CUDA is on, and then sees
-# ALEXNET_WITH_CUDA=1 (so it can run its GPU part, or say that it was not built).
+# A demo or command; it links the network (the plan of steps over the CPU reference;
+# chapters and programs sit on top of it) and, when CUDA is on, the CUDA library and the
+# two-tower executor, and then sees ALEXNET_WITH_CUDA=1 (so it can run its GPU part, or
+# say that it was not built).
 function(alexnet_add_program)
   cmake_parse_arguments(ARG "" "NAME" "SOURCES;LIBS" ${ARGN})
   add_executable(${ARG_NAME} ${ARG_SOURCES})
-  target_link_libraries(${ARG_NAME} PRIVATE alexnet_reference_cpu ${ARG_LIBS})
+  target_link_libraries(${ARG_NAME} PRIVATE alexnet_network ${ARG_LIBS})
   if(ALEXNET_HAVE_CUDA)
-    target_link_libraries(${ARG_NAME} PRIVATE alexnet_cuda)
+    target_link_libraries(${ARG_NAME} PRIVATE alexnet_cuda_network)
   endif()
   alexnet_warnings(${ARG_NAME})
   set_target_properties(${ARG_NAME} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/bin")
 endfunction()
 
 # alexnet_add_cpu_test(NAME name SOURCES ... [LABELS ...] [LIBS ...])
-# A Catch2 executable registered as one CTest test labelled "cpu" + LABELS.
+# A Catch2 executable registered as one CTest test labelled "cpu" + LABELS; it links
+# the network (and with it the CPU reference).
 function(alexnet_add_cpu_test)
   cmake_parse_arguments(ARG "" "NAME" "SOURCES;LABELS;LIBS" ${ARGN})
   add_executable(${ARG_NAME} ${ARG_SOURCES})
-  target_link_libraries(${ARG_NAME} PRIVATE alexnet_catch_main alexnet_reference_cpu ${ARG_LIBS})
+  target_link_libraries(${ARG_NAME} PRIVATE alexnet_catch_main alexnet_network ${ARG_LIBS})
   alexnet_warnings(${ARG_NAME})
   set_target_properties(${ARG_NAME} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/tests")
   add_test(NAME ${ARG_NAME} COMMAND ${ARG_NAME})
@@ -68,14 +71,15 @@ endfunction()
 
 # alexnet_add_gpu_test(NAME name SOURCES ... [LABELS ...] [LIBS ...])
 # A Catch2 executable whose main returns 77 when no GPU is usable; CTest then
-# reports it as Skipped. Built only when CUDA is on.
+# reports it as Skipped. Built only when CUDA is on; it links the CUDA ops and the
+# two-tower executor (and with them the network and the CPU reference).
 function(alexnet_add_gpu_test)
   cmake_parse_arguments(ARG "" "NAME" "SOURCES;LABELS;LIBS" ${ARGN})
   if(NOT ALEXNET_HAVE_CUDA)
     return()
   endif()
   add_executable(${ARG_NAME} ${ARG_SOURCES})
-  target_link_libraries(${ARG_NAME} PRIVATE alexnet_gpu_test_main alexnet_cuda ${ARG_LIBS})
+  target_link_libraries(${ARG_NAME} PRIVATE alexnet_gpu_test_main alexnet_cuda_network ${ARG_LIBS})
   alexnet_warnings(${ARG_NAME})
   set_target_properties(${ARG_NAME} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/gpu_tests")
   add_test(NAME ${ARG_NAME} COMMAND ${ARG_NAME})

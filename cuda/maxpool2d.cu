@@ -21,14 +21,17 @@ PoolGeometry pool_geometry(const Shape& x, const Shape& y, Pool2dParams params) 
                       params.stride};
 }
 
-// Index within one plane of the first maximum of window (i, j): row-major scan,
-// strict '>' — the CPU's tie rule.
+// Index within one plane of window (i, j)'s arg-max, scanned row-major: the first
+// NaN if the window holds one, else the first maximum (strict '>') — the CPU's
+// NaN and tie rules. The forward and the gather backward both call it.
 __device__ int window_argmax(const float* plane, const PoolGeometry& g, int i, int j) {
   const int top = i * g.stride, left = j * g.stride;
   int best = top * g.width + left;
   for (int h = top; h < top + g.kernel; ++h) {
     for (int w = left; w < left + g.kernel; ++w) {
-      if (plane[h * g.width + w] > plane[best]) best = h * g.width + w;
+      const float value = plane[h * g.width + w];
+      if (isnan(value)) return h * g.width + w;
+      if (value > plane[best]) best = h * g.width + w;
     }
   }
   return best;

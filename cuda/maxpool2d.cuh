@@ -1,9 +1,10 @@
 /// @file maxpool2d.cuh
 /// @brief Max-pooling on the GPU, forward and backward; checked against reference_cpu/maxpool2d.hpp.
 ///
-/// Both kernels find a window's arg-max with the CPU's tie rule (first maximum in
-/// row-major order, strict `>`), so CPU and GPU route the gradient of a tie to the
-/// same element. The backward is a *gather*: one thread per input element sums
+/// Both kernels find a window's arg-max with the CPU's rules (reference_cpu/maxpool2d.hpp):
+/// the first NaN in row-major order if the window holds one, else the first maximum
+/// (strict `>`), so CPU and GPU output the same NaNs and route the gradient of a tie
+/// or a NaN to the same element. The backward is a *gather*: one thread per input element sums
 /// the gradients of the few windows whose arg-max it is. No two threads write the
 /// same address, so no atomics are needed and the result is deterministic (it adds
 /// in the CPU loop's order and matches it bit for bit). A *scatter* (one thread

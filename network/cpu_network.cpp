@@ -77,11 +77,11 @@ double milliseconds_since(std::chrono::steady_clock::time_point start) {
 
 void require_network_input(const Plan& plan, const Shape& x) {
   const Shape& per_image = plan.spec.input;
-  const bool ok = x.size() == 4 && x[0] > 0 && Shape(x.begin() + 1, x.end()) == per_image;
+  const bool ok = x.size() == per_image.size() + 1 && x[0] > 0 && Shape(x.begin() + 1, x.end()) == per_image;
   if (!ok) {
-    throw std::invalid_argument(plan.spec.name + ": expected an input of shape [N, " + std::to_string(per_image[0]) +
-                                ", " + std::to_string(per_image[1]) + ", " + std::to_string(per_image[2]) +
-                                "] with N > 0, got " + to_string(x));
+    const std::string expected = "[N, " + to_string(per_image).substr(1);  // [3, 227, 227] -> [N, 3, 227, 227]
+    throw std::invalid_argument(plan.spec.name + ": expected an input of shape " + expected + " with N > 0, got " +
+                                to_string(x));
   }
 }
 

@@ -26,7 +26,7 @@ struct RunOptions {
 /// @brief The forward pass's values: the input and every step's output (the backward needs them).
 template <typename T>
 struct Activations {
-  Tensor<T> input;                ///< [N, C, H, W]
+  Tensor<T> input;                ///< [N, C, H, W] ([N, F] for a plan that starts at a fully connected layer)
   std::vector<Tensor<T>> outputs;  ///< outputs[i]: step i's output; the last is the logits [N, classes]
   std::vector<double> step_ms;     ///< step_ms[i]: wall-clock milliseconds step i took
   /// @brief The logits, the last step's output.
@@ -41,7 +41,7 @@ struct Gradients {
   std::vector<double> step_ms;  ///< step_ms[i]: wall-clock milliseconds of step i's backward
 };
 
-/// @brief Runs every step of `plan` on the CPU reference ops; x: [N, C, H, W] of the plan's input shape.
+/// @brief Runs every step of `plan` on the CPU reference ops; x: [N, ...] of the plan's per-image input shape.
 template <typename T>
 Activations<T> reference_forward(const Plan& plan, const Parameters<T>& parameters, Tensor<T> x,
                                  const RunOptions& options);
@@ -51,7 +51,7 @@ template <typename T>
 Gradients<T> reference_backward(const Plan& plan, const Parameters<T>& parameters, const Activations<T>& forward,
                                 const Tensor<T>& grad_logits, const RunOptions& options);
 
-/// @brief Throws std::invalid_argument naming what was expected unless x is [N, C, H, W] of the plan's input.
+/// @brief Throws std::invalid_argument naming what was expected unless x is [N, ...] of the plan's per-image input.
 void require_network_input(const Plan& plan, const Shape& x);
 
 }  // namespace alexnet

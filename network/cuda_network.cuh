@@ -33,7 +33,8 @@ class CudaNetwork {
   CudaNetwork(const CudaNetwork&) = delete;
   CudaNetwork& operator=(const CudaNetwork&) = delete;
 
-  /// @brief Runs every step on a batch x [N, C, H, W]; returns the logits [N, classes] (waits for the GPUs).
+  /// @brief Runs every step on a batch x [N, ...] of the plan's input; returns the last step's output
+  /// (the logits; waits for the GPUs).
   TensorF forward(const TensorF& x, const RunOptions& options);
 
   /// @brief Backward from ∂L/∂logits after forward(): ∂L/∂x and every parameter's gradient in whole-layer layout.

@@ -1,5 +1,6 @@
 #include "network/plan.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "reference_cpu/npy.hpp"
@@ -17,40 +18,68 @@ std::string layer_number(const std::string& name) {
 constexpr double kPaperDropout = 0.5;  // "setting to zero the output of each hidden neuron with probability 0.5"
 constexpr std::uint64_t kStreamsPerStep = 256;  // a layer's row index < 256 picks its dropout stream
 
+// LRN and pooling learn nothing: they belong to the block of the layer before them.
+bool learns(const LayerSpec& layer) {
+  return std::holds_alternative<ConvolutionSpec>(layer.op) || std::holds_alternative<FullyConnectedSpec>(layer.op);
+}
+
+// The row's op of kind `Kind`; throws "<adapter>: expected <kind>, got pool1 (maxpool)" for another kind.
+template <class Kind>
+const Kind& op_of(const LayerSpec& layer, const std::string& adapter, const std::string& kind) {
+  if (const Kind* op = std::get_if<Kind>(&layer.op)) return *op;
+  throw std::invalid_argument(adapter + ": expected " + kind + ", got " + layer.name + " (" + kind_name(layer) + ")");
+}
+
 }  // namespace
 
 Plan make_plan(const NetworkSpec& spec) {
   Plan plan{spec, {}, summarize(spec), {}};
-  bool flattened = false;
+  const auto add = [&](std::string name, StepOp op, Shape output) {
+    plan.steps.push_back({std::move(name), std::move(op), std::move(output)});
+  };
   for (std::size_t row = 0; row < plan.layers.size(); ++row) {
     const LayerSummary& layer = plan.layers[row];
     const LayerSpec& s = layer.spec;
+    const auto parameters_of_this_row = [&] {
+      plan.parameter_rows.push_back(static_cast<int>(row));
+      return static_cast<int>(plan.parameter_rows.size()) - 1;
+    };
+    std::visit(Overloaded{
+                   [&](const ConvolutionSpec& c) {
+                     add(s.name, ConvolutionStep{c.params, parameters_of_this_row()}, layer.output);
+                   },
+                   [&](const LrnSpec& l) { add(s.name, LrnStep{l.params}, layer.output); },
+                   [&](const MaxPoolSpec& p) { add(s.name, MaxPoolStep{p.params}, layer.output); },
+                   [&](const FullyConnectedSpec&) {
+                     if (layer.input.size() > 1) add("flatten", FlattenStep{}, {element_count(layer.input)});
+                     add(s.name, LinearStep{parameters_of_this_row()}, layer.output);
+                   },
+               },
+               s.op);
     const std::string number = layer_number(s.name);
-    switch (s.kind) {
-      case LayerKind::Convolution:
-        plan.steps.push_back({s.name, ConvolutionStep{conv2d_params(s), static_cast<int>(plan.parameter_rows.size())},
-                              layer.output});
-        plan.parameter_rows.push_back(static_cast<int>(row));
-        break;
-      case LayerKind::LocalResponseNorm:
-        plan.steps.push_back({s.name, LrnStep{lrn_params(s)}, layer.output});
-        break;
-      case LayerKind::MaxPool:
-        plan.steps.push_back({s.name, MaxPoolStep{pool2d_params(s)}, layer.output});
-        break;
-      case LayerKind::FullyConnected:
-        if (!flattened) {
-          plan.steps.push_back({"flatten", FlattenStep{}, {element_count(layer.input)}});
-          flattened = true;
-        }
-        plan.steps.push_back({s.name, LinearStep{static_cast<int>(plan.parameter_rows.size())}, layer.output});
-        plan.parameter_rows.push_back(static_cast<int>(row));
-        break;
-    }
-    if (s.relu) plan.steps.push_back({"relu" + number, ReluStep{}, layer.output});
-    if (s.dropout) plan.steps.push_back({"drop" + number, DropoutStep{kPaperDropout, static_cast<int>(row)}, layer.output});
+    if (s.relu) add("relu" + number, ReluStep{}, layer.output);
+    if (s.dropout) add("drop" + number, DropoutStep{kPaperDropout, static_cast<int>(row)}, layer.output);
   }
   return plan;
+}
+
+NetworkSpec layer_block(const NetworkSpec& network, const std::string& layer) {
+  const LayerSummary first = summarize_layer(network, layer);  // throws when there is no such row
+  NetworkSpec block{network.name + ", the " + layer + " block", network.towers, first.input, {first.spec}};
+  auto row = std::find_if(network.layers.begin(), network.layers.end(),
+                          [&](const LayerSpec& candidate) { return candidate.name == layer; });
+  for (++row; row != network.layers.end() && !learns(*row); ++row) block.layers.push_back(*row);
+  return block;
+}
+
+Conv2dParams conv2d_params(const LayerSpec& layer) {
+  return op_of<ConvolutionSpec>(layer, "conv2d_params", "a convolution").params;
+}
+
+LrnParams lrn_params(const LayerSpec& layer) { return op_of<LrnSpec>(layer, "lrn_params", "an lrn layer").params; }
+
+Pool2dParams pool2d_params(const LayerSpec& layer) {
+  return op_of<MaxPoolSpec>(layer, "pool2d_params", "a maxpool layer").params;
 }
 
 DropoutParams dropout_params(const DropoutStep& step, std::uint64_t seed, std::uint64_t training_step,
@@ -63,8 +92,7 @@ Parameters<float> allocate_parameters(const Plan& plan) {
   Parameters<float> parameters;
   for (const int row : plan.parameter_rows) {
     const LayerSummary& layer = plan.layers[static_cast<std::size_t>(row)];
-    parameters.push_back({layer.spec.name, TensorF(weight_shape(layer.spec, layer.input)),
-                          TensorF({layer.spec.out_channels})});
+    parameters.push_back({layer.spec.name, TensorF(weight_shape(layer.spec, layer.input)), TensorF({layer.output[0]})});
   }
   return parameters;
 }
@@ -116,7 +144,7 @@ Parameters<float> load_parameters(const std::string& dir, const Plan& plan) {
       return tensor;
     };
     TensorF weight = load("weight", weight_shape(layer.spec, layer.input));
-    TensorF bias = load("bias", {layer.spec.out_channels});
+    TensorF bias = load("bias", {layer.output[0]});
     parameters.push_back({layer.spec.name, std::move(weight), std::move(bias)});
   }
   return parameters;

@@ -49,15 +49,6 @@ struct DropoutStep {
   int stream_index;  ///< the layer's row in the table: its own Philox streams
 };
 
-/// @brief One callable per step kind for std::visit: `std::visit(Overloaded{[](const ReluStep&) {...}, ...}, op)`.
-template <class... Kinds>
-struct Overloaded : Kinds... {
-  using Kinds::operator()...;
-};
-/// @brief Deduces Overloaded's kinds from the lambdas.
-template <class... Kinds>
-Overloaded(Kinds...) -> Overloaded<Kinds...>;
-
 /// @brief What one step computes.
 using StepOp = std::variant<ConvolutionStep, ReluStep, LrnStep, MaxPoolStep, FlattenStep, LinearStep, DropoutStep>;
 
@@ -89,8 +80,22 @@ struct Plan {
 };
 
 /// @brief Turns every row of `spec` into steps: a convolution and its ReLU, an LRN, a pool,
-/// flatten before the first fully connected layer, a linear layer, its ReLU and dropout.
+/// flatten before a fully connected layer whose input is maps, a linear layer, its ReLU and dropout.
 Plan make_plan(const NetworkSpec& spec);
+
+/// @brief The row `layer` of `network` and the rows without parameters that follow it (LRN, pooling), as a
+/// network of their own whose input is that row's: one block of the paper, e.g. conv1 → lrn1 → pool1, or fc7.
+/// Its plan runs the block alone: `make_plan(layer_block(alexnet_two_tower(), "conv2"))`.
+NetworkSpec layer_block(const NetworkSpec& network, const std::string& layer);
+
+/// @brief The stride, padding and groups of a convolution row; throws std::invalid_argument for another kind.
+Conv2dParams conv2d_params(const LayerSpec& layer);
+
+/// @brief The size, k, α, β and towers of an LRN row; throws std::invalid_argument for another kind.
+LrnParams lrn_params(const LayerSpec& layer);
+
+/// @brief The window and stride of a max-pooling row; throws std::invalid_argument for another kind.
+Pool2dParams pool2d_params(const LayerSpec& layer);
 
 /// @brief The dropout of step `step` at training step `training_step` under `seed`: layer r
 /// draws from Philox stream training_step·256 + r, so FC6 and FC7 never share a mask.

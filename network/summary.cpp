@@ -8,12 +8,6 @@
 namespace alexnet {
 namespace {
 
-// [96, 55, 55] -> "96@55x55", [4096] -> "4096"
-std::string maps(const Shape& shape) {
-  if (shape.size() != 3) return std::to_string(shape.at(0));
-  return std::to_string(shape[0]) + "@" + std::to_string(shape[1]) + "x" + std::to_string(shape[2]);
-}
-
 // "48 + 48" when the outputs are divided between the towers.
 std::string per_tower(const NetworkSpec& network, const LayerSummary& row) {
   const std::int64_t outputs = row.output.at(0);
@@ -24,20 +18,27 @@ std::string per_tower(const NetworkSpec& network, const LayerSummary& row) {
   return text;
 }
 
+// "11x11": a square window.
+std::string square(int side) { return std::to_string(side) + "x" + std::to_string(side); }
+
+// "conv 11x11 S4 P0", "conv 5x5 S1 P2 g2", "lrn n=5 in towers", "maxpool 3x3 S2", "fc"; then "+relu", "+drop".
 std::string operation(const LayerSpec& layer) {
-  const std::string k = std::to_string(layer.kernel);
-  std::string text;
-  switch (layer.kind) {
-    case LayerKind::Convolution:
-      text = "conv " + k + "x" + k + " S" + std::to_string(layer.stride) + " P" + std::to_string(layer.pad);
-      if (layer.groups > 1) text += " g" + std::to_string(layer.groups);
-      break;
-    case LayerKind::LocalResponseNorm:
-      text = "lrn n=" + k + (layer.groups > 1 ? " in towers" : "");
-      break;
-    case LayerKind::MaxPool: text = "maxpool " + k + "x" + k + " S" + std::to_string(layer.stride); break;
-    case LayerKind::FullyConnected: text = "fc"; break;
-  }
+  std::string text = std::visit(
+      Overloaded{
+          [](const ConvolutionSpec& c) {
+            const Conv2dParams& p = c.params;
+            return "conv " + square(c.kernel) + " S" + std::to_string(p.stride) + " P" + std::to_string(p.pad) +
+                   (p.groups > 1 ? " g" + std::to_string(p.groups) : "");
+          },
+          [](const LrnSpec& l) {
+            return "lrn n=" + std::to_string(l.params.size) + (l.params.towers > 1 ? " in towers" : "");
+          },
+          [](const MaxPoolSpec& m) {
+            return "maxpool " + square(m.params.kernel) + " S" + std::to_string(m.params.stride);
+          },
+          [](const FullyConnectedSpec&) { return std::string("fc"); },
+      },
+      layer.op);
   if (layer.relu) text += " +relu";
   if (layer.dropout) text += " +drop";
   return text;
@@ -52,6 +53,11 @@ std::string format(const char* pattern, Args... args) {
 
 }  // namespace
 
+std::string maps_text(const Shape& shape) {
+  if (shape.size() != 3) return std::to_string(shape.at(0));
+  return std::to_string(shape[0]) + "@" + std::to_string(shape[1]) + "x" + std::to_string(shape[2]);
+}
+
 std::vector<std::string> variant_names() { return {"paper", "one-tower", "torchvision", "tiny"}; }
 
 NetworkSpec network_variant(const std::string& name) {
@@ -63,14 +69,14 @@ NetworkSpec network_variant(const std::string& name) {
 }
 
 std::string layer_table_text(const NetworkSpec& network) {
-  std::string text = network.name + "\ninput " + maps(network.input) + " per image\n\n";
+  std::string text = network.name + "\ninput " + maps_text(network.input) + " per image\n\n";
   text += format("%-6s %-26s %-11s %10s %-10s %10s %12s %14s\n", "layer", "operation", "per tower", "in/kernel",
                  "output", "neurons", "parameters", "multiply-adds");
   for (const LayerSummary& row : summarize(network)) {
     const std::int64_t fan_in = inputs_per_kernel(row.spec, row.input);
     text += format("%-6s %-26s %-11s %10s %-10s %10s %12s %14s\n", row.spec.name.c_str(),
                    operation(row.spec).c_str(), per_tower(network, row).c_str(),
-                   fan_in ? with_commas(fan_in).c_str() : "", maps(row.output).c_str(),
+                   fan_in ? with_commas(fan_in).c_str() : "", maps_text(row.output).c_str(),
                    with_commas(element_count(row.output)).c_str(), with_commas(row.parameters).c_str(),
                    with_commas(row.multiply_adds).c_str());
   }

@@ -9,6 +9,9 @@
 
 namespace alexnet {
 
+/// @brief A per-image shape as the tables write it: [96, 55, 55] -> "96@55x55", [4096] -> "4096".
+std::string maps_text(const Shape& shape);
+
 /// @brief The names network_variant knows: "paper", "one-tower", "torchvision", "tiny".
 std::vector<std::string> variant_names();
 

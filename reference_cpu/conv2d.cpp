@@ -3,19 +3,6 @@
 #include <stdexcept>
 #include <string>
 
-
-namespace alexnet {
-
-Conv2dParams conv2d_params(const LayerSpec& layer) {
-  if (layer.kind != LayerKind::Convolution) {
-    throw std::invalid_argument("conv2d_params: expected a convolution, got " + layer.name + " (" +
-                                to_string(layer.kind) + ")");
-  }
-  return Conv2dParams{layer.stride, layer.pad, layer.groups};
-}
-
-}  // namespace alexnet
-
 namespace alexnet::cpu {
 namespace {
 

@@ -11,7 +11,6 @@
 
 #include <cstdint>
 
-#include "reference_cpu/layer_table.hpp"
 #include "reference_cpu/tensor.hpp"
 
 namespace alexnet {
@@ -22,9 +21,6 @@ struct Conv2dParams {
   int pad = 0;     ///< P: zeros added on each side of H and W
   int groups = 1;  ///< g: channels split into g independent convolutions (2 = AlexNet's two towers)
 };
-
-/// @brief The stride, padding and groups of a convolution row of the layer table.
-Conv2dParams conv2d_params(const LayerSpec& layer);
 
 }  // namespace alexnet
 

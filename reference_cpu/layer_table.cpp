@@ -8,34 +8,23 @@ namespace alexnet {
 
 LayerSpec conv(std::string name, int out_channels, int kernel, int stride, int pad, int groups,
                float initial_bias) {
-  LayerSpec layer{std::move(name), LayerKind::Convolution};
-  layer.out_channels = out_channels;
-  layer.kernel = kernel;
-  layer.stride = stride;
-  layer.pad = pad;
-  layer.groups = groups;
+  LayerSpec layer{std::move(name), ConvolutionSpec{out_channels, kernel, Conv2dParams{stride, pad, groups}}};
   layer.relu = true;  // every convolution of AlexNet is followed by a ReLU
   layer.initial_bias = initial_bias;
   return layer;
 }
 
-LayerSpec lrn(std::string name, int groups) {
-  LayerSpec layer{std::move(name), LayerKind::LocalResponseNorm};
-  layer.kernel = 5;  // n = 5 adjacent channels
-  layer.groups = groups;
-  return layer;
+LayerSpec lrn(std::string name, int towers) {
+  // §3.3: "k = 2, n = 5, α = 10⁻⁴, and β = 0.75"
+  return LayerSpec{std::move(name), LrnSpec{LrnParams{5, kPaperLrnK, kPaperLrnAlpha, kPaperLrnBeta, towers}}};
 }
 
 LayerSpec pool(std::string name) {
-  LayerSpec layer{std::move(name), LayerKind::MaxPool};
-  layer.kernel = 3;  // overlapping: 3×3 windows, stride 2
-  layer.stride = 2;
-  return layer;
+  return LayerSpec{std::move(name), MaxPoolSpec{Pool2dParams{3, 2}}};  // overlapping: 3×3 windows, stride 2
 }
 
 LayerSpec fully_connected(std::string name, int outputs, bool hidden) {
-  LayerSpec layer{std::move(name), LayerKind::FullyConnected};
-  layer.out_channels = outputs;
+  LayerSpec layer{std::move(name), FullyConnectedSpec{outputs}};
   layer.relu = hidden;
   layer.dropout = hidden;
   layer.split_in_towers = hidden;  // FC8 is one 1000-way layer
@@ -49,16 +38,37 @@ void require(bool condition, const LayerSpec& layer, const std::string& message)
   if (!condition) throw std::invalid_argument(layer.name + ": " + message);
 }
 
+// The grouped layers read all channels instead: CONV2/4/5's kernels see every map, LRN's window crosses the towers.
+void remove_groups(LayerSpec& layer) {
+  if (auto* convolution = std::get_if<ConvolutionSpec>(&layer.op)) convolution->params.groups = 1;
+  if (auto* normalization = std::get_if<LrnSpec>(&layer.op)) normalization->params.towers = 1;
+}
+
+Shape convolution_output_shape(const LayerSpec& layer, const ConvolutionSpec& c, const Shape& input) {
+  const std::int64_t channels = input[0];
+  const int groups = c.params.groups;
+  require(channels % groups == 0 && c.out_channels % groups == 0, layer,
+          "channels " + std::to_string(channels) + " -> " + std::to_string(c.out_channels) +
+              " do not divide into " + std::to_string(groups) + " groups");
+  return {c.out_channels, window_output_size(static_cast<int>(input[1]), c.kernel, c.params.stride, c.params.pad),
+          window_output_size(static_cast<int>(input[2]), c.kernel, c.params.stride, c.params.pad)};
+}
+
+Shape pool_output_shape(const MaxPoolSpec& p, const Shape& input) {
+  return {input[0], window_output_size(static_cast<int>(input[1]), p.params.kernel, p.params.stride, 0),
+          window_output_size(static_cast<int>(input[2]), p.params.kernel, p.params.stride, 0)};
+}
+
 }  // namespace
 
-std::string to_string(LayerKind kind) {
-  switch (kind) {
-    case LayerKind::Convolution: return "conv";
-    case LayerKind::LocalResponseNorm: return "lrn";
-    case LayerKind::MaxPool: return "maxpool";
-    case LayerKind::FullyConnected: return "fc";
-  }
-  return "?";
+std::string kind_name(const LayerSpec& layer) {
+  return std::visit(Overloaded{
+                        [](const ConvolutionSpec&) { return "conv"; },
+                        [](const LrnSpec&) { return "lrn"; },
+                        [](const MaxPoolSpec&) { return "maxpool"; },
+                        [](const FullyConnectedSpec&) { return "fc"; },
+                    },
+                    layer.op);
 }
 
 NetworkSpec alexnet_two_tower() {
@@ -83,7 +93,7 @@ NetworkSpec alexnet_one_tower() {
   NetworkSpec network = alexnet_two_tower();
   network.name = "AlexNet, one tower without groups";
   network.towers = 1;
-  for (LayerSpec& layer : network.layers) layer.groups = 1;
+  for (LayerSpec& layer : network.layers) remove_groups(layer);
   return network;
 }
 
@@ -117,68 +127,50 @@ NetworkSpec alexnet_tiny() {
                       fully_connected("fc8", 5, false)}};
 }
 
-int window_output_size(int input, int kernel, int stride, int pad) {
-  if (kernel <= 0 || stride <= 0 || pad < 0) {
-    throw std::invalid_argument("window_output_size: expected kernel > 0, stride > 0, pad >= 0, got kernel " +
-                                std::to_string(kernel) + ", stride " + std::to_string(stride) + ", pad " +
-                                std::to_string(pad));
-  }
-  const int span = input + 2 * pad - kernel;
-  if (span < 0) {
-    throw std::invalid_argument("window_output_size: a " + std::to_string(kernel) + "-wide window does not fit in " +
-                                std::to_string(input) + " + 2·" + std::to_string(pad) + " padding");
-  }
-  return span / stride + 1;
-}
-
-bool windows_fit_exactly(int input, int kernel, int stride, int pad) {
-  return (input + 2 * pad - kernel) % stride == 0;
-}
-
 Shape layer_output_shape(const LayerSpec& layer, const Shape& input) {
-  if (layer.kind == LayerKind::FullyConnected) return {layer.out_channels};
-  require(input.size() == 3, layer, "expected a [C, H, W] input, got " + to_string(input));
-  const std::int64_t channels = input[0];
-  const int height = static_cast<int>(input[1]), width = static_cast<int>(input[2]);
-  switch (layer.kind) {
-    case LayerKind::Convolution:
-      require(channels % layer.groups == 0 && layer.out_channels % layer.groups == 0, layer,
-              "channels " + std::to_string(channels) + " -> " + std::to_string(layer.out_channels) +
-                  " do not divide into " + std::to_string(layer.groups) + " groups");
-      return {layer.out_channels, window_output_size(height, layer.kernel, layer.stride, layer.pad),
-              window_output_size(width, layer.kernel, layer.stride, layer.pad)};
-    case LayerKind::MaxPool:
-      return {channels, window_output_size(height, layer.kernel, layer.stride, 0),
-              window_output_size(width, layer.kernel, layer.stride, 0)};
-    case LayerKind::LocalResponseNorm:
-      require(channels % layer.groups == 0, layer, "channels do not divide into groups");
-      return input;
-    case LayerKind::FullyConnected: break;
-  }
-  return input;
+  const auto require_maps = [&] {
+    require(input.size() == 3, layer, "expected a [C, H, W] input, got " + to_string(input));
+  };
+  return std::visit(Overloaded{
+                        [&](const ConvolutionSpec& c) {
+                          require_maps();
+                          return convolution_output_shape(layer, c, input);
+                        },
+                        [&](const LrnSpec& l) {
+                          require_maps();
+                          require(input[0] % l.params.towers == 0, layer, "channels do not divide into groups");
+                          return input;
+                        },
+                        [&](const MaxPoolSpec& p) {
+                          require_maps();
+                          return pool_output_shape(p, input);
+                        },
+                        [](const FullyConnectedSpec& fc) { return Shape{fc.outputs}; },  // any input: it is flattened
+                    },
+                    layer.op);
 }
 
 std::int64_t inputs_per_kernel(const LayerSpec& layer, const Shape& input) {
-  switch (layer.kind) {
-    case LayerKind::Convolution: return input.at(0) / layer.groups * layer.kernel * layer.kernel;
-    case LayerKind::FullyConnected: return element_count(input);  // flattened C·H·W
-    default: return 0;
-  }
+  const Shape weights = weight_shape(layer, input);  // [C_out, C_in/groups, K, K] or [out, in]: one row per kernel
+  return weights.empty() ? 0 : element_count(Shape(weights.begin() + 1, weights.end()));
 }
 
 Shape weight_shape(const LayerSpec& layer, const Shape& input) {
-  switch (layer.kind) {
-    case LayerKind::Convolution: return {layer.out_channels, input.at(0) / layer.groups, layer.kernel, layer.kernel};
-    case LayerKind::FullyConnected: return {layer.out_channels, element_count(input)};
-    default: return {};
-  }
+  return std::visit(Overloaded{
+                        [&](const ConvolutionSpec& c) {
+                          return Shape{c.out_channels, input.at(0) / c.params.groups, c.kernel, c.kernel};
+                        },
+                        [&](const FullyConnectedSpec& fc) { return Shape{fc.outputs, element_count(input)}; },
+                        [](const auto&) { return Shape{}; },  // LRN and pooling learn nothing
+                    },
+                    layer.op);
 }
 
 LayerParameters initial_parameters(const LayerSpec& layer, const Shape& input, std::uint64_t seed,
                                    std::uint64_t stream) {
   const Shape shape = weight_shape(layer, input);
-  if (shape.empty()) throw std::invalid_argument(layer.name + ": a " + to_string(layer.kind) + " layer has no parameters");
-  LayerParameters parameters{TensorF(shape), TensorF({layer.out_channels}, layer.initial_bias)};
+  if (shape.empty()) throw std::invalid_argument(layer.name + ": a " + kind_name(layer) + " layer has no parameters");
+  LayerParameters parameters{TensorF(shape), TensorF({shape[0]}, layer.initial_bias)};  // a bias per weight row
   fill_normal(parameters.weight, seed, stream, 0.0, kInitialWeightStddev);
   return parameters;
 }
@@ -186,17 +178,12 @@ LayerParameters initial_parameters(const LayerSpec& layer, const Shape& input, s
 std::int64_t layer_parameters(const LayerSpec& layer, const Shape& input) {
   // (weights per output + 1 bias) · outputs = (K·K·C_in/groups + 1)·C_out
   const Shape weights = weight_shape(layer, input);
-  return weights.empty() ? 0 : element_count(weights) + layer.out_channels;
+  return weights.empty() ? 0 : element_count(weights) + weights[0];
 }
 
 std::int64_t layer_multiply_adds(const LayerSpec& layer, const Shape& input) {
-  // One multiply-add per weight per output position.
-  const Shape output = layer_output_shape(layer, input);
-  switch (layer.kind) {
-    case LayerKind::Convolution:
-    case LayerKind::FullyConnected: return element_count(output) * inputs_per_kernel(layer, input);
-    default: return 0;
-  }
+  // One multiply-add per weight per output position: output elements × inputs per kernel (0 without weights).
+  return element_count(layer_output_shape(layer, input)) * inputs_per_kernel(layer, input);
 }
 
 std::vector<LayerSummary> summarize(const NetworkSpec& network) {

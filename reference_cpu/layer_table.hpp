@@ -5,37 +5,60 @@
 
 #include <cstdint>
 #include <string>
+#include <variant>
 #include <vector>
 
-#include "tensor.hpp"
+#include "reference_cpu/conv2d.hpp"
+#include "reference_cpu/lrn.hpp"
+#include "reference_cpu/maxpool2d.hpp"
+#include "reference_cpu/tensor.hpp"
+#include "reference_cpu/window.hpp"
 
 namespace alexnet {
 
-/// @brief What a row of the layer table computes.
-enum class LayerKind {
-  Convolution,         ///< 2-D convolution (optionally grouped), weights [out, in/groups, k, k] + bias
-  LocalResponseNorm,   ///< LRN across `kernel` adjacent channels, inside each of `groups` groups
-  MaxPool,             ///< max-pooling over kernel×kernel windows
-  FullyConnected,      ///< y = W·x + b on the flattened input, W [out, in]
+/// @brief A convolution row: `out_channels` kernels of kernel × kernel, weights [out, in/groups, K, K] + bias.
+struct ConvolutionSpec {
+  int out_channels;     ///< output maps
+  int kernel;           ///< window side K
+  Conv2dParams params;  ///< stride, padding, groups (2: a kernel sees only its own tower's maps)
+};
+/// @brief A local response normalization row: its window size, k, α, β and the towers its window stays inside.
+struct LrnSpec {
+  LrnParams params;  ///< size n, k, α, β, towers
+};
+/// @brief A max-pooling row.
+struct MaxPoolSpec {
+  Pool2dParams params;  ///< window side and stride
+};
+/// @brief A fully connected row: y = W·x + b on the flattened input, W [outputs, in].
+struct FullyConnectedSpec {
+  int outputs;  ///< output neurons
 };
 
-/// @brief Short name of a kind: "conv", "lrn", "maxpool", "fc".
-std::string to_string(LayerKind kind);
+/// @brief What a row of the layer table computes: one struct per kind, holding that kind's numbers only.
+using LayerOp = std::variant<ConvolutionSpec, LrnSpec, MaxPoolSpec, FullyConnectedSpec>;
+
+/// @brief One callable per kind for std::visit: `std::visit(Overloaded{[](const LrnSpec&) {...}, ...}, op)`.
+template <class... Kinds>
+struct Overloaded : Kinds... {
+  using Kinds::operator()...;
+};
+/// @brief Deduces Overloaded's kinds from the lambdas.
+template <class... Kinds>
+Overloaded(Kinds...) -> Overloaded<Kinds...>;
 
 /// @brief One row of the layer table.
 struct LayerSpec {
   std::string name;             ///< "conv1", "lrn1", "pool1", ..., "fc8"
-  LayerKind kind;               ///< what the layer computes
-  int out_channels = 0;         ///< convolution: output maps; fully connected: outputs; else unused
-  int kernel = 0;               ///< convolution/pool: window side; LRN: window size n
-  int stride = 1;               ///< convolution/pool stride
-  int pad = 0;                  ///< convolution zero padding on each side
-  int groups = 1;               ///< convolution: input channel groups; LRN: groups the window stays inside
+  LayerOp op;                   ///< what the layer computes, with its own numbers
   bool relu = false;            ///< a ReLU follows the layer
   bool dropout = false;         ///< dropout (p = 0.5) follows the layer while training
   bool split_in_towers = true;  ///< outputs are divided between the towers (false: FC8, computed whole)
   float initial_bias = 0.0f;    ///< the paper's bias initialisation: 1 for CONV2, CONV4, CONV5, FC6, FC7
 };
+
+/// @brief Short name of a row's kind: "conv", "lrn", "maxpool", "fc".
+std::string kind_name(const LayerSpec& layer);
 
 /// @brief The paper's initial weights are drawn from N(0, 0.01²): "a zero-mean Gaussian with standard deviation 0.01".
 constexpr double kInitialWeightStddev = 0.01;
@@ -50,8 +73,8 @@ struct NetworkSpec {
 
 /// @brief A convolution row (a ReLU follows): out_channels maps, kernel × kernel, stride, pad, groups.
 LayerSpec conv(std::string name, int out_channels, int kernel, int stride, int pad, int groups, float initial_bias);
-/// @brief An LRN row with the paper's n = 5 whose window stays inside each of `groups` towers.
-LayerSpec lrn(std::string name, int groups);
+/// @brief An LRN row with the paper's n = 5, k = 2, α = 1e-4, β = 0.75, its window inside each of `towers` towers.
+LayerSpec lrn(std::string name, int towers);
 /// @brief An overlapping max-pooling row: 3×3 windows, stride 2.
 LayerSpec pool(std::string name);
 /// @brief A fully connected row; `hidden` adds ReLU and dropout, splits it over the towers and sets the bias to 1.
@@ -67,12 +90,6 @@ NetworkSpec alexnet_torchvision();
 /// @brief The paper's layer kinds, order and joins at a size a gradient check can afford (3@31×31, 4 maps).
 NetworkSpec alexnet_tiny();
 
-/// @brief Output side of a convolution or pooling window: floor((W − K + 2P) / S) + 1.
-int window_output_size(int input, int kernel, int stride, int pad);
-
-/// @brief True when (W − K + 2P) is a multiple of S, so the windows tile the input exactly.
-bool windows_fit_exactly(int input, int kernel, int stride, int pad);
-
 /// @brief Per-image output shape of a layer given its per-image input shape; throws on a mismatch.
 Shape layer_output_shape(const LayerSpec& layer, const Shape& input);
 
@@ -82,7 +99,7 @@ std::int64_t layer_parameters(const LayerSpec& layer, const Shape& input);
 /// @brief Multiply-adds of one image's forward pass through a layer (0 for LRN and pooling).
 std::int64_t layer_multiply_adds(const LayerSpec& layer, const Shape& input);
 
-/// @brief Input channels one convolution kernel sees (C_in / groups); for FC, all inputs.
+/// @brief Inputs one kernel or neuron sees: C_in/groups·K·K for a convolution, the flattened input for FC; else 0.
 std::int64_t inputs_per_kernel(const LayerSpec& layer, const Shape& input);
 
 /// @brief A layer with its derived numbers.

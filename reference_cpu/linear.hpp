@@ -5,7 +5,6 @@
 
 #include <cstdint>
 
-#include "reference_cpu/layer_table.hpp"
 #include "reference_cpu/tensor.hpp"
 
 namespace alexnet::cpu {

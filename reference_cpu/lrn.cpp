@@ -6,17 +6,6 @@
 
 namespace alexnet {
 
-LrnParams lrn_params(const LayerSpec& layer) {
-  if (layer.kind != LayerKind::LocalResponseNorm) {
-    throw std::invalid_argument("lrn_params: expected an lrn layer, got " + layer.name + " (" +
-                                to_string(layer.kind) + ")");
-  }
-  LrnParams params;  // k, alpha, beta: the paper's
-  params.size = layer.kernel;
-  params.towers = layer.groups;
-  return params;
-}
-
 void require_lrn_input(const std::string& op, const Shape& x, LrnParams params) {
   if (params.size < 1 || params.size % 2 == 0) {
     throw std::invalid_argument(op + ": expected an odd window size, got " + std::to_string(params.size));

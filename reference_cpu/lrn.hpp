@@ -10,7 +10,6 @@
 
 #include <string>
 
-#include "reference_cpu/layer_table.hpp"
 #include "reference_cpu/tensor.hpp"
 
 namespace alexnet {
@@ -30,10 +29,6 @@ struct LrnParams {
   double beta = kPaperLrnBeta;    ///< exponent β
   int towers = 1;                 ///< channel groups the window never crosses (2 in the two-GPU network)
 };
-
-/// @brief LRN parameters of a layer-table row of kind LocalResponseNorm: size = kernel, towers = groups,
-/// k, α, β the paper's; throws for another kind.
-LrnParams lrn_params(const LayerSpec& layer);
 
 /// @brief Throws std::invalid_argument "<op>: ..." unless x is [N, C, H, W], size is odd and positive,
 /// and C divides into `towers` towers.

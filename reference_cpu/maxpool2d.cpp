@@ -1,16 +1,9 @@
 #include "reference_cpu/maxpool2d.hpp"
 
+#include <cmath>
 #include <stdexcept>
 
 namespace alexnet {
-
-Pool2dParams pool2d_params(const LayerSpec& layer) {
-  if (layer.kind != LayerKind::MaxPool) {
-    throw std::invalid_argument("pool2d_params: expected a maxpool layer, got " + layer.name + " (" +
-                                to_string(layer.kind) + ")");
-  }
-  return Pool2dParams{layer.kernel, layer.stride};
-}
 
 Shape maxpool2d_output_shape(const std::string& op, const Shape& x, Pool2dParams params) {
   if (params.kernel < 1 || params.stride < 1) {
@@ -26,22 +19,6 @@ Shape maxpool2d_output_shape(const std::string& op, const Shape& x, Pool2dParams
 }
 
 namespace cpu {
-namespace {
-
-// Index within one H×W plane of the first maximum of the K×K window whose top-left
-// corner is (top, left): row-major scan, strict '>' (the tie rule of the header).
-template <typename T>
-std::int64_t window_argmax(const T* plane, std::int64_t width, std::int64_t top, std::int64_t left, int kernel) {
-  std::int64_t best = top * width + left;
-  for (std::int64_t h = top; h < top + kernel; ++h) {
-    for (std::int64_t w = left; w < left + kernel; ++w) {
-      if (plane[h * width + w] > plane[best]) best = h * width + w;
-    }
-  }
-  return best;
-}
-
-}  // namespace
 
 // x: [N, C, H, W] -> y: [N, C, H_out, W_out]
 template <typename T>

@@ -118,10 +118,7 @@ TEST_CASE("variants from the same machinery", "[shapes]") {
 }
 
 TEST_CASE("a layer that does not fit its input says which and why", "[shapes]") {
-  LayerSpec bad{"conv_bad", LayerKind::Convolution};
-  bad.out_channels = 96;
-  bad.kernel = 3;
-  bad.groups = 2;
+  const LayerSpec bad = conv("conv_bad", 96, 3, 1, 0, 2, 0);  // 2 groups of a 3-channel input
   CHECK_THROWS_WITH(layer_output_shape(bad, {3, 27, 27}), Catch::Contains("conv_bad: channels 3 -> 96"));
   CHECK_THROWS_WITH(find_layer(alexnet_two_tower(), "conv9"), Catch::Contains("no layer named 'conv9'"));
 }

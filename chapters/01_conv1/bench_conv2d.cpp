@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <string>
 
+#include "network/plan.hpp"
 #include "reference_cpu/conv2d.hpp"
 #include "reference_cpu/random.hpp"
 #include "reference_cpu/timer.hpp"

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "network/plan.hpp"
 #include "reference_cpu/conv2d.hpp"
 #include "tests/support/conv2d_checks.hpp"
 

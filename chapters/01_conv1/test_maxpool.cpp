@@ -1,7 +1,11 @@
-// Max-pooling on the CPU: a hand-computed 5×5 map, the tie rule, a gradient check
-// in double and the shapes of AlexNet's POOL1.
+// Max-pooling on the CPU: a hand-computed 5×5 map, the tie rule, NaN propagation,
+// a gradient check in double and the shapes of AlexNet's POOL1.
 #include <catch2/catch.hpp>
 
+#include <cmath>
+#include <limits>
+
+#include "network/plan.hpp"
 #include "reference_cpu/maxpool2d.hpp"
 #include "tests/support/gradient_check.hpp"
 
@@ -49,6 +53,67 @@ TEST_CASE("maxpool ties go to the first maximum in row-major order", "[maxpool][
                                    0, 0, 0});
     CHECK(cpu::maxpool2d_backward(x, TensorF({1, 1, 1, 1}, 5.0f), params).values() ==
           std::vector<float>{0, 0, 5, 0, 0, 0, 0, 0, 0});
+  }
+}
+
+TEST_CASE("maxpool propagates a NaN wherever it sits in the window", "[maxpool][nan]") {
+  // One 3×3 window whose maximum, 9, sits at (0,2). A strict '>' alone would output NaN
+  // only for a NaN scanned first (every later '>' against NaN is false) and skip a
+  // NaN anywhere else; the rule is: any NaN in the window wins, and takes the gradient.
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const Pool2dParams params{3, 2};
+  const TensorF grad_y({1, 1, 1, 1}, 5.0f);
+  const auto window_with_nan_at = [&](std::int64_t at) {
+    TensorF x({1, 1, 3, 3}, {5, 1, 9,  //
+                             2, 3, 4,  //
+                             6, 7, 8});
+    x[at] = nan;
+    return x;
+  };
+  const auto gradient_only_at = [](std::int64_t at) {
+    std::vector<float> g(9, 0.0f);
+    g[static_cast<std::size_t>(at)] = 5.0f;
+    return g;
+  };
+  SECTION("NaN first in the scan, at (0,0)") {
+    const TensorF x = window_with_nan_at(0);
+    CHECK(std::isnan(cpu::maxpool2d_forward(x, params)[0]));
+    CHECK(cpu::maxpool2d_backward(x, grad_y, params).values() == gradient_only_at(0));
+  }
+  SECTION("NaN in the middle, at (1,1), after the 9") {
+    const TensorF x = window_with_nan_at(4);
+    CHECK(std::isnan(cpu::maxpool2d_forward(x, params)[0]));
+    CHECK(cpu::maxpool2d_backward(x, grad_y, params).values() == gradient_only_at(4));
+  }
+  SECTION("NaN last in the scan, at (2,2)") {
+    const TensorF x = window_with_nan_at(8);
+    CHECK(std::isnan(cpu::maxpool2d_forward(x, params)[0]));
+    CHECK(cpu::maxpool2d_backward(x, grad_y, params).values() == gradient_only_at(8));
+  }
+  SECTION("two NaNs, at (1,0) and (2,1): the first in the scan takes the gradient") {
+    TensorF x = window_with_nan_at(3);
+    x[7] = nan;
+    CHECK(std::isnan(cpu::maxpool2d_forward(x, params)[0]));
+    CHECK(cpu::maxpool2d_backward(x, grad_y, params).values() == gradient_only_at(3));
+  }
+  SECTION("overlapping windows: a NaN poisons only the windows that hold it") {
+    // The hand-computed 5×5 map above with a NaN at (1,1): only window (0,0) covers it.
+    TensorF x({1, 1, 5, 5}, {1, 3, 2, 0, 4,  //
+                             5, 0, 9, 1, 2,  //
+                             2, 8, 1, 7, 3,  //
+                             0, 6, 4, 2, 5,  //
+                             3, 1, 2, 8, 0});
+    x[1 * 5 + 1] = nan;
+    const TensorF y = cpu::maxpool2d_forward(x, params);
+    CHECK(std::isnan(y[0]));
+    CHECK(std::vector<float>{y[1], y[2], y[3]} == std::vector<float>{9, 8, 8});
+    // Window (0,0) now sends its 1 to the NaN, not to the 9 at (1,2), which keeps window (0,1)'s 2.
+    CHECK(cpu::maxpool2d_backward(x, TensorF({1, 1, 2, 2}, {1, 2, 3, 4}), params).values() ==
+          std::vector<float>{0, 0, 0, 0, 0,  //
+                             0, 1, 2, 0, 0,  //
+                             0, 3, 0, 0, 0,  //
+                             0, 0, 0, 0, 0,  //
+                             0, 0, 0, 4, 0});
   }
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "chapters/02_lrn/conv1_block.hpp"
+#include "network/plan.hpp"
 #include "reference_cpu/lrn.hpp"
 #include "reference_cpu/maxpool2d.hpp"
 #include "reference_cpu/relu.hpp"

@@ -4,6 +4,7 @@
 
 #include "chapters/02_lrn/lrn_tolerances.hpp"
 #include "cuda/lrn.cuh"
+#include "network/plan.hpp"
 #include "reference_cpu/lrn.hpp"
 #include "tests/support/gradient_check.hpp"
 

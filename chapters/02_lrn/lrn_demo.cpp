@@ -2,12 +2,14 @@
 // towers of the layer table. Runs the CPU reference, the CUDA kernels when a GPU is
 // present (max difference and times), and counts the outputs that change when the
 // window may cross the tower boundary (Caffe's bvlc_alexnet) instead of staying inside.
+#include <CLI/CLI.hpp>
+
 #include <algorithm>
 #include <cstdio>
-#include <iostream>
 #include <string>
 
 #include "chapters/02_lrn/conv1_block.hpp"
+#include "network/plan.hpp"
 #include "reference_cpu/compare.hpp"
 #include "reference_cpu/lrn.hpp"
 #include "reference_cpu/timer.hpp"
@@ -88,10 +90,9 @@ void compare_with_crossing(const TensorF& x, const TensorF& y_per_tower, LrnPara
 }  // namespace
 
 int main(int argc, char* argv[]) {
-  if (argc > 1) {
-    std::cerr << "lrn_demo: unknown argument '" << argv[1] << "'\nusage: lrn_demo (no arguments)\n";
-    return 2;
-  }
+  CLI::App app{"Runs LRN1 at its real shape on the CPU and the GPU, and compares LRN inside each tower with "
+               "Caffe's LRN across the towers (no options)"};
+  CLI11_PARSE(app, argc, argv);
   const LrnParams params = lrn_params(find_layer(alexnet_two_tower(), "lrn1"));
   const TensorF x = random_activations(lrn1_input_shape(), 1);
   const TensorF grad_y = random_gradient(x.shape(), 2);

@@ -9,6 +9,7 @@
 #include "datasets/fashion_mnist.hpp"
 #include "datasets/image.hpp"
 #include "datasets/labeled_images.hpp"
+#include "network/plan.hpp"
 #include "reference_cpu/conv2d.hpp"
 #include "reference_cpu/layer_table.hpp"
 #include "reference_cpu/lrn.hpp"

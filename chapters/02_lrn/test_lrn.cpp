@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "chapters/02_lrn/lrn_tolerances.hpp"
+#include "network/plan.hpp"
 #include "reference_cpu/lrn.hpp"
 #include "tests/support/gradient_check.hpp"
 

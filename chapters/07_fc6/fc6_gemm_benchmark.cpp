@@ -5,6 +5,7 @@
 // Without a GPU it times the CPU loop at a small batch and says so.
 #include <cstdio>
 
+#include "reference_cpu/layer_table.hpp"
 #include "reference_cpu/linear.hpp"
 #include "reference_cpu/random.hpp"
 #include "reference_cpu/timer.hpp"
@@ -100,7 +101,7 @@ bool time_gpu(const TensorF& weight_host, const TensorF& bias_host) {
 
 int main() {
   const LayerSummary fc6 = summarize_layer(alexnet_two_tower(), "fc6");
-  TensorF weight({fc6.spec.out_channels, element_count(fc6.input)}), bias({fc6.spec.out_channels});
+  TensorF weight({fc6.output[0], element_count(fc6.input)}), bias({fc6.output[0]});
   fill_normal(weight, 2012, 0, 0.0, 0.01);
   std::printf("FC6 matrix multiply: %lld inputs -> %lld outputs\n", static_cast<long long>(weight.dim(1)),
               static_cast<long long>(weight.dim(0)));

@@ -6,6 +6,7 @@
 #include "tests/support/linear_gpu_checks.hpp"
 #include "cuda/dropout.cuh"
 #include "cuda/flatten.cuh"
+#include "reference_cpu/layer_table.hpp"
 #include "reference_cpu/dropout.hpp"
 #include "reference_cpu/flatten.hpp"
 
@@ -25,7 +26,7 @@ TEST_CASE("cuda flatten equals the CPU at pool5's shape [4, 256, 6, 6]", "[gpu][
 
 TEST_CASE("cuda linear equals the CPU at FC6's shape: batch 4, 9216 -> 4096", "[gpu][linear][fc6]") {
   const LayerSummary fc6 = summarize_layer(alexnet_two_tower(), "fc6");
-  check_linear_against_cpu(4, element_count(fc6.input), fc6.spec.out_channels);
+  check_linear_against_cpu(4, element_count(fc6.input), fc6.output[0]);
 }
 
 TEST_CASE("cuda linear handles extents that are not multiples of the 64x64x16 tile", "[gpu][linear]") {

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "reference_cpu/channels.hpp"
+#include "reference_cpu/layer_table.hpp"
 #include "reference_cpu/linear.hpp"
 #include "tests/support/gradient_check.hpp"
 
@@ -79,7 +80,7 @@ TEST_CASE("FC6's two towers: each half of the rows reads all 9216 inputs; togeth
   const LayerSummary fc6 = summarize_layer(alexnet_two_tower(), "fc6");
   const LayerParameters layer = initial_parameters(fc6.spec, fc6.input, 7, 6);
   const TensorF x = random_tensor_float({2, 9216}, 5);
-  const std::int64_t half = fc6.spec.out_channels / 2;  // 2048 neurons per GPU
+  const std::int64_t half = fc6.output[0] / 2;  // 2048 neurons per GPU
   const TensorF gpu0 = cpu::linear_forward(x, cpu::slice_rows(layer.weight, 0, half), cpu::slice_rows(layer.bias, 0, half));
   const TensorF gpu1 = cpu::linear_forward(x, cpu::slice_rows(layer.weight, half, half), cpu::slice_rows(layer.bias, half, half));
   // Each output is the same loop over the same numbers either way: equal bit for bit.

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "reference_cpu/dropout.hpp"
+#include "reference_cpu/layer_table.hpp"
 #include "reference_cpu/linear.hpp"
 #include "reference_cpu/relu.hpp"
 #include "tests/support/gradient_check.hpp"

@@ -5,6 +5,7 @@
 
 #include "tests/support/linear_gpu_checks.hpp"
 #include "cuda/softmax_cross_entropy.cuh"
+#include "reference_cpu/layer_table.hpp"
 #include "reference_cpu/softmax_cross_entropy.hpp"
 
 using namespace alexnet;
@@ -12,7 +13,7 @@ using namespace alexnet::testing;
 
 TEST_CASE("cuda linear equals the CPU at FC8's shape: batch 4, 4096 -> 1000", "[gpu][linear][fc8]") {
   const LayerSummary fc8 = summarize_layer(alexnet_two_tower(), "fc8");
-  check_linear_against_cpu(4, element_count(fc8.input), fc8.spec.out_channels);
+  check_linear_against_cpu(4, element_count(fc8.input), fc8.output[0]);
 }
 
 TEST_CASE("cuda softmax cross-entropy equals the CPU on [N, 1000] logits", "[gpu][softmax][loss]") {

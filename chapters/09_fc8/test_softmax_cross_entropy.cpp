@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "reference_cpu/layer_table.hpp"
 #include "reference_cpu/linear.hpp"
 #include "reference_cpu/softmax_cross_entropy.hpp"
 #include "tests/support/gradient_check.hpp"

@@ -14,6 +14,7 @@
 #include "network/plan.hpp"
 #include "reference_cpu/channels.hpp"
 #include "reference_cpu/npy.hpp"
+#include "reference_cpu/softmax_cross_entropy.hpp"
 #include "tests/support/gradient_check.hpp"
 
 using namespace alexnet;
@@ -89,6 +90,30 @@ TEST_CASE("the plan lists the paper's steps in order", "[network][plan]") {
   CHECK(names_of(torchvision).find("lrn") == std::string::npos);  // torchvision has no LRN
 }
 
+TEST_CASE("a block of the table runs alone and computes what the whole network computes", "[network][plan]") {
+  const NetworkSpec tiny = alexnet_tiny();
+  const Plan block = make_plan(layer_block(tiny, "conv2"));
+  CHECK(names_of(block) == "conv2 relu2 lrn2 pool2");
+  CHECK(block.spec.input == summarize_layer(tiny, "conv2").input);
+  CHECK(names_of(make_plan(layer_block(tiny, "fc6"))) == "flatten fc6 relu6 drop6");
+  CHECK(names_of(make_plan(layer_block(tiny, "fc7"))) == "fc7 relu7 drop7");  // its input is already flat
+  CHECK_THROWS_WITH(layer_block(tiny, "conv9"), Catch::Contains("no layer named 'conv9'"));
+
+  // conv2's block on the whole network's pool1 output, with conv2's parameters, gives its pool2 output.
+  const Plan whole = make_plan(tiny);
+  const Parameters<double> parameters = convert_parameters<double>(initial_parameters(whole, 5));
+  const TensorD x = random_tensor({2, 3, 31, 31}, 1);
+  const Activations<double> all = reference_forward(whole, parameters, x, RunOptions{});
+  const auto output_of = [&](const std::string& name) {
+    const auto named = [&](const Step& step) { return step.name == name; };
+    const auto step = std::find_if(whole.steps.begin(), whole.steps.end(), named);
+    return all.outputs[static_cast<std::size_t>(step - whole.steps.begin())];
+  };
+  const Activations<double> alone = reference_forward(block, Parameters<double>{parameters[1]}, output_of("pool1"),
+                                                      RunOptions{});
+  CHECK_TENSORS_CLOSE("conv2 block", output_of("pool2"), alone.logits(), (Tolerance{0, 0}));
+}
+
 TEST_CASE("FC6 and FC7 draw their dropout masks from different streams", "[network][dropout]") {
   const Plan plan = make_plan(alexnet_two_tower());
   std::vector<DropoutParams> dropouts;
@@ -150,6 +175,16 @@ TEST_CASE("the paper's network runs forward and backward at 227x227 on the CPU",
     const auto& values = forward.outputs[i].values();
     CHECK(std::all_of(values.begin(), values.end(), [](float v) { return std::isfinite(v); }));
   }
+  // At the paper's initialisation the logits are small, not zero (chapter 09): their spread σ
+  // sets the starting loss near ln 1000 + σ²/2, give or take the label's own logit.
+  double squares = 0;
+  for (const float z : forward.logits().values()) squares += static_cast<double>(z) * z;
+  const double sigma = std::sqrt(squares / 1000.0);
+  const double loss = cpu::softmax_cross_entropy_forward(forward.logits(), {0});
+  INFO("logit RMS " << sigma << ", loss " << loss);
+  CHECK(sigma > 0.3);
+  CHECK(sigma < 2.0);
+  CHECK(std::fabs(loss - (std::log(1000.0) + sigma * sigma / 2)) < 3 * sigma);
   const Gradients<float> gradients = reference_backward(plan, parameters, forward, forward.logits(), RunOptions{});
   CHECK(gradients.input.shape() == x.shape());
   CHECK(count_parameters(gradients.parameters) == 60965224);

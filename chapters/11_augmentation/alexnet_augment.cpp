@@ -7,6 +7,8 @@
 //   alexnet_augment                                   Fashion-MNIST (Debian's package)
 //   alexnet_augment --manifest fixtures/manifest.csv --classes fixtures/classes.csv
 //   options: --fashion-mnist DIR, --skip-bad, --count N, --rows R, --seed S, --grid FILE
+#include <CLI/CLI.hpp>
+
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -39,14 +41,6 @@ struct Options {
 
 constexpr int kCell = 128;  // grid cells show a 256×256 canvas at half size
 constexpr int kGap = 4;
-
-int usage(const std::string& problem) {
-  std::cerr << "alexnet_augment: " << problem << "\n"
-            << "usage: alexnet_augment [--fashion-mnist DIR | --manifest FILE [--classes FILE] [--skip-bad]]\n"
-            << "                       [--count N] [--rows R] [--seed S] [--grid FILE]\n"
-            << "the grid goes to out/augmentation_grid.png unless --grid names a file\n";
-  return 2;
-}
 
 // The images as [N, 3, 256, 256], 0..255: Fashion-MNIST's 28×28 grey digits are
 // upscaled to 256 and copied to R, G and B; a manifest's images already are.
@@ -167,36 +161,23 @@ int run(const Options& options) {
 }  // namespace
 
 int main(int argc, char* argv[]) {
+  CLI::App app{"Augments a batch as the paper did (random 227x227 crops of 256x256 images, reflections, PCA colour "
+               "noise) on the CPU and the GPU, and writes a PNG grid of originals and augmented samples"};
   Options options;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      usage("augments a batch as the paper did and writes a PNG grid");
-      return 0;
-    }
-    if (arg == "--skip-bad") {
-      options.skip_bad = true;
-      continue;
-    }
-    if (i + 1 == argc) return usage(arg.rfind("--", 0) == 0 ? arg + " needs a value" : "unknown argument '" + arg + "'");
-    const std::string value = argv[++i];
-    try {
-      if (arg == "--fashion-mnist") options.fashion_dir = value;
-      else if (arg == "--manifest") options.manifest = value;
-      else if (arg == "--classes") options.classes = value;
-      else if (arg == "--grid") options.grid = value;
-      else if (arg == "--count") options.count = std::stoll(value);
-      else if (arg == "--rows") options.rows = std::stoll(value);
-      else if (arg == "--seed") options.seed = std::stoull(value);
-      else return usage("unknown argument '" + arg + "'");
-    } catch (const std::logic_error&) {
-      return usage(arg + " needs a number, got '" + value + "'");
-    }
-  }
-  if (options.count <= 0 || options.rows <= 0) return usage("--count and --rows must be positive");
-  if (options.manifest.empty() && (!options.classes.empty() || options.skip_bad)) {
-    return usage("--classes and --skip-bad need --manifest");
-  }
+  CLI::Option* fashion = app.add_option("--fashion-mnist", options.fashion_dir, "Fashion-MNIST's folder")
+                             ->capture_default_str();
+  CLI::Option* manifest = app.add_option("--manifest", options.manifest, "CSV of images and labels (path,label)")
+                              ->excludes(fashion);
+  app.add_option("--classes", options.classes, "CSV of the manifest's class names (index,name)")->needs(manifest);
+  app.add_flag("--skip-bad", options.skip_bad, "skip the manifest's bad rows and list them, instead of stopping")
+      ->needs(manifest);
+  app.add_option("--count", options.count, "images to load")->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--rows", options.rows, "images shown in the grid")->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--seed", options.seed, "seed of the augmentation")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--grid", options.grid, "the PNG grid to write")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
   try {
     return run(options);
   } catch (const std::exception& error) {

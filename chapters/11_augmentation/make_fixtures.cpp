@@ -6,6 +6,8 @@
 // Two drawn patterns of other aspect ratios than square (to exercise the
 // rescale and centre crop), a disc, and two Fashion-MNIST test images, one
 // saved as a grey PNG (stb_image must turn it into RGB) and one tinted.
+#include <CLI/CLI.hpp>
+
 #include <cmath>
 #include <iostream>
 #include <string>
@@ -72,20 +74,11 @@ void write_text(const std::string& path, const std::string& text) {
 }  // namespace
 
 int main(int argc, char* argv[]) {
+  CLI::App app{"Draws the tiny images of fixtures/ and writes them with their manifest and classes files"};
   std::string fashion_dir = kFashionMnistDirectory, out_dir;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--fashion-mnist" && i + 1 < argc) fashion_dir = argv[++i];
-    else if (out_dir.empty() && arg.rfind("--", 0) != 0) out_dir = arg;
-    else {
-      std::cerr << "make_fixtures: unknown argument '" << arg << "'\nusage: make_fixtures [--fashion-mnist DIR] OUTPUT_DIR\n";
-      return 2;
-    }
-  }
-  if (out_dir.empty()) {
-    std::cerr << "make_fixtures: no OUTPUT_DIR\nusage: make_fixtures [--fashion-mnist DIR] OUTPUT_DIR\n";
-    return 2;
-  }
+  app.add_option("--fashion-mnist", fashion_dir, "Fashion-MNIST's folder")->capture_default_str();
+  app.add_option("OUTPUT_DIR", out_dir, "the folder to write into")->required();
+  CLI11_PARSE(app, argc, argv);
   try {
     // Test images 0 (label 9, an ankle boot) and 1 (label 2, a pullover).
     const LabeledImages fashion = load_fashion_mnist(fashion_dir, FashionMnistSplit::Test, 2);

@@ -157,6 +157,10 @@ inline float rsqrtf(float x) { return 1.0f / sqrtf(x); }
 inline float __expf(float x) { return expf(x); }
 inline float __logf(float x) { return logf(x); }
 inline float __fdividef(float a, float b) { return a / b; }
+// CUDA declares the classification functions in the global namespace (isnan(x) in a kernel).
+using std::isfinite;
+using std::isinf;
+using std::isnan;
 
 // ---- the runtime API -------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 /// and the two-tower form of a layer against its one-device grouped form.
 #pragma once
 
+#include "network/plan.hpp"
 #include "reference_cpu/channels.hpp"
 #include "reference_cpu/conv2d.hpp"
 #include "reference_cpu/layer_table.hpp"
@@ -65,12 +66,12 @@ inline void check_towers_equal_grouped(const std::string& name, std::int64_t bat
   for (int t = 0; t < towers; ++t) tower_inputs.push_back(random_tensor(tower_input_shape, 30 + t));
   const TensorD x = cpu::concat_channels(tower_inputs);
   const TensorD weight = random_tensor(weight_shape(layer.spec, layer.input), 32);
-  const TensorD bias = random_tensor({layer.spec.out_channels}, 33);
+  const TensorD bias = random_tensor({layer.output[0]}, 33);
   const TensorD y = cpu::conv2d_forward(x, weight, bias, grouped);
   const TensorD grad_y = random_tensor(y.shape(), 34);
   const cpu::Conv2dGradients<double> one_device = cpu::conv2d_backward(x, weight, grad_y, grouped);
 
-  const std::int64_t kernels = layer.spec.out_channels / towers;
+  const std::int64_t kernels = layer.output[0] / towers;
   const bool join = grouped.groups == 1;
   std::vector<TowerPass> passes;
   for (int t = 0; t < towers; ++t) {

@@ -1,25 +1,18 @@
 /// @file conv2d_gpu_checks.hpp
 /// @brief conv2d on the GPU against the CPU reference: both forward kernels and the
-/// backward, on random data of any shape (used by chapters 01 and 03–06 at their real shapes).
+/// backward, on random data of any shape (used by chapters 01 and 03–06 at their real shapes),
+/// within sum_tolerance() of gpu_checks.hpp for the number of terms in each sum.
 #pragma once
 
 #include <cuda_runtime.h>
 
 #include "cuda/conv2d.cuh"
+#include "network/plan.hpp"
 #include "reference_cpu/conv2d.hpp"
 #include "tests/support/gpu_checks.hpp"
 #include "tests/support/gradient_check.hpp"
 
 namespace alexnet::testing {
-
-// Tolerance for an fp32 sum of `terms` products of U[-1, 1) values that the GPU adds in
-// another order (and with fused multiply-adds). The partial sums grow like sqrt(terms)/3
-// and each addition rounds by up to 2^-24 of them: a random walk of `terms` steps gives
-// errors of about 2^-24 · sqrt(terms) · sqrt(terms)/3 ≈ 2e-8 · terms. We allow 50 times
-// that, 1e-6 · terms (3.6e-4 for CONV1's 363-term outputs, 6e-3 for its 6050-term weight
-// gradients). A wrong index gives errors the size of the values, about sqrt(terms)/3,
-// far above it. Absolute, not relative: some sums cancel to nearly 0.
-inline Tolerance sum_tolerance(std::int64_t terms) { return Tolerance{1e-6 * static_cast<double>(terms), 0.0}; }
 
 /// @brief Random x, weight, bias, grad_y in U[-1, 1), the CPU's results on them, and the terms in each GPU sum.
 struct ConvCase {

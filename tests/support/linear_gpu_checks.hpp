@@ -1,6 +1,7 @@
 /// @file linear_gpu_checks.hpp
 /// @brief Shared by the GPU tests of chapters 07–09: a linear layer's forward (both
-/// kernels) and backward on the GPU against the CPU reference.
+/// kernels) and backward on the GPU against the CPU reference, within sum_tolerance() of
+/// gpu_checks.hpp for the number of terms in each sum.
 #pragma once
 
 #include <cmath>
@@ -11,13 +12,6 @@
 #include "tests/support/gradient_check.hpp"
 
 namespace alexnet::testing {
-
-/// @brief Tolerance for float sums of `terms` products of U[−1, 1) values, CPU order vs GPU order.
-///
-/// Partial sums grow to about √terms/3; each addition rounds by up to 2⁻²⁴ of that, and
-/// the roundings add like a random walk over `terms` steps: ≈ terms·2e-8 on each side.
-/// Allow ten times that, plus 1e-5 relative for the final rounding and FMA contraction.
-inline Tolerance float_sum_tolerance(std::int64_t terms) { return Tolerance{2e-7 * static_cast<double>(terms), 1e-5}; }
 
 /// @brief Random x [batch, inputs], W [outputs, inputs], b [outputs] and grad_y [batch, outputs] in U[−1, 1).
 struct LinearCase {
@@ -41,19 +35,19 @@ inline void check_linear_against_cpu(std::int64_t batch, std::int64_t inputs, st
   const TensorF expected = cpu::linear_forward(c.x, c.weight, c.bias);
   cuda::linear_forward(context, x, weight, bias, y, cuda::LinearVersion::Naive);
   cuda::synchronize(context);
-  CHECK_TENSORS_CLOSE("linear forward, naive kernel", expected, y.to_host(), float_sum_tolerance(inputs));
+  CHECK_TENSORS_CLOSE("linear forward, naive kernel", expected, y.to_host(), sum_tolerance(inputs));
   cuda::linear_forward(context, x, weight, bias, y, cuda::LinearVersion::Tiled);
   cuda::synchronize(context);
-  CHECK_TENSORS_CLOSE("linear forward, tiled kernel", expected, y.to_host(), float_sum_tolerance(inputs));
+  CHECK_TENSORS_CLOSE("linear forward, tiled kernel", expected, y.to_host(), sum_tolerance(inputs));
 
   const cpu::LinearGradients<float> grad = cpu::linear_backward(c.x, c.weight, c.grad_y);
   DeviceTensorF grad_x = nan_tensor(c.x.shape(), device), grad_weight = nan_tensor(c.weight.shape(), device);
   DeviceTensorF grad_bias = nan_tensor(c.bias.shape(), device);
   cuda::linear_backward(context, x, weight, grad_y, grad_x, grad_weight, grad_bias);
   cuda::synchronize(context);
-  CHECK_TENSORS_CLOSE("linear grad_x", grad.input, grad_x.to_host(), float_sum_tolerance(outputs));
-  CHECK_TENSORS_CLOSE("linear grad_W", grad.weight, grad_weight.to_host(), float_sum_tolerance(batch));
-  CHECK_TENSORS_CLOSE("linear grad_b", grad.bias, grad_bias.to_host(), float_sum_tolerance(batch));
+  CHECK_TENSORS_CLOSE("linear grad_x", grad.input, grad_x.to_host(), sum_tolerance(outputs));
+  CHECK_TENSORS_CLOSE("linear grad_W", grad.weight, grad_weight.to_host(), sum_tolerance(batch));
+  CHECK_TENSORS_CLOSE("linear grad_b", grad.bias, grad_bias.to_host(), sum_tolerance(batch));
 }
 
 /// @brief linear_backward with GradientMode::Accumulate, twice into a zeroed grad_x: grad_x must be twice
@@ -69,9 +63,9 @@ inline void check_linear_backward_accumulates(std::int64_t batch, std::int64_t i
   }
   const cpu::LinearGradients<float> grad = cpu::linear_backward(c.x, c.weight, c.grad_y);
   CHECK_TENSORS_CLOSE("linear grad_x, accumulated twice", twice(grad.input), grad_x.to_host(),
-                      twice(float_sum_tolerance(outputs)));
-  CHECK_TENSORS_CLOSE("linear grad_W, overwritten", grad.weight, grad_weight.to_host(), float_sum_tolerance(batch));
-  CHECK_TENSORS_CLOSE("linear grad_b, overwritten", grad.bias, grad_bias.to_host(), float_sum_tolerance(batch));
+                      twice(sum_tolerance(outputs)));
+  CHECK_TENSORS_CLOSE("linear grad_W, overwritten", grad.weight, grad_weight.to_host(), sum_tolerance(batch));
+  CHECK_TENSORS_CLOSE("linear grad_b, overwritten", grad.bias, grad_bias.to_host(), sum_tolerance(batch));
 }
 
 }  // namespace alexnet::testing
