@@ -3,8 +3,9 @@
 //   alexnet summary [--variant paper|one-tower|torchvision|tiny]   the layer table and totals
 //   alexnet init --seed S --out DIR                                the paper's initialisation as .npy files
 //   alexnet forward --weights DIR --input X.npy --output Y.npy     logits of a batch [N, 3, 227, 227]
-//         [--device reference|cuda] [--gpus 0,1] [--dump DIR]
-//   alexnet bench [--device reference|cuda] [--batch B]            per-step times, forward and backward
+//         [--device reference|cpu|cuda] [--threads T] [--gpus 0,1] [--dump DIR]
+//   alexnet bench [--device reference|cpu|cuda] [--batch B] [--threads T] [--reference]
+//                                                                  per-step times, forward and backward
 //   alexnet demo                                                   one Fashion-MNIST image through the network,
 //                                                                  on the CPU and, where there is one, the GPU
 //
@@ -22,6 +23,8 @@
 #include <numeric>
 #include <string>
 
+#include "cpu_fast/threads.hpp"
+#include "cpu_fast/workspace.hpp"
 #include "datasets/fashion_mnist.hpp"
 #include "datasets/image.hpp"
 #include "network/cpu_network.hpp"
@@ -48,13 +51,15 @@ struct Options {
   std::string device = "reference";
   std::vector<int> gpus;
   std::int64_t batch = 1;
+  int threads = 0;            // 0: the cores this process may use
+  bool with_reference = false;  // bench: time the naive loops too
 };
 
 std::vector<std::string> device_names() {
 #if ALEXNET_WITH_CUDA
-  return {"reference", "cuda"};
+  return {"reference", "cpu", "cuda"};
 #else
-  return {"reference"};
+  return {"reference", "cpu"};
 #endif
 }
 
@@ -82,10 +87,25 @@ void add_variant(CLI::App& command, Options& options) {
       ->capture_default_str();
 }
 
+void add_threads(CLI::App& command, Options& options) {
+  command.add_option("--threads", options.threads, "threads of the fast CPU backend (OpenMP and OpenBLAS); "
+                                                   "default: the cores this process may use")
+      ->check(CLI::Range(1, 1024));
+}
+
+// The fast backend's setup: --threads (else every core the process may use), and a heap that keeps
+// large freed blocks.
+void apply_threads(const Options& options) {
+  fast::set_threads(options.threads > 0 ? options.threads : fast::available_cores());
+  fast::keep_large_blocks_in_heap();
+}
+
 void add_device(CLI::App& command, Options& options) {
-  command.add_option("--device", options.device, "where the network runs: reference = the naive CPU loops")
+  command.add_option("--device", options.device,
+                     "where the network runs: reference = the naive CPU loops, cpu = the fast CPU backend")
       ->check(CLI::IsMember(device_names()))
       ->capture_default_str();
+  add_threads(command, options);
   command.add_option("--gpus", options.gpus, "with --device cuda: the device of each tower, e.g. 0,1")
       ->delimiter(',');
 }
@@ -124,6 +144,9 @@ void forward(const Options& options) {
   std::vector<TensorF> outputs;  // every step's output, the logits last
   if (options.device == "reference") {
     outputs = reference_forward(plan, parameters, std::move(x), RunOptions{}).outputs;
+  } else if (options.device == "cpu") {
+    apply_threads(options);
+    outputs = fast_forward(plan, parameters, std::move(x), RunOptions{}).outputs;
   } else {
 #if ALEXNET_WITH_CUDA
     CudaNetwork network(plan, parameters, tower_devices(options, plan));
@@ -151,6 +174,57 @@ void print_rates(std::int64_t batch, double forward_ms, double backward_ms) {
               1000.0 * images / (forward_ms + backward_ms));
 }
 
+// Multiply-adds of step i for the whole batch (0 for the steps without parameters).
+double step_multiply_adds(const Plan& plan, std::size_t i, std::int64_t batch) {
+  const auto* conv = std::get_if<ConvolutionStep>(&plan.steps[i].op);
+  const auto* linear = std::get_if<LinearStep>(&plan.steps[i].op);
+  if (!conv && !linear) return 0;
+  const int layer = plan.parameter_rows[static_cast<std::size_t>(conv ? conv->parameters : linear->parameters)];
+  return static_cast<double>(plan.layers[static_cast<std::size_t>(layer)].multiply_adds * batch);
+}
+
+// The fast backend, step by step against the SGEMM rate measured now (and the naive loops with --reference).
+void bench_fast_cpu(const Options& options, const Plan& plan, const Parameters<float>& parameters, const TensorF& x,
+                    const RunOptions& training) {
+  apply_threads(options);
+  const double sgemm = fast::sgemm_gflops();
+  {  // warm-up: grows the workspace and the heap; freed before the timed run
+    const Activations<float> warm_up = fast_forward(plan, parameters, x, training);
+    fast_backward(plan, parameters, warm_up, warm_up.logits(), training);
+  }
+  const Activations<float> result = fast_forward(plan, parameters, x, training);
+  const Gradients<float> gradients = fast_backward(plan, parameters, result, result.logits(), training);
+  std::vector<double> reference_forward_ms, reference_backward_ms;
+  if (options.with_reference) {
+    const Activations<float> slow = reference_forward(plan, parameters, x, training);
+    reference_forward_ms = slow.step_ms;
+    reference_backward_ms = reference_backward(plan, parameters, slow, slow.logits(), training).step_ms;
+  }
+  std::printf("%s, batch %lld, fast CPU backend, fp32: %d threads, %s; SGEMM 2048^3 measured now: %.0f GFLOP/s; "
+              "im2col workspace %.1f MB\n\n",
+              plan.spec.name.c_str(), static_cast<long long>(options.batch), fast::threads(),
+              fast::blas_description().c_str(), sgemm, static_cast<double>(fast::workspace_bytes()) / 1e6);
+  std::printf("%-8s %-14s %10s %10s %9s %7s%s\n", "step", "output", "fwd ms", "bwd ms", "GFLOP/s", "%SGEMM",
+              options.with_reference ? "  naive fwd ms  naive bwd ms  speed-up" : "");
+  for (std::size_t i = 0; i < plan.steps.size(); ++i) {
+    const double flops = 2.0 * step_multiply_adds(plan, i, options.batch);
+    const double gflops = flops / (result.step_ms[i] * 1e6);
+    std::printf("%-8s %-14s %10.1f %10.1f", plan.steps[i].name.c_str(), to_string(plan.steps[i].output).c_str(),
+                result.step_ms[i], gradients.step_ms[i]);
+    if (flops > 0) {
+      std::printf(" %9.1f %6.0f%%", gflops, 100.0 * gflops / sgemm);
+    } else {
+      std::printf(" %9s %7s", "", "");
+    }
+    if (options.with_reference) {
+      std::printf("  %12.1f  %12.1f  %7.0fx", reference_forward_ms[i], reference_backward_ms[i],
+                  (reference_forward_ms[i] + reference_backward_ms[i]) / (result.step_ms[i] + gradients.step_ms[i]));
+    }
+    std::printf("\n");
+  }
+  print_rates(options.batch, total(result.step_ms), total(gradients.step_ms));
+}
+
 void bench(const Options& options) {
   const Plan plan = make_plan(network_variant(options.variant));
   const Parameters<float> parameters = initial_parameters(plan, options.seed);
@@ -165,6 +239,10 @@ void bench(const Options& options) {
                 static_cast<long long>(options.batch));
     print_step_times(plan, result.step_ms, &gradients.step_ms);
     print_rates(options.batch, total(result.step_ms), total(gradients.step_ms));
+    return;
+  }
+  if (options.device == "cpu") {
+    bench_fast_cpu(options, plan, parameters, x, training);
     return;
   }
 #if ALEXNET_WITH_CUDA
@@ -268,6 +346,8 @@ int main(int argc, char** argv) {
   bench_command->add_option("--batch", options.batch, "images per batch")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  bench_command->add_flag("--reference", options.with_reference,
+                          "with --device cpu: time the naive loops too, step by step (slow)");
 
   CLI::App* demo_command = app.add_subcommand("demo", "a Fashion-MNIST image through the whole network");
   demo_command->add_option("--seed", options.seed, "seed of the initial weights")->capture_default_str();

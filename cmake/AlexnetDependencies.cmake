@@ -27,9 +27,14 @@ endif()
 find_package(Threads REQUIRED)
 
 # OpenBLAS through its CBLAS interface: the SGEMM of the fast CPU backend (chapter 13).
-find_package(OpenBLAS CONFIG QUIET)
-if(NOT OpenBLAS_FOUND AND NOT OpenBLAS_LIBRARIES)
-  alexnet_missing("OpenBLAS (CBLAS interface, cblas.h)" libopenblas-dev)
+# Its OpenMP build, so that OpenBLAS and our OpenMP loops share one pool of threads
+# (the pthread build's threads and OpenMP's spinning ones fight over the cores).
+find_package(OpenBLAS CONFIG QUIET NO_DEFAULT_PATH
+             PATHS "/usr/lib/${CMAKE_LIBRARY_ARCHITECTURE}/openblas-openmp/cmake/openblas")
+if(NOT OpenBLAS_LIBRARIES)
+  alexnet_missing("OpenBLAS built with OpenMP (CBLAS interface, cblas.h)" libopenblas-openmp-dev)
+else()
+  message(STATUS "OpenBLAS: ${OpenBLAS_LIBRARIES}")
 endif()
 
 # OpenMP: the fast CPU backend's threads (GCC's libgomp).

@@ -4,8 +4,9 @@
 ///
 /// The CPU runs the one-device form of the network: the towers are the groups of the
 /// grouped convolutions and LRN windows, which compute exactly what two GPUs compute
-/// (chapter 03 shows why). The reference backend is alexnet::cpu's naive loops, in float
-/// or in double (for gradient checks).
+/// (chapter 03 shows why). Two backends run the same steps: the reference (alexnet::cpu's
+/// naive loops, in float or in double for gradient checks) and the fast one (alexnet::fast:
+/// im2col + SGEMM and OpenMP, chapter 13), which the tests check against the reference.
 #pragma once
 
 #include <cstdint>
@@ -50,6 +51,14 @@ Activations<T> reference_forward(const Plan& plan, const Parameters<T>& paramete
 template <typename T>
 Gradients<T> reference_backward(const Plan& plan, const Parameters<T>& parameters, const Activations<T>& forward,
                                 const Tensor<T>& grad_logits, const RunOptions& options);
+
+/// @brief The same forward on the fast CPU backend (alexnet::fast: im2col + SGEMM, OpenMP), in float.
+Activations<float> fast_forward(const Plan& plan, const Parameters<float>& parameters, TensorF x,
+                                const RunOptions& options);
+
+/// @brief The same backward on the fast CPU backend.
+Gradients<float> fast_backward(const Plan& plan, const Parameters<float>& parameters, const Activations<float>& forward,
+                               const TensorF& grad_logits, const RunOptions& options);
 
 /// @brief Throws std::invalid_argument naming what was expected unless x is [N, ...] of the plan's per-image input.
 void require_network_input(const Plan& plan, const Shape& x);

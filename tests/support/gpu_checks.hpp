@@ -1,6 +1,6 @@
 /// @file gpu_checks.hpp
-/// @brief Shared by the GPU tests: the one tolerance rule for sums of products, device tensors
-/// of NaNs, and what a backward that adds into its gradient twice must give.
+/// @brief Shared by the GPU tests: the one tolerance rule for sums of products (tolerance.hpp),
+/// device tensors of NaNs, and what a backward that adds into its gradient twice must give.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -9,20 +9,10 @@
 #include "cuda/device_tensor.cuh"
 #include "reference_cpu/compare.hpp"
 #include "reference_cpu/tensor.hpp"
+#include "tests/support/tolerance.hpp"
 
 namespace alexnet::testing {
 
-/// @brief The tolerance for a float sum of `terms` products of U[−1, 1) values that CPU and GPU
-/// add in different orders (the GPU also fuses multiply and add): 1e-6 · terms, absolute.
-///
-/// The rule, used by every GPU test of a convolution or a linear layer: a product of two
-/// U[−1, 1) values has standard deviation 1/3, so the partial sums grow like √terms/3; each
-/// addition rounds by up to 2⁻²⁴ of that, and the `terms` roundings add like a random walk:
-/// 2⁻²⁴ · √terms · √terms/3 ≈ 2e-8 · terms. Allow 50 times that, 1e-6 · terms (3.6e-4 for
-/// CONV1's 364-term outputs, 9.2e-3 for FC6's 9216-term ones). A wrong index gives errors the
-/// size of the values, about √terms/3, far above it. Absolute, not relative: some sums cancel
-/// to nearly 0, where any relative tolerance fails.
-inline Tolerance sum_tolerance(std::int64_t terms) { return Tolerance{1e-6 * static_cast<double>(terms), 0.0}; }
 
 /// @brief A tensor of NaNs (all bits set) on `device`, so an element a kernel forgets to write fails the check.
 inline DeviceTensorF nan_tensor(const Shape& shape, int device = 0) {

@@ -1,0 +1,192 @@
+// Chapter 13: the fast CPU backend against the reference. Every step of the paper's network at
+// its real shape (batch 2), forward and backward; the whole network; the same thread count gives
+// the same bits.
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "cpu_fast/conv2d.hpp"
+#include "cpu_fast/dropout.hpp"
+#include "cpu_fast/linear.hpp"
+#include "cpu_fast/lrn.hpp"
+#include "cpu_fast/maxpool2d.hpp"
+#include "cpu_fast/relu.hpp"
+#include "cpu_fast/threads.hpp"
+#include "network/cpu_network.hpp"
+#include "reference_cpu/conv2d.hpp"
+#include "reference_cpu/dropout.hpp"
+#include "reference_cpu/linear.hpp"
+#include "reference_cpu/lrn.hpp"
+#include "reference_cpu/maxpool2d.hpp"
+#include "reference_cpu/relu.hpp"
+#include "tests/support/gradient_check.hpp"
+#include "tests/support/tolerance.hpp"
+
+using namespace alexnet;
+using namespace alexnet::testing;
+
+namespace {
+
+constexpr std::int64_t kBatch = 2;
+
+// [kBatch] + a per-image shape.
+Shape batched(Shape per_image) {
+  per_image.insert(per_image.begin(), kBatch);
+  return per_image;
+}
+
+// LRN and the element-wise ops compute the same formula in the same order up to a few
+// roundings (pow and the window sum): a few ulps of values of size ~1.
+const Tolerance kElementwise{1e-5, 1e-5};
+
+void check_convolution(const std::string& name, const Shape& input, const TensorF& weight_like, Conv2dParams p) {
+  const TensorF x = random_tensor_float(batched(input), 1);
+  const TensorF w = random_tensor_float(weight_like.shape(), 2), b = random_tensor_float({weight_like.dim(0)}, 3);
+  const TensorF y = cpu::conv2d_forward(x, w, b, p);
+  const TensorF grad_y = random_tensor_float(y.shape(), 4);
+  // Terms per sum: an output adds C_in/g·K·K products and the bias; an input lies in at most
+  // ceil(K/S)² windows of each of C_out/g channels; a weight or a bias sees N·H_out·W_out outputs.
+  const std::int64_t k = w.dim(2), windows = (k + p.stride - 1) / p.stride;
+  const std::int64_t positions = y.dim(0) * y.dim(2) * y.dim(3);
+  CHECK_TENSORS_CLOSE(name + " forward", y, fast::conv2d_forward(x, w, b, p), sum_tolerance(w.dim(1) * k * k + 1));
+  const cpu::Conv2dGradients<float> expected = cpu::conv2d_backward(x, w, grad_y, p);
+  const cpu::Conv2dGradients<float> actual = fast::conv2d_backward(x, w, grad_y, p);
+  CHECK_TENSORS_CLOSE(name + " grad input", expected.input, actual.input,
+                      sum_tolerance(w.dim(0) / p.groups * windows * windows));
+  CHECK_TENSORS_CLOSE(name + " grad weight", expected.weight, actual.weight, sum_tolerance(positions));
+  CHECK_TENSORS_CLOSE(name + " grad bias", expected.bias, actual.bias, sum_tolerance(positions));
+}
+
+void check_linear(const std::string& name, const Shape& input, const TensorF& weight_like) {
+  const TensorF x = random_tensor_float(batched(input), 5);
+  const TensorF w = random_tensor_float(weight_like.shape(), 6), b = random_tensor_float({w.dim(0)}, 7);
+  const TensorF grad_y = random_tensor_float({kBatch, w.dim(0)}, 8);
+  CHECK_TENSORS_CLOSE(name + " forward", cpu::linear_forward(x, w, b), fast::linear_forward(x, w, b),
+                      sum_tolerance(w.dim(1) + 1));
+  const cpu::LinearGradients<float> expected = cpu::linear_backward(x, w, grad_y);
+  const cpu::LinearGradients<float> actual = fast::linear_backward(x, w, grad_y);
+  CHECK_TENSORS_CLOSE(name + " grad input", expected.input, actual.input, sum_tolerance(w.dim(0)));
+  CHECK_TENSORS_CLOSE(name + " grad weight", expected.weight, actual.weight, sum_tolerance(kBatch));
+  CHECK_TENSORS_CLOSE(name + " grad bias", expected.bias, actual.bias, sum_tolerance(kBatch));
+}
+
+// Forward and backward of an op without parameters, fast vs reference, on U[−1, 1) data.
+template <typename Forward, typename Backward, typename FastForward, typename FastBackward>
+void check_elementwise(const std::string& name, const Shape& input, Forward forward, Backward backward,
+                       FastForward fast_forward, FastBackward fast_backward) {
+  const TensorF x = random_tensor_float(batched(input), 9);
+  const TensorF y = forward(x);
+  const TensorF grad_y = random_tensor_float(y.shape(), 10);
+  CHECK_TENSORS_CLOSE(name + " forward", y, fast_forward(x), kElementwise);
+  CHECK_TENSORS_CLOSE(name + " backward", backward(x, grad_y), fast_backward(x, grad_y), kElementwise);
+}
+
+}  // namespace
+
+TEST_CASE("every step of the paper's network: fast equals reference at batch 2", "[fast_cpu][ops]") {
+  const Plan plan = make_plan(alexnet_two_tower());
+  const Parameters<float> shapes = allocate_parameters(plan);
+  Shape input = plan.spec.input;
+  for (const Step& step : plan.steps) {
+    std::visit(
+        Overloaded{
+            [&](const ConvolutionStep& s) {
+              check_convolution(step.name, input, shapes[static_cast<std::size_t>(s.parameters)].weight, s.params);
+            },
+            [&](const LinearStep& s) {
+              check_linear(step.name, input, shapes[static_cast<std::size_t>(s.parameters)].weight);
+            },
+            [&](const ReluStep&) {
+              check_elementwise(step.name, input, cpu::relu_forward<float>, cpu::relu_backward<float>,
+                                fast::relu_forward, fast::relu_backward);
+            },
+            [&](const LrnStep& s) {
+              check_elementwise(
+                  step.name, input, [&](const TensorF& x) { return cpu::lrn_forward(x, s.params); },
+                  [&](const TensorF& x, const TensorF& g) { return cpu::lrn_backward(x, g, s.params); },
+                  [&](const TensorF& x) { return fast::lrn_forward(x, s.params); },
+                  [&](const TensorF& x, const TensorF& g) { return fast::lrn_backward(x, g, s.params); });
+            },
+            [&](const MaxPoolStep& s) {
+              check_elementwise(
+                  step.name, input, [&](const TensorF& x) { return cpu::maxpool2d_forward(x, s.params); },
+                  [&](const TensorF& x, const TensorF& g) { return cpu::maxpool2d_backward(x, g, s.params); },
+                  [&](const TensorF& x) { return fast::maxpool2d_forward(x, s.params); },
+                  [&](const TensorF& x, const TensorF& g) { return fast::maxpool2d_backward(x, g, s.params); });
+            },
+            [&](const DropoutStep& s) {
+              const DropoutParams p = dropout_params(s, 7, 3, true);
+              check_elementwise(
+                  step.name, input, [&](const TensorF& x) { return cpu::dropout_forward(x, p); },
+                  [&](const TensorF&, const TensorF& g) { return cpu::dropout_backward(g, p); },
+                  [&](const TensorF& x) { return fast::dropout_forward(x, p); },
+                  [&](const TensorF&, const TensorF& g) { return fast::dropout_backward(g, p); });
+            },
+            [&](const FlattenStep&) {},  // moves no values: the network test covers it
+        },
+        step.op);
+    input = step.output;
+  }
+}
+
+TEST_CASE("LRN across the towers too (Caffe's window)", "[fast_cpu][ops]") {
+  LrnParams across;  // towers = 1: the window crosses channel 47/48
+  check_elementwise(
+      "lrn across", {96, 13, 13}, [&](const TensorF& x) { return cpu::lrn_forward(x, across); },
+      [&](const TensorF& x, const TensorF& g) { return cpu::lrn_backward(x, g, across); },
+      [&](const TensorF& x) { return fast::lrn_forward(x, across); },
+      [&](const TensorF& x, const TensorF& g) { return fast::lrn_backward(x, g, across); });
+}
+
+TEST_CASE("the whole network: fast equals reference, logits and every gradient", "[fast_cpu][network]") {
+  const Plan plan = make_plan(alexnet_two_tower());
+  const Parameters<float> parameters = initial_parameters(plan, 2012);
+  const TensorF x = random_tensor_float({kBatch, 3, 227, 227}, 11, -100.0, 100.0);
+  const RunOptions options{true, 42, 3};
+  const TensorF grad_logits = random_tensor_float({kBatch, 1000}, 12);
+  const Activations<float> expected = reference_forward(plan, parameters, x, options);
+  const Activations<float> actual = fast_forward(plan, parameters, x, options);
+  // Through eight layers the per-layer rounding of sum_tolerance compounds: compare each
+  // tensor to 1e-3 of its largest value (a wrong index is off by the values' own size).
+  auto relative_to_largest = [](const TensorF& t) {
+    float largest = 0.0f;
+    for (const float v : t.values()) largest = std::max(largest, std::fabs(v));
+    return Tolerance{1e-3 * largest, 1e-3};
+  };
+  CHECK_TENSORS_CLOSE("logits", expected.logits(), actual.logits(), relative_to_largest(expected.logits()));
+  // Both backward passes start from the reference's activations: the forwards' sums differ in
+  // their last bits, enough to flip a max-pool window's arg-max or a ReLU near 0 somewhere in
+  // 2·10⁶ values, and such a flip moves a gradient whole — a real difference between two
+  // correct implementations, not an error to test for.
+  const Gradients<float> e = reference_backward(plan, parameters, expected, grad_logits, options);
+  const Gradients<float> a = fast_backward(plan, parameters, expected, grad_logits, options);
+  CHECK_TENSORS_CLOSE("grad input", e.input, a.input, relative_to_largest(e.input));
+  for (std::size_t i = 0; i < e.parameters.size(); ++i) {
+    CHECK_TENSORS_CLOSE(e.parameters[i].name + ".weight grad", e.parameters[i].weight, a.parameters[i].weight,
+                        relative_to_largest(e.parameters[i].weight));
+    CHECK_TENSORS_CLOSE(e.parameters[i].name + ".bias grad", e.parameters[i].bias, a.parameters[i].bias,
+                        relative_to_largest(e.parameters[i].bias));
+  }
+}
+
+TEST_CASE("the same thread count gives the same bits", "[fast_cpu][determinism]") {
+  const Plan plan = make_plan(alexnet_tiny());
+  const Parameters<float> parameters = initial_parameters(plan, 3);
+  const TensorF x = random_tensor_float({4, 3, 31, 31}, 13);
+  const RunOptions options{true, 1, 0};
+  fast::set_threads(2);
+  const Activations<float> first = fast_forward(plan, parameters, x, options);
+  const Gradients<float> first_grads = fast_backward(plan, parameters, first, first.logits(), options);
+  const Activations<float> second = fast_forward(plan, parameters, x, options);
+  const Gradients<float> second_grads = fast_backward(plan, parameters, second, second.logits(), options);
+  CHECK(first.logits().values() == second.logits().values());
+  for (std::size_t i = 0; i < first_grads.parameters.size(); ++i) {
+    CHECK(first_grads.parameters[i].weight.values() == second_grads.parameters[i].weight.values());
+  }
+  fast::set_threads(fast::available_cores());
+}
+
+TEST_CASE("a thread count below 1 is refused", "[fast_cpu][threads]") {
+  CHECK_THROWS_WITH(fast::set_threads(0), "--threads: expected at least 1, got 0");
+  CHECK(fast::threads() >= 1);
+}

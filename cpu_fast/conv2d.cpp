@@ -1,0 +1,155 @@
+#include "cpu_fast/conv2d.hpp"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cstdint>
+
+#include "cpu_fast/workspace.hpp"
+
+namespace alexnet::fast {
+namespace {
+
+// The extents of one convolution, read from the shapes once.
+struct Geometry {
+  int batch, channels, height, width;          // x: [N, C_in, H, W]
+  int out_channels, kernel, out_height, out_width;
+  int stride, pad, groups;
+  int group_channels() const { return channels / groups; }           // C_in/g
+  int group_outputs() const { return out_channels / groups; }        // C_out/g
+  int patch() const { return group_channels() * kernel * kernel; }   // rows of col: C_in/g·K·K
+  int positions() const { return out_height * out_width; }           // columns of col
+};
+
+Geometry geometry(const TensorF& x, const TensorF& weight, const Shape& y, Conv2dParams params) {
+  return Geometry{static_cast<int>(x.dim(0)),      static_cast<int>(x.dim(1)), static_cast<int>(x.dim(2)),
+                  static_cast<int>(x.dim(3)),      static_cast<int>(weight.dim(0)), static_cast<int>(weight.dim(2)),
+                  static_cast<int>(y[2]),          static_cast<int>(y[3]),     params.stride,
+                  params.pad,                      params.groups};
+}
+
+// col[(c·K + kh)·K + kw][oh·W_out + ow] = x[c, oh·S − P + kh, ow·S − P + kw], 0 in the padding,
+// for the C_in/g channels of one image and group at `x` ([C_in/g, H, W]).
+void im2col(const float* x, const Geometry& g, float* col) {
+  const int taps = g.kernel * g.kernel;
+#pragma omp parallel for schedule(static)
+  for (int row = 0; row < g.patch(); ++row) {
+    const int c = row / taps, kh = row % taps / g.kernel, kw = row % g.kernel;
+    const float* plane = x + static_cast<std::int64_t>(c) * g.height * g.width;
+    float* out = col + static_cast<std::int64_t>(row) * g.positions();
+    for (int oh = 0; oh < g.out_height; ++oh) {
+      float* out_row = out + oh * g.out_width;
+      const int ih = oh * g.stride - g.pad + kh;
+      if (ih < 0 || ih >= g.height) {
+        std::fill(out_row, out_row + g.out_width, 0.0f);
+        continue;
+      }
+      const float* in_row = plane + ih * g.width;
+      for (int ow = 0; ow < g.out_width; ++ow) {
+        const int iw = ow * g.stride - g.pad + kw;
+        out_row[ow] = iw >= 0 && iw < g.width ? in_row[iw] : 0.0f;
+      }
+    }
+  }
+}
+
+// The adjoint of im2col: every entry of col is added back to the input element it was copied
+// from. One thread per channel, so no two threads add into the same element.
+void col2im(const float* col, const Geometry& g, float* x) {
+  const int taps = g.kernel * g.kernel;
+#pragma omp parallel for schedule(static)
+  for (int c = 0; c < g.group_channels(); ++c) {
+    float* plane = x + static_cast<std::int64_t>(c) * g.height * g.width;
+    std::fill(plane, plane + g.height * g.width, 0.0f);
+    for (int tap = 0; tap < taps; ++tap) {
+      const int kh = tap / g.kernel, kw = tap % g.kernel;
+      const float* in = col + static_cast<std::int64_t>(c * taps + tap) * g.positions();
+      for (int oh = 0; oh < g.out_height; ++oh) {
+        const int ih = oh * g.stride - g.pad + kh;
+        if (ih < 0 || ih >= g.height) continue;
+        float* out_row = plane + ih * g.width;
+        for (int ow = 0; ow < g.out_width; ++ow) {
+          const int iw = ow * g.stride - g.pad + kw;
+          if (iw >= 0 && iw < g.width) out_row[iw] += in[oh * g.out_width + ow];
+        }
+      }
+    }
+  }
+}
+
+// Offsets of image n, group `group` in x, y and the weights.
+std::int64_t x_offset(const Geometry& g, int n, int group) {
+  return (static_cast<std::int64_t>(n) * g.channels + group * g.group_channels()) * g.height * g.width;
+}
+std::int64_t y_offset(const Geometry& g, int n, int group) {
+  return (static_cast<std::int64_t>(n) * g.out_channels + group * g.group_outputs()) * g.positions();
+}
+std::int64_t weight_offset(const Geometry& g, int group) {
+  return static_cast<std::int64_t>(group) * g.group_outputs() * g.patch();
+}
+
+}  // namespace
+
+TensorF conv2d_forward(const TensorF& x, const TensorF& weight, const TensorF& bias, Conv2dParams params) {
+  TensorF y(cpu::conv2d_output_shape(x.shape(), weight.shape(), bias.shape(), params));
+  const Geometry g = geometry(x, weight, y.shape(), params);
+  if (y.size() == 0) return y;
+  float* col = workspace(0, static_cast<std::size_t>(g.patch()) * g.positions());
+  for (int n = 0; n < g.batch; ++n) {
+    for (int group = 0; group < g.groups; ++group) {
+      im2col(x.data() + x_offset(g, n, group), g, col);
+      // y_g [C_out/g, P] = W_g [C_out/g, C_in/g·K·K] · col [C_in/g·K·K, P]
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g.group_outputs(), g.positions(), g.patch(), 1.0f,
+                  weight.data() + weight_offset(g, group), g.patch(), col, g.positions(), 0.0f,
+                  y.data() + y_offset(g, n, group), g.positions());
+    }
+  }
+  const std::int64_t planes = static_cast<std::int64_t>(g.batch) * g.out_channels;
+#pragma omp parallel for schedule(static)
+  for (std::int64_t plane = 0; plane < planes; ++plane) {
+    float* out = y.data() + plane * g.positions();
+    const float b = bias[plane % g.out_channels];
+    for (int p = 0; p < g.positions(); ++p) out[p] += b;
+  }
+  return y;
+}
+
+cpu::Conv2dGradients<float> conv2d_backward(const TensorF& x, const TensorF& weight, const TensorF& grad_y,
+                                            Conv2dParams params) {
+  const Shape bias_shape{weight.shape().empty() ? 0 : weight.dim(0)};
+  require_shape("fast::conv2d_backward", "grad_y", cpu::conv2d_output_shape(x.shape(), weight.shape(), bias_shape, params),
+                grad_y.shape());
+  cpu::Conv2dGradients<float> grads{TensorF(x.shape()), TensorF(weight.shape()), TensorF(bias_shape)};
+  const Geometry g = geometry(x, weight, grad_y.shape(), params);
+  if (grad_y.size() == 0) return grads;
+  const std::size_t col_size = static_cast<std::size_t>(g.patch()) * g.positions();
+  float* col = workspace(0, col_size);
+  float* grad_col = workspace(1, col_size);
+  for (int n = 0; n < g.batch; ++n) {
+    for (int group = 0; group < g.groups; ++group) {
+      const float* dy = grad_y.data() + y_offset(g, n, group);
+      const float* w = weight.data() + weight_offset(g, group);
+      im2col(x.data() + x_offset(g, n, group), g, col);
+      // ∂W_g [C_out/g, C_in/g·K·K] += ∂y_g [C_out/g, P] · colᵀ [P, C_in/g·K·K], summed over the images
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g.group_outputs(), g.patch(), g.positions(), 1.0f, dy,
+                  g.positions(), col, g.positions(), n == 0 ? 0.0f : 1.0f,
+                  grads.weight.data() + weight_offset(g, group), g.patch());
+      // ∂col [C_in/g·K·K, P] = W_gᵀ · ∂y_g, then col2im adds it back into ∂x
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g.patch(), g.positions(), g.group_outputs(), 1.0f, w,
+                  g.patch(), dy, g.positions(), 0.0f, grad_col, g.positions());
+      col2im(grad_col, g, grads.input.data() + x_offset(g, n, group));
+    }
+  }
+#pragma omp parallel for schedule(static)
+  for (int co = 0; co < g.out_channels; ++co) {
+    float sum = 0.0f;
+    for (int n = 0; n < g.batch; ++n) {
+      const float* dy = grad_y.data() + (static_cast<std::int64_t>(n) * g.out_channels + co) * g.positions();
+      for (int p = 0; p < g.positions(); ++p) sum += dy[p];
+    }
+    grads.bias[co] = sum;
+  }
+  return grads;
+}
+
+}  // namespace alexnet::fast

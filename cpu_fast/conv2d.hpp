@@ -1,0 +1,23 @@
+/// @file conv2d.hpp
+/// @brief Convolution on the CPU, fast: im2col + SGEMM (Caffe's lowering), backward as two
+/// GEMMs and col2im; checked against alexnet::cpu::conv2d_forward / conv2d_backward.
+///
+/// For image n and group g, im2col copies every input patch a kernel sees into one column
+/// of a matrix col [C_in/g·K·K, H_out·W_out]; then y_g [C_out/g, H_out·W_out] = W_g · col, one
+/// SGEMM with the weights as they are stored ([C_out, C_in/g, K, K] is row-major
+/// [C_out, C_in/g·K·K]). Backward: ∂W_g += ∂y_g · colᵀ and ∂col = W_gᵀ · ∂y_g, which col2im
+/// adds back into ∂x. The col matrix lives in the reused workspace.
+#pragma once
+
+#include "reference_cpu/conv2d.hpp"
+
+namespace alexnet::fast {
+
+/// @brief The same y as alexnet::cpu::conv2d_forward, by im2col + SGEMM per image and group.
+TensorF conv2d_forward(const TensorF& x, const TensorF& weight, const TensorF& bias, Conv2dParams params);
+
+/// @brief The same gradients as alexnet::cpu::conv2d_backward, by two SGEMMs and col2im per image and group.
+cpu::Conv2dGradients<float> conv2d_backward(const TensorF& x, const TensorF& weight, const TensorF& grad_y,
+                                            Conv2dParams params);
+
+}  // namespace alexnet::fast

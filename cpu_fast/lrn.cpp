@@ -1,0 +1,88 @@
+#include "cpu_fast/lrn.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace alexnet::fast {
+namespace {
+
+// The channels of window(c): c ± size/2, clipped at the edges of c's tower.
+struct Window {
+  int first, last;
+};
+
+Window window(int c, int per_tower, int half) {
+  const int tower_first = c / per_tower * per_tower;
+  return {std::max(tower_first, c - half), std::min(tower_first + per_tower - 1, c + half)};
+}
+
+// d [C, H·W] = k + α·Σ_{window} a² for one image `a` [C, H·W].
+void denominators(const float* a, int channels, std::int64_t plane, const LrnParams& p, float* d) {
+  const int per_tower = channels / p.towers, half = p.size / 2;
+  for (int c = 0; c < channels; ++c) {
+    float* dc = d + c * plane;
+    std::fill(dc, dc + plane, static_cast<float>(p.k));
+    const Window w = window(c, per_tower, half);
+    for (int other = w.first; other <= w.last; ++other) {
+      const float* ao = a + other * plane;
+      for (std::int64_t i = 0; i < plane; ++i) dc[i] += static_cast<float>(p.alpha) * ao[i] * ao[i];
+    }
+  }
+}
+
+}  // namespace
+
+TensorF lrn_forward(const TensorF& x, LrnParams params) {
+  require_lrn_input("fast::lrn_forward", x.shape(), params);
+  TensorF y(x.shape());
+  const int channels = static_cast<int>(x.dim(1));
+  const std::int64_t plane = x.dim(2) * x.dim(3), image = channels * plane;
+  const float beta = static_cast<float>(params.beta);
+#pragma omp parallel
+  {
+    std::vector<float> d(static_cast<std::size_t>(image));
+#pragma omp for schedule(static)
+    for (std::int64_t n = 0; n < x.dim(0); ++n) {
+      const float* a = x.data() + n * image;
+      float* b = y.data() + n * image;
+      denominators(a, channels, plane, params, d.data());
+      for (std::int64_t i = 0; i < image; ++i) b[i] = a[i] / std::pow(d[static_cast<std::size_t>(i)], beta);
+    }
+  }
+  return y;
+}
+
+TensorF lrn_backward(const TensorF& x, const TensorF& grad_y, LrnParams params) {
+  require_lrn_input("fast::lrn_backward", x.shape(), params);
+  require_shape("fast::lrn_backward", "grad_y", x.shape(), grad_y.shape());
+  TensorF grad_x(x.shape());
+  const int channels = static_cast<int>(x.dim(1)), per_tower = channels / params.towers, half = params.size / 2;
+  const std::int64_t plane = x.dim(2) * x.dim(3), image = channels * plane;
+  const float beta = static_cast<float>(params.beta), two_alpha_beta = static_cast<float>(2 * params.alpha * params.beta);
+#pragma omp parallel
+  {
+    std::vector<float> d(static_cast<std::size_t>(image)), t(static_cast<std::size_t>(image));
+#pragma omp for schedule(static)
+    for (std::int64_t n = 0; n < x.dim(0); ++n) {
+      const float* a = x.data() + n * image;
+      const float* g = grad_y.data() + n * image;
+      float* out = grad_x.data() + n * image;
+      denominators(a, channels, plane, params, d.data());
+      // t_c = g_c·a_c / d_c^(β+1); the channels whose window holds j are window(j) itself.
+      for (std::int64_t i = 0; i < image; ++i) t[static_cast<std::size_t>(i)] = g[i] * a[i] / std::pow(d[static_cast<std::size_t>(i)], beta + 1.0f);
+      for (int j = 0; j < channels; ++j) {
+        const Window w = window(j, per_tower, half);
+        for (std::int64_t i = 0; i < plane; ++i) {
+          float through = 0.0f;
+          for (int c = w.first; c <= w.last; ++c) through += t[static_cast<std::size_t>(c * plane + i)];
+          const std::int64_t at = j * plane + i;
+          out[at] = g[at] / std::pow(d[static_cast<std::size_t>(at)], beta) - two_alpha_beta * a[at] * through;
+        }
+      }
+    }
+  }
+  return grad_x;
+}
+
+}  // namespace alexnet::fast

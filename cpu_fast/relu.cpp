@@ -1,0 +1,25 @@
+#include "cpu_fast/relu.hpp"
+
+namespace alexnet::fast {
+
+TensorF relu_forward(const TensorF& x) {
+  TensorF y(x.shape());
+  const float* in = x.data();
+  float* out = y.data();
+#pragma omp parallel for simd schedule(static)
+  for (std::int64_t i = 0; i < x.size(); ++i) out[i] = in[i] > 0.0f ? in[i] : 0.0f;
+  return y;
+}
+
+TensorF relu_backward(const TensorF& x, const TensorF& grad_y) {
+  require_shape("fast::relu_backward", "grad_y", x.shape(), grad_y.shape());
+  TensorF grad_x(x.shape());
+  const float* in = x.data();
+  const float* g = grad_y.data();
+  float* out = grad_x.data();
+#pragma omp parallel for simd schedule(static)
+  for (std::int64_t i = 0; i < x.size(); ++i) out[i] = in[i] > 0.0f ? g[i] : 0.0f;
+  return grad_x;
+}
+
+}  // namespace alexnet::fast

@@ -1,0 +1,65 @@
+#include "cpu_fast/threads.hpp"
+
+#include <cblas.h>
+#include <omp.h>
+#include <sched.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <stdexcept>
+#include <vector>
+
+namespace alexnet::fast {
+namespace {
+
+int& thread_setting() {
+  static int setting = [] {
+    const int cores = available_cores();
+    omp_set_num_threads(cores);
+    openblas_set_num_threads(cores);
+    return cores;
+  }();
+  return setting;
+}
+
+}  // namespace
+
+int available_cores() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return 1;
+  const int count = CPU_COUNT(&set);
+  return count > 0 ? count : 1;
+}
+
+void set_threads(int count) {
+  if (count < 1) throw std::invalid_argument("--threads: expected at least 1, got " + std::to_string(count));
+  thread_setting() = count;
+  omp_set_num_threads(count);
+  openblas_set_num_threads(count);
+}
+
+int threads() { return thread_setting(); }
+
+std::string blas_description() {
+  std::string text = std::string("OpenBLAS ") + openblas_get_corename();
+  if (const char* forced = std::getenv("OPENBLAS_CORETYPE")) {
+    text += std::string(" (OPENBLAS_CORETYPE=") + forced + " set in the environment)";
+  }
+  return text;
+}
+
+double sgemm_gflops(int n) {
+  const std::size_t count = static_cast<std::size_t>(n) * n;
+  std::vector<float> a(count, 0.5f), b(count, 0.25f), c(count);
+  std::vector<double> ms;
+  for (int r = 0; r < 4; ++r) {  // the first is a warm-up
+    const auto start = std::chrono::steady_clock::now();
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
+    if (r > 0) ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  return 2.0 * n * static_cast<double>(count) / (ms[1] * 1e6);
+}
+
+}  // namespace alexnet::fast
