@@ -6,8 +6,8 @@
 //         [--device reference|cpu|cuda] [--threads T] [--gpus 0,1] [--dump DIR]
 //   alexnet bench [--device reference|cpu|cuda] [--batch B] [--threads T] [--reference]
 //                                                                  per-step times, forward and backward
-//   alexnet demo                                                   one Fashion-MNIST image through the network,
-//                                                                  on the CPU and, where there is one, the GPU
+//   alexnet demo [--threads T]                                     one Fashion-MNIST image through the network,
+//                                                                  on the CPU (fast and naive) and on a GPU if any
 //
 // Every error (a bad flag, a missing or misshapen file) ends with a message naming what was
 // expected and what came, and a non-zero exit; files are written under a temporary name and
@@ -263,6 +263,12 @@ void bench(const Options& options) {
 #endif
 }
 
+double largest_difference(const TensorF& a, const TensorF& b) {
+  double largest = 0;
+  for (std::int64_t i = 0; i < a.size(); ++i) largest = std::max(largest, static_cast<double>(std::fabs(a[i] - b[i])));
+  return largest;
+}
+
 // The main job: a real image through the whole (untrained) network, step by step.
 void demo(const Options& options) {
   std::cout << layer_table_text(alexnet_two_tower()) << "\n";
@@ -274,11 +280,21 @@ void demo(const Options& options) {
 
   const Plan plan = make_plan(alexnet_two_tower());
   const Parameters<float> parameters = initial_parameters(plan, options.seed);
-  std::cout << "Fashion-MNIST test image 0 (label " << test.labels[0] << ", " << label << "), 28x28 grey resized to 3x227x227, mean "
-            << static_cast<int>(mean) << " subtracted; the paper's initialisation, seed " << options.seed
-            << ", untrained.\nForward on the CPU reference (naive loops, one thread):\n\n";
-  const Activations<float> result = reference_forward(plan, parameters, std::move(x), RunOptions{});
-  print_step_times(plan, result.step_ms, nullptr);
+  std::cout << "Fashion-MNIST test image 0 (label " << test.labels[0] << ", " << label
+            << "), 28x28 grey resized to 3x227x227, mean " << static_cast<int>(mean)
+            << " subtracted; the paper's initialisation, seed " << options.seed << ", untrained.\n";
+  apply_threads(options);
+  const Activations<float> naive = reference_forward(plan, parameters, x, RunOptions{});
+  const Activations<float> result = fast_forward(plan, parameters, std::move(x), RunOptions{});
+  std::printf("Forward on the CPU: the fast backend (im2col + SGEMM, %d threads, %s) and the naive loops (one "
+              "thread):\n\n",
+              fast::threads(), fast::blas_description().c_str());
+  std::printf("%-8s %-14s %10s %10s\n", "step", "output", "fast ms", "naive ms");
+  for (std::size_t i = 0; i < plan.steps.size(); ++i) {
+    std::printf("%-8s %-14s %10.1f %10.1f\n", plan.steps[i].name.c_str(), to_string(plan.steps[i].output).c_str(),
+                result.step_ms[i], naive.step_ms[i]);
+  }
+  std::printf("%-8s %-14s %10.1f %10.1f\n", "total", "", total(result.step_ms), total(naive.step_ms));
 
   const TensorF& logits = result.logits();
   double sum = 0, squares = 0;
@@ -289,9 +305,9 @@ void demo(const Options& options) {
   const double n = static_cast<double>(logits.size());
   const double stddev = std::sqrt(squares / n - (sum / n) * (sum / n));
   const double loss = cpu::softmax_cross_entropy_forward(logits, test.labels);
-  std::printf("\ntotal %.0f ms; logits: mean %.3f, standard deviation %.3f; loss against the label: %.3f "
-              "(ln 1000 = %.3f for uniform guesses)\n",
-              total(result.step_ms), sum / n, stddev, loss, std::log(1000.0));
+  std::printf("\nlogits: mean %.3f, standard deviation %.3f; loss against the label: %.3f (ln 1000 = %.3f for "
+              "uniform guesses); largest |fast - naive| difference of the logits: %.2e\n",
+              sum / n, stddev, loss, std::log(1000.0), largest_difference(logits, naive.logits()));
 #if ALEXNET_WITH_CUDA
   if (!gpu_available()) {
     std::cout << "\nNo GPU here (" << gpu_unavailable_reason() << "): the CUDA part is skipped.\n";
@@ -304,12 +320,8 @@ void demo(const Options& options) {
   std::cout << "\nThe same image on " << gpu_description() << ", towers on devices " << devices_text(gpus)
             << ":\n\n";
   print_step_times(plan, network.step_ms(), nullptr);
-  double largest_difference = 0;
-  for (std::int64_t i = 0; i < logits.size(); ++i) {
-    largest_difference = std::max(largest_difference, static_cast<double>(std::fabs(logits[i] - gpu_logits[i])));
-  }
   std::printf("\ntotal %.0f ms; largest |CPU - GPU| difference of the 1000 logits: %.2e\n", total(network.step_ms()),
-              largest_difference);
+              largest_difference(naive.logits(), gpu_logits));
 #endif
 }
 
@@ -352,6 +364,7 @@ int main(int argc, char** argv) {
   CLI::App* demo_command = app.add_subcommand("demo", "a Fashion-MNIST image through the whole network");
   demo_command->add_option("--seed", options.seed, "seed of the initial weights")->capture_default_str();
   demo_command->add_option("--gpus", options.gpus, "the device of each tower, e.g. 0,1")->delimiter(',');
+  add_threads(*demo_command, options);
 
   CLI11_PARSE(app, argc, argv);
   try {

@@ -31,6 +31,13 @@ void denominators(const float* a, int channels, std::int64_t plane, const LrnPar
   }
 }
 
+// d^−β. For the paper's β = 0.75 two square roots replace pow (d^0.75 = √d·√√d): they
+// vectorise, pow does not, and LRN's passes are bound by these calls.
+float inverse_power(float d, float beta) {
+  if (beta == 0.75f) return 1.0f / (std::sqrt(d) * std::sqrt(std::sqrt(d)));
+  return std::pow(d, -beta);
+}
+
 }  // namespace
 
 TensorF lrn_forward(const TensorF& x, LrnParams params) {
@@ -47,7 +54,7 @@ TensorF lrn_forward(const TensorF& x, LrnParams params) {
       const float* a = x.data() + n * image;
       float* b = y.data() + n * image;
       denominators(a, channels, plane, params, d.data());
-      for (std::int64_t i = 0; i < image; ++i) b[i] = a[i] / std::pow(d[static_cast<std::size_t>(i)], beta);
+      for (std::int64_t i = 0; i < image; ++i) b[i] = a[i] * inverse_power(d[static_cast<std::size_t>(i)], beta);
     }
   }
   return y;
@@ -69,16 +76,26 @@ TensorF lrn_backward(const TensorF& x, const TensorF& grad_y, LrnParams params) 
       const float* g = grad_y.data() + n * image;
       float* out = grad_x.data() + n * image;
       denominators(a, channels, plane, params, d.data());
-      // t_c = g_c·a_c / d_c^(β+1); the channels whose window holds j are window(j) itself.
-      for (std::int64_t i = 0; i < image; ++i) t[static_cast<std::size_t>(i)] = g[i] * a[i] / std::pow(d[static_cast<std::size_t>(i)], beta + 1.0f);
-      for (int j = 0; j < channels; ++j) {
+      // t_c = g_c·a_c·d_c^−β / d_c, and d is replaced by d^−β; the channels whose window holds j
+      // are window(j) itself.
+      for (std::int64_t i = 0; i < image; ++i) {
+        const auto at = static_cast<std::size_t>(i);
+        const float power = inverse_power(d[at], beta);
+        t[at] = g[i] * a[i] * power / d[at];
+        d[at] = power;
+      }
+      for (int j = 0; j < channels; ++j) {  // whole planes at a time: the inner loops vectorise
+        float* out_j = out + j * plane;
+        std::fill(out_j, out_j + plane, 0.0f);
         const Window w = window(j, per_tower, half);
-        for (std::int64_t i = 0; i < plane; ++i) {
-          float through = 0.0f;
-          for (int c = w.first; c <= w.last; ++c) through += t[static_cast<std::size_t>(c * plane + i)];
-          const std::int64_t at = j * plane + i;
-          out[at] = g[at] / std::pow(d[static_cast<std::size_t>(at)], beta) - two_alpha_beta * a[at] * through;
+        for (int c = w.first; c <= w.last; ++c) {
+          const float* t_c = t.data() + c * plane;
+          for (std::int64_t i = 0; i < plane; ++i) out_j[i] += t_c[i];
         }
+        const float* a_j = a + j * plane;
+        const float* g_j = g + j * plane;
+        const float* p_j = d.data() + j * plane;
+        for (std::int64_t i = 0; i < plane; ++i) out_j[i] = g_j[i] * p_j[i] - two_alpha_beta * a_j[i] * out_j[i];
       }
     }
   }
