@@ -11,6 +11,7 @@
 #include "network/cuda_network.cuh"
 #include "reference_cpu/softmax_cross_entropy.hpp"
 #include "tests/support/gradient_check.hpp"
+#include "tests/support/tolerance.hpp"
 
 using namespace alexnet;
 using namespace alexnet::testing;
@@ -31,16 +32,6 @@ struct PaperRun {
 const PaperRun& paper_run() {
   static const PaperRun run;
   return run;
-}
-
-// fp32 through up to eight layers, summed in another order on the GPU (and with fused
-// multiply-adds): each layer's sums round by about 2^-24·√terms relative, a few 1e-6 over the
-// network. We allow 1e-3 of the tensor's largest value: far above rounding, far below a wrong
-// index or a missing part of a join, which change values by their own size.
-Tolerance whole_network_tolerance(const TensorF& expected) {
-  float largest = 0.0f;
-  for (const float v : expected.values()) largest = std::max(largest, std::fabs(v));
-  return Tolerance{1e-3 * largest, 1e-3};
 }
 
 void check_against_cpu(CudaNetwork& gpu, const PaperRun& cpu) {

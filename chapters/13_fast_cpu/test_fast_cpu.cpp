@@ -146,26 +146,19 @@ TEST_CASE("the whole network: fast equals reference, logits and every gradient",
   const TensorF grad_logits = random_tensor_float({kBatch, 1000}, 12);
   const Activations<float> expected = reference_forward(plan, parameters, x, options);
   const Activations<float> actual = fast_forward(plan, parameters, x, options);
-  // Through eight layers the per-layer rounding of sum_tolerance compounds: compare each
-  // tensor to 1e-3 of its largest value (a wrong index is off by the values' own size).
-  auto relative_to_largest = [](const TensorF& t) {
-    float largest = 0.0f;
-    for (const float v : t.values()) largest = std::max(largest, std::fabs(v));
-    return Tolerance{1e-3 * largest, 1e-3};
-  };
-  CHECK_TENSORS_CLOSE("logits", expected.logits(), actual.logits(), relative_to_largest(expected.logits()));
+  CHECK_TENSORS_CLOSE("logits", expected.logits(), actual.logits(), whole_network_tolerance(expected.logits()));
   // Both backward passes start from the reference's activations: the forwards' sums differ in
   // their last bits, enough to flip a max-pool window's arg-max or a ReLU near 0 somewhere in
   // 2·10⁶ values, and such a flip moves a gradient whole — a real difference between two
   // correct implementations, not an error to test for.
   const Gradients<float> e = reference_backward(plan, parameters, expected, grad_logits, options);
   const Gradients<float> a = fast_backward(plan, parameters, expected, grad_logits, options);
-  CHECK_TENSORS_CLOSE("grad input", e.input, a.input, relative_to_largest(e.input));
+  CHECK_TENSORS_CLOSE("grad input", e.input, a.input, whole_network_tolerance(e.input));
   for (std::size_t i = 0; i < e.parameters.size(); ++i) {
     CHECK_TENSORS_CLOSE(e.parameters[i].name + ".weight grad", e.parameters[i].weight, a.parameters[i].weight,
-                        relative_to_largest(e.parameters[i].weight));
+                        whole_network_tolerance(e.parameters[i].weight));
     CHECK_TENSORS_CLOSE(e.parameters[i].name + ".bias grad", e.parameters[i].bias, a.parameters[i].bias,
-                        relative_to_largest(e.parameters[i].bias));
+                        whole_network_tolerance(e.parameters[i].bias));
   }
 }
 

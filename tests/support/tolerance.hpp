@@ -2,9 +2,12 @@
 /// @brief The one tolerance rule for float sums computed in two orders.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 
 #include "reference_cpu/compare.hpp"
+#include "reference_cpu/tensor.hpp"
 
 namespace alexnet::testing {
 
@@ -20,5 +23,18 @@ namespace alexnet::testing {
 /// size of the values, about √terms/3, far above it. Absolute, not relative: some sums cancel
 /// to nearly 0, where any relative tolerance fails.
 inline Tolerance sum_tolerance(std::int64_t terms) { return Tolerance{1e-6 * static_cast<double>(terms), 0.0}; }
+
+/// @brief The tolerance for a whole network's outputs and gradients computed by two backends:
+/// 1e-3 of the tensor's largest value (and 1e-3 relative).
+///
+/// fp32 through up to eight layers, each summed in another order: every layer's sums round
+/// by sum_tolerance's few 1e-6 relative, and those compound over the layers. 1e-3 of the
+/// largest value is far above that and far below what a wrong index or a missing half of a
+/// join does, which changes values by their own size.
+inline Tolerance whole_network_tolerance(const TensorF& expected) {
+  float largest = 0.0f;
+  for (const float v : expected.values()) largest = std::max(largest, std::fabs(v));
+  return Tolerance{1e-3 * largest, 1e-3};
+}
 
 }  // namespace alexnet::testing
