@@ -36,8 +36,9 @@ ConvGeometry geometry(const Shape& x, const Shape& weight, const Shape& y, Conv2
   return g;
 }
 
-// Flat offset of the NCHW element (n, c, h, w), in 64 bits: N·C·H·W passes 2^31 for large
-// batches (CONV1's output at batch 128 already holds 37 M values). Extents fit in int.
+// Flat offset of the NCHW element (n, c, h, w), in 64 bits: N·C·H·W passes 2^31 at large
+// batches (CONV1's output, 290,400 values per image, at batch ≥ 7,395), and a 32-bit product
+// on the way overflows before any assignment could widen it. Extents fit in int.
 __device__ std::int64_t offset(std::int64_t n, int channels, int c, int height, int h, int width, int w) {
   return ((n * channels + c) * height + h) * static_cast<std::int64_t>(width) + w;
 }
