@@ -28,6 +28,7 @@
 #include "datasets/fashion_mnist.hpp"
 #include "datasets/image.hpp"
 #include "network/cpu_network.hpp"
+#include "network/fast_network.hpp"
 #include "network/plan.hpp"
 #include "network/summary.hpp"
 #include "reference_cpu/format.hpp"

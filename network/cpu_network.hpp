@@ -52,14 +52,6 @@ template <typename T>
 Gradients<T> reference_backward(const Plan& plan, const Parameters<T>& parameters, const Activations<T>& forward,
                                 const Tensor<T>& grad_logits, const RunOptions& options);
 
-/// @brief The same forward on the fast CPU backend (alexnet::fast: im2col + SGEMM, OpenMP), in float.
-Activations<float> fast_forward(const Plan& plan, const Parameters<float>& parameters, TensorF x,
-                                const RunOptions& options);
-
-/// @brief The same backward on the fast CPU backend.
-Gradients<float> fast_backward(const Plan& plan, const Parameters<float>& parameters, const Activations<float>& forward,
-                               const TensorF& grad_logits, const RunOptions& options);
-
 /// @brief Throws std::invalid_argument naming what was expected unless x is [N, ...] of the plan's per-image input.
 void require_network_input(const Plan& plan, const Shape& x);
 

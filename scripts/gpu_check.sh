@@ -7,6 +7,8 @@
 #    directly (not through ctest, whose files hold the build machine's paths);
 # 2. compute-sanitizer memcheck and racecheck over each, where it exists;
 # 3. every benchmark listed there;
+# 4. the whole network: `alexnet bench --device cuda --batch 128`, and PyTorch on the identical
+#    network (scripts/pytorch_alexnet.py, FP32, TF32 off) when `import torch` works;
 # then a summary. When GPU_CHECK_OUT is set, the summary and a tar.gz of every
 # log are written there (two files, so they can be carried back from a lent machine).
 set -uo pipefail
@@ -69,6 +71,23 @@ for bench in $(sed -n 's|^benchmarks/|'"$build"'/benchmarks/|p' "$manifest"); do
   run "$name" "$out/$name.log" "$bench"
   cat "$out/$name.log"
 done
+
+# The whole network at the paper's batch, ours and PyTorch's, in the same run.
+alexnet="$build/bin/alexnet"
+if missing=$(ldd "$alexnet" 2>/dev/null | grep 'not found'); [ -z "$missing" ] && [ -x "$alexnet" ]; then
+  run "alexnet bench --device cuda --batch 128" "$out/alexnet_bench_cuda.log" "$alexnet" bench --device cuda --batch 128
+  cat "$out/alexnet_bench_cuda.log"
+else
+  record "alexnet bench --device cuda" "skipped (the command lacks libraries here: $(echo "$missing" | awk '{print $1}' | tr '\n' ' '))"
+fi
+script_dir=$(dirname "$0")
+if python3 -c "import torch; assert torch.cuda.is_available()" 2>/dev/null; then
+  run "pytorch alexnet cuda batch 128" "$out/pytorch_cuda.log" python3 "$script_dir/pytorch_alexnet.py" \
+    --device cuda --threads 1 --batch 128 --repeats 10
+  cat "$out/pytorch_cuda.log"
+else
+  record "pytorch alexnet cuda" "skipped (no torch with CUDA here)"
+fi
 
 echo
 echo "== summary"

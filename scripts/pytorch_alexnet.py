@@ -8,7 +8,8 @@ after FC6 and FC7, FP32. Prints one line per measurement:
     pytorch forward batch 16: 612.3 ms, 26.13 images/s
     pytorch train-step batch 16: 1830.2 ms, 8.74 images/s
 
-Usage: pytorch_alexnet.py --threads T --batch B [--batch B ...] [--repeats R]
+Usage: pytorch_alexnet.py --threads T --batch B [--batch B ...] [--repeats R] [--device cpu|cuda]
+On CUDA, TF32 is switched off so that both sides compute in FP32.
 PyTorch is optional: the course never depends on it (scripts/bench_cpu.sh runs this
 only when `import torch` works).
 """
@@ -44,13 +45,16 @@ def paper_alexnet():
         nn.Linear(4096, 1000))
 
 
-def median_ms(work, repeats):
-    work()  # warm-up: oneDNN picks and caches its kernels
-    times = []
-    for _ in range(repeats):
+def median_ms(work, repeats, device):
+    def timed():
         start = time.perf_counter()
         work()
-        times.append((time.perf_counter() - start) * 1000.0)
+        if device == "cuda":
+            torch.cuda.synchronize()
+        return (time.perf_counter() - start) * 1000.0
+
+    timed()  # warm-up: oneDNN or cuDNN pick and cache their kernels
+    times = [timed() for _ in range(repeats)]
     return sorted(times)[len(times) // 2]
 
 
@@ -59,19 +63,23 @@ def main():
     parser.add_argument("--threads", type=int, required=True)
     parser.add_argument("--batch", type=int, action="append", required=True)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
     torch.manual_seed(2012)
-    net = paper_alexnet()
+    net = paper_alexnet().to(args.device)
     sgd = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
-    print(f"pytorch {torch.__version__}, {torch.get_num_threads()} threads, oneDNN "
-          f"{'on' if torch.backends.mkldnn.is_available() else 'off'}, fp32")
+    where = (torch.cuda.get_device_name() + ", TF32 off" if args.device == "cuda" else
+             f"{torch.get_num_threads()} threads, oneDNN {'on' if torch.backends.mkldnn.is_available() else 'off'}")
+    print(f"pytorch {torch.__version__}, {where}, fp32")
     for batch in args.batch:
-        x = torch.randn(batch, 3, 227, 227)
-        labels = torch.randint(0, 1000, (batch,))
+        x = torch.randn(batch, 3, 227, 227, device=args.device)
+        labels = torch.randint(0, 1000, (batch,), device=args.device)
         net.eval()
         with torch.no_grad():
-            ms = median_ms(lambda: net(x), args.repeats)
+            ms = median_ms(lambda: net(x), args.repeats, args.device)
         print(f"pytorch forward batch {batch}: {ms:.1f} ms, {1000.0 * batch / ms:.2f} images/s")
         net.train()
 
@@ -80,7 +88,7 @@ def main():
             nn.functional.cross_entropy(net(x), labels).backward()
             sgd.step()
 
-        ms = median_ms(step, args.repeats)
+        ms = median_ms(step, args.repeats, args.device)
         print(f"pytorch train-step batch {batch}: {ms:.1f} ms, {1000.0 * batch / ms:.2f} images/s")
 
 

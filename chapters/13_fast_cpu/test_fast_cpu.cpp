@@ -13,6 +13,7 @@
 #include "cpu_fast/relu.hpp"
 #include "cpu_fast/threads.hpp"
 #include "network/cpu_network.hpp"
+#include "network/fast_network.hpp"
 #include "reference_cpu/conv2d.hpp"
 #include "reference_cpu/dropout.hpp"
 #include "reference_cpu/linear.hpp"

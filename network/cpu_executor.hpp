@@ -1,0 +1,109 @@
+/// @file cpu_executor.hpp
+/// @brief The CPU executor behind reference_forward/backward and fast_forward/backward: the plan's
+/// steps run one after another on a set of ops (`Ops::conv2d_forward`, ...) with the reference's
+/// signatures. Included by the two backends' .cpp files only.
+#pragma once
+
+#include <chrono>
+
+#include "network/cpu_network.hpp"
+#include "reference_cpu/flatten.hpp"
+
+namespace alexnet::cpu_executor {
+
+/// @brief One step forward on the ops of `Ops`.
+template <typename Ops, typename T>
+Tensor<T> step_forward(const Step& step, const Tensor<T>& x, const Parameters<T>& parameters,
+                       const RunOptions& options) {
+  return std::visit(
+      Overloaded{
+          [&](const ConvolutionStep& s) {
+            const LayerTensors<T>& p = parameters[static_cast<std::size_t>(s.parameters)];
+            return Ops::conv2d_forward(x, p.weight, p.bias, s.params);
+          },
+          [&](const ReluStep&) { return Ops::relu_forward(x); },
+          [&](const LrnStep& s) { return Ops::lrn_forward(x, s.params); },
+          [&](const MaxPoolStep& s) { return Ops::maxpool2d_forward(x, s.params); },
+          [&](const FlattenStep&) { return cpu::flatten_forward(x); },
+          [&](const LinearStep& s) {
+            const LayerTensors<T>& p = parameters[static_cast<std::size_t>(s.parameters)];
+            return Ops::linear_forward(x, p.weight, p.bias);
+          },
+          [&](const DropoutStep& s) {
+            return Ops::dropout_forward(x, dropout_params(s, options.seed, options.step, options.training));
+          },
+      },
+      step.op);
+}
+
+/// @brief ∂L/∂x of one step given ∂L/∂y; a layer's parameter gradients go into `grads`.
+template <typename Ops, typename T>
+Tensor<T> step_backward(const Step& step, const Tensor<T>& x, const Tensor<T>& grad_y,
+                        const Parameters<T>& parameters, const RunOptions& options, Parameters<T>& grads) {
+  return std::visit(
+      Overloaded{
+          [&](const ConvolutionStep& s) {
+            const auto i = static_cast<std::size_t>(s.parameters);
+            auto g = Ops::conv2d_backward(x, parameters[i].weight, grad_y, s.params);
+            grads[i].weight = std::move(g.weight);
+            grads[i].bias = std::move(g.bias);
+            return std::move(g.input);
+          },
+          [&](const ReluStep&) { return Ops::relu_backward(x, grad_y); },
+          [&](const LrnStep& s) { return Ops::lrn_backward(x, grad_y, s.params); },
+          [&](const MaxPoolStep& s) { return Ops::maxpool2d_backward(x, grad_y, s.params); },
+          [&](const FlattenStep&) { return cpu::flatten_backward(grad_y, x.shape()); },
+          [&](const LinearStep& s) {
+            const auto i = static_cast<std::size_t>(s.parameters);
+            auto g = Ops::linear_backward(x, parameters[i].weight, grad_y);
+            grads[i].weight = std::move(g.weight);
+            grads[i].bias = std::move(g.bias);
+            return std::move(g.input);
+          },
+          [&](const DropoutStep& s) {
+            return Ops::dropout_backward(grad_y, dropout_params(s, options.seed, options.step, options.training));
+          },
+      },
+      step.op);
+}
+
+/// @brief Wall-clock milliseconds since `start`.
+inline double milliseconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
+/// @brief Every step forward, keeping each output and its time.
+template <typename Ops, typename T>
+Activations<T> run_forward(const Plan& plan, const Parameters<T>& parameters, Tensor<T> x,
+                           const RunOptions& options) {
+  require_network_input(plan, x.shape());
+  Activations<T> forward{std::move(x), {}, {}};
+  forward.outputs.reserve(plan.steps.size());
+  for (const Step& step : plan.steps) {
+    const auto start = std::chrono::steady_clock::now();
+    const Tensor<T>& input = forward.outputs.empty() ? forward.input : forward.outputs.back();
+    forward.outputs.push_back(step_forward<Ops>(step, input, parameters, options));
+    forward.step_ms.push_back(milliseconds_since(start));
+  }
+  return forward;
+}
+
+/// @brief Every step backward from ∂L/∂logits, reusing the forward's outputs.
+template <typename Ops, typename T>
+Gradients<T> run_backward(const Plan& plan, const Parameters<T>& parameters, const Activations<T>& forward,
+                          const Tensor<T>& grad_logits, const RunOptions& options) {
+  require_shape(plan.spec.name + " backward", "grad_logits", forward.logits().shape(), grad_logits.shape());
+  Gradients<T> gradients{{}, {}, std::vector<double>(plan.steps.size())};
+  for (const LayerTensors<T>& layer : parameters) gradients.parameters.push_back({layer.name, {}, {}});  // filled below
+  Tensor<T> grad = grad_logits;
+  for (std::size_t i = plan.steps.size(); i-- > 0;) {
+    const auto start = std::chrono::steady_clock::now();
+    const Tensor<T>& x = i == 0 ? forward.input : forward.outputs[i - 1];
+    grad = step_backward<Ops>(plan.steps[i], x, grad, parameters, options, gradients.parameters);
+    gradients.step_ms[i] = milliseconds_since(start);
+  }
+  gradients.input = std::move(grad);
+  return gradients;
+}
+
+}  // namespace alexnet::cpu_executor
