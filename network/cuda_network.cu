@@ -364,27 +364,28 @@ Gradients<float> CudaNetwork::backward(const TensorF& grad_logits, const RunOpti
                                              : s.output[i - 1][static_cast<std::size_t>(t)];
       DeviceTensorF& gx = grad_in[static_cast<std::size_t>(t)];
       gx = DeviceTensorF(x.shape(), where.device);
-      const auto& weights = s.weight[static_cast<std::size_t>(t)];
+      const auto tower = static_cast<std::size_t>(t);
+      const auto& weights = s.weight[tower];
+      // This tower's gradients of layer `layer`, allocated with its weight's and bias's shapes.
+      const auto allocate_parameter_grads = [&](int layer) {
+        const auto k = static_cast<std::size_t>(layer);
+        grad_weight[tower][k] = DeviceTensorF(weights[k].shape(), where.device);
+        grad_bias[tower][k] = DeviceTensorF(s.bias[tower][k].shape(), where.device);
+        return k;
+      };
       std::visit(Overloaded{
                      [&](const ConvolutionStep& c) {
-                       const auto k = static_cast<std::size_t>(c.parameters);
-                       DeviceTensorF& gw = grad_weight[static_cast<std::size_t>(t)][k];
-                       DeviceTensorF& gb = grad_bias[static_cast<std::size_t>(t)][k];
-                       gw = DeviceTensorF(weights[k].shape(), where.device);
-                       gb = DeviceTensorF(s.bias[static_cast<std::size_t>(t)][k].shape(), where.device);
-                       cuda::conv2d_backward(where, x, weights[k], g, c.params, gx, gw, gb);
+                       const auto k = allocate_parameter_grads(c.parameters);
+                       cuda::conv2d_backward(where, x, weights[k], g, c.params, gx, grad_weight[tower][k],
+                                             grad_bias[tower][k]);
                      },
                      [&](const ReluStep&) { cuda::relu_backward(where, x, g, gx); },
                      [&](const LrnStep& l) { cuda::lrn_backward(where, x, g, l.params, gx); },
                      [&](const MaxPoolStep& m) { cuda::maxpool2d_backward(where, x, g, m.params, gx); },
                      [&](const FlattenStep&) { cuda::flatten_backward(where, g, gx); },
                      [&](const LinearStep& l) {
-                       const auto k = static_cast<std::size_t>(l.parameters);
-                       DeviceTensorF& gw = grad_weight[static_cast<std::size_t>(t)][k];
-                       DeviceTensorF& gb = grad_bias[static_cast<std::size_t>(t)][k];
-                       gw = DeviceTensorF(weights[k].shape(), where.device);
-                       gb = DeviceTensorF(s.bias[static_cast<std::size_t>(t)][k].shape(), where.device);
-                       cuda::linear_backward(where, x, weights[k], g, gx, gw, gb);
+                       const auto k = allocate_parameter_grads(l.parameters);
+                       cuda::linear_backward(where, x, weights[k], g, gx, grad_weight[tower][k], grad_bias[tower][k]);
                      },
                      [&](const DropoutStep& d) {
                        cuda::dropout_backward(where, g, dropout_params(d, options.seed, options.step, options.training), gx);
