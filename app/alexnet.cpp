@@ -8,6 +8,9 @@
 //                                                                  per-step times, forward and backward
 //   alexnet demo [--threads T]                                     one Fashion-MNIST image through the network,
 //                                                                  on the CPU (fast and naive) and on a GPU if any
+//   alexnet train --variant mini --epochs N --out DIR [--resume]   train with the paper's SGD (training_commands.cpp)
+//   alexnet eval --weights DIR [--ten-crop]                        top-1 / top-5 on the test set
+//   alexnet plot DIR/log.csv --out curves.png                      loss and accuracy curves (gnuplot)
 //
 // Every error (a bad flag, a missing or misshapen file) ends with a message naming what was
 // expected and what came, and a non-zero exit; files are written under a temporary name and
@@ -35,6 +38,7 @@
 #include "reference_cpu/npy.hpp"
 #include "reference_cpu/random.hpp"
 #include "reference_cpu/softmax_cross_entropy.hpp"
+#include "training_commands.hpp"
 
 #if ALEXNET_WITH_CUDA
 #include "cuda/gpu.cuh"
@@ -65,16 +69,6 @@ std::vector<std::string> device_names() {
 }
 
 #if ALEXNET_WITH_CUDA
-// The devices of the towers: --gpus, else 0 and 1 when there are two GPUs, else both on 0.
-std::vector<int> tower_devices(const Options& options, const Plan& plan) {
-  if (!gpu_available()) throw std::runtime_error("--device cuda: no usable GPU (" + gpu_unavailable_reason() + ")");
-  if (!options.gpus.empty()) return options.gpus;
-  const int count = gpu_count();
-  std::vector<int> gpus;
-  for (int t = 0; t < plan.spec.towers; ++t) gpus.push_back(count >= plan.spec.towers ? t : 0);
-  return gpus;
-}
-
 std::string devices_text(const std::vector<int>& gpus) {
   std::string text;
   for (const int gpu : gpus) text += (text.empty() ? "" : ",") + std::to_string(gpu);
@@ -150,7 +144,7 @@ void forward(const Options& options) {
     outputs = fast_forward(plan, parameters, std::move(x), RunOptions{}).outputs;
   } else {
 #if ALEXNET_WITH_CUDA
-    CudaNetwork network(plan, parameters, tower_devices(options, plan));
+    CudaNetwork network(plan, parameters, tower_devices(plan, options.gpus));
     network.forward(x, RunOptions{});
     for (std::size_t i = 0; i < plan.steps.size(); ++i) outputs.push_back(network.step_output(i));
 #endif
@@ -247,7 +241,7 @@ void bench(const Options& options) {
     return;
   }
 #if ALEXNET_WITH_CUDA
-  const std::vector<int> gpus = tower_devices(options, plan);
+  const std::vector<int> gpus = tower_devices(plan, options.gpus);
   CudaNetwork network(plan, parameters, gpus);
   network.forward(x, training);  // warm-up: first launches, allocations
   network.set_step_timing(true);
@@ -314,7 +308,7 @@ void demo(const Options& options) {
     std::cout << "\nNo GPU here (" << gpu_unavailable_reason() << "): the CUDA part is skipped.\n";
     return;
   }
-  const std::vector<int> gpus = tower_devices(options, plan);
+  const std::vector<int> gpus = tower_devices(plan, options.gpus);
   CudaNetwork network(plan, parameters, gpus);
   network.set_step_timing(true);
   const TensorF gpu_logits = network.forward(result.input, RunOptions{});
@@ -367,6 +361,8 @@ int main(int argc, char** argv) {
   demo_command->add_option("--gpus", options.gpus, "the device of each tower, e.g. 0,1")->delimiter(',');
   add_threads(*demo_command, options);
 
+  TrainingCommands training(app);  // train, eval, plot
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (*summary_command) summary(options);
@@ -374,6 +370,7 @@ int main(int argc, char** argv) {
     if (*forward_command) forward(options);
     if (*bench_command) bench(options);
     if (*demo_command) demo(options);
+    training.run();
   } catch (const std::exception& error) {
     std::cerr << "alexnet: " << error.what() << "\n";
     return 1;

@@ -1,10 +1,12 @@
 #include "cpu_fast/conv2d.hpp"
 
 #include <cblas.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <cstdint>
 
+#include "cpu_fast/threads.hpp"
 #include "cpu_fast/workspace.hpp"
 
 namespace alexnet::fast {
@@ -88,21 +90,52 @@ std::int64_t weight_offset(const Geometry& g, int group) {
   return static_cast<std::int64_t>(group) * g.group_outputs() * g.patch();
 }
 
+// y[n] = W · im2col(x[n]) + b, group by group, through the scratch matrix `col`.
+void forward_image(const TensorF& x, const TensorF& weight, const Geometry& g, int n, float* col, TensorF& y) {
+  for (int group = 0; group < g.groups; ++group) {
+    im2col(x.data() + x_offset(g, n, group), g, col);
+    // y_g [C_out/g, HW_out] = W_g [C_out/g, C_in/g·K·K] · col [C_in/g·K·K, HW_out]
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g.group_outputs(), g.positions(), g.patch(), 1.0f,
+                weight.data() + weight_offset(g, group), g.patch(), col, g.positions(), 0.0f,
+                y.data() + y_offset(g, n, group), g.positions());
+  }
+}
+
+// Image n's part of the backward: grad_weight += ∂y[n] · colᵀ, and ∂x[n] = col2im(Wᵀ · ∂y[n]).
+void backward_image(const TensorF& x, const TensorF& weight, const TensorF& grad_y, const Geometry& g, int n,
+                    float* col, float* grad_col, float* grad_weight, TensorF& grad_x) {
+  for (int group = 0; group < g.groups; ++group) {
+    const float* dy = grad_y.data() + y_offset(g, n, group);
+    im2col(x.data() + x_offset(g, n, group), g, col);
+    // ∂W_g [C_out/g, C_in/g·K·K] += ∂y_g [C_out/g, HW_out] · colᵀ [HW_out, C_in/g·K·K]
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g.group_outputs(), g.patch(), g.positions(), 1.0f, dy,
+                g.positions(), col, g.positions(), 1.0f, grad_weight + weight_offset(g, group), g.patch());
+    // ∂col [C_in/g·K·K, HW_out] = W_gᵀ · ∂y_g
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g.patch(), g.positions(), g.group_outputs(), 1.0f,
+                weight.data() + weight_offset(g, group), g.patch(), dy, g.positions(), 0.0f, grad_col, g.positions());
+    col2im(grad_col, g, grad_x.data() + x_offset(g, n, group));
+  }
+}
+
+// Many small images (the mini network's): one image per thread, each GEMM on one thread (OpenBLAS
+// runs single-threaded inside an OpenMP region), no synchronisation between the small GEMMs. A
+// few large images (the paper's at a small batch): one image at a time, every thread in each GEMM.
+bool one_image_per_thread(const Geometry& g) { return g.batch >= 2 * threads(); }
+
 }  // namespace
 
 TensorF conv2d_forward(const TensorF& x, const TensorF& weight, const TensorF& bias, Conv2dParams params) {
   TensorF y(cpu::conv2d_output_shape(x.shape(), weight.shape(), bias.shape(), params));
   const Geometry g = geometry(x, weight, y.shape(), params);
   if (y.size() == 0) return y;
-  float* col = workspace(0, static_cast<std::size_t>(g.patch()) * g.positions());
-  for (int n = 0; n < g.batch; ++n) {
-    for (int group = 0; group < g.groups; ++group) {
-      im2col(x.data() + x_offset(g, n, group), g, col);
-      // y_g [C_out/g, P] = W_g [C_out/g, C_in/g·K·K] · col [C_in/g·K·K, P]
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g.group_outputs(), g.positions(), g.patch(), 1.0f,
-                  weight.data() + weight_offset(g, group), g.patch(), col, g.positions(), 0.0f,
-                  y.data() + y_offset(g, n, group), g.positions());
-    }
+  const std::size_t col_size = static_cast<std::size_t>(g.patch()) * g.positions();
+  if (one_image_per_thread(g)) {
+    float* cols = workspace(0, col_size * static_cast<std::size_t>(threads()));
+#pragma omp parallel for schedule(static)
+    for (int n = 0; n < g.batch; ++n) forward_image(x, weight, g, n, cols + col_size * omp_get_thread_num(), y);
+  } else {
+    float* col = workspace(0, col_size);
+    for (int n = 0; n < g.batch; ++n) forward_image(x, weight, g, n, col, y);
   }
   const std::int64_t planes = static_cast<std::int64_t>(g.batch) * g.out_channels;
 #pragma omp parallel for schedule(static)
@@ -123,22 +156,27 @@ cpu::Conv2dGradients<float> conv2d_backward(const TensorF& x, const TensorF& wei
   const Geometry g = geometry(x, weight, grad_y.shape(), params);
   if (grad_y.size() == 0) return grads;
   const std::size_t col_size = static_cast<std::size_t>(g.patch()) * g.positions();
-  float* col = workspace(0, col_size);
-  float* grad_col = workspace(1, col_size);
-  for (int n = 0; n < g.batch; ++n) {
-    for (int group = 0; group < g.groups; ++group) {
-      const float* dy = grad_y.data() + y_offset(g, n, group);
-      const float* w = weight.data() + weight_offset(g, group);
-      im2col(x.data() + x_offset(g, n, group), g, col);
-      // ∂W_g [C_out/g, C_in/g·K·K] += ∂y_g [C_out/g, P] · colᵀ [P, C_in/g·K·K], summed over the images
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g.group_outputs(), g.patch(), g.positions(), 1.0f, dy,
-                  g.positions(), col, g.positions(), n == 0 ? 0.0f : 1.0f,
-                  grads.weight.data() + weight_offset(g, group), g.patch());
-      // ∂col [C_in/g·K·K, P] = W_gᵀ · ∂y_g, then col2im adds it back into ∂x
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g.patch(), g.positions(), g.group_outputs(), 1.0f, w,
-                  g.patch(), dy, g.positions(), 0.0f, grad_col, g.positions());
-      col2im(grad_col, g, grads.input.data() + x_offset(g, n, group));
+  if (one_image_per_thread(g)) {
+    // Each thread sums its images' ∂W in a buffer of its own; the buffers are added in thread
+    // order afterwards, so the same thread count gives the same bits.
+    const auto count = static_cast<std::size_t>(threads());
+    const auto weights = static_cast<std::size_t>(weight.size());
+    float* cols = workspace(0, 2 * col_size * count);
+    float* partial = workspace(1, weights * count);
+    std::fill(partial, partial + weights * count, 0.0f);
+#pragma omp parallel for schedule(static)
+    for (int n = 0; n < g.batch; ++n) {
+      const auto me = static_cast<std::size_t>(omp_get_thread_num());
+      backward_image(x, weight, grad_y, g, n, cols + 2 * col_size * me, cols + (2 * me + 1) * col_size,
+                     partial + weights * me, grads.input);
     }
+    for (std::size_t t = 0; t < count; ++t) {
+      for (std::size_t i = 0; i < weights; ++i) grads.weight[static_cast<std::int64_t>(i)] += partial[weights * t + i];
+    }
+  } else {
+    float* col = workspace(0, col_size);
+    float* grad_col = workspace(1, col_size);
+    for (int n = 0; n < g.batch; ++n) backward_image(x, weight, grad_y, g, n, col, grad_col, grads.weight.data(), grads.input);
   }
 #pragma omp parallel for schedule(static)
   for (int co = 0; co < g.out_channels; ++co) {

@@ -11,6 +11,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "datasets/stored_images.hpp"
+
 namespace alexnet {
 namespace {
 
@@ -74,19 +76,23 @@ struct IdxContents {
   std::uint32_t header_count = 0;
 };
 
-IdxContents<TensorF> read_images(const std::string& path, std::int64_t limit) {
+// The images of an IDX3 file as bytes [n, 1, rows, cols] (labels left empty), read one image at a time.
+IdxContents<StoredImages> read_images(const std::string& path, std::int64_t limit) {
   GzipFile file(path);
   const std::uint32_t count = file.read_header(kImagesMagic, "images");
   const std::uint32_t rows = file.read_u32("row count"), cols = file.read_u32("column count");
   if (rows == 0 || cols == 0 || rows > kMaxSide || cols > kMaxSide) {
     throw std::runtime_error(path + ": implausible image size " + std::to_string(rows) + "x" + std::to_string(cols));
   }
-  const std::int64_t n = how_many(count, limit), pixels = std::int64_t{rows} * cols;
-  TensorF images({n, 1, rows, cols});
-  std::vector<unsigned char> bytes(static_cast<std::size_t>(pixels));
-  for (std::int64_t i = 0; i < n; ++i) {
-    file.read(bytes.data(), bytes.size(), "image " + std::to_string(i) + " of " + std::to_string(count));
-    std::copy(bytes.begin(), bytes.end(), images.data() + i * pixels);
+  StoredImages images;
+  images.count = how_many(count, limit);
+  images.channels = 1;
+  images.height = static_cast<int>(rows);
+  images.width = static_cast<int>(cols);
+  images.pixels.resize(static_cast<std::size_t>(images.count * images.image_bytes()));
+  for (std::int64_t i = 0; i < images.count; ++i) {
+    file.read(images.pixels.data() + i * images.image_bytes(), static_cast<std::size_t>(images.image_bytes()),
+              "image " + std::to_string(i) + " of " + std::to_string(count));
   }
   return {std::move(images), count};
 }
@@ -107,7 +113,11 @@ std::string split_prefix(FashionMnistSplit split) { return split == FashionMnist
 
 }  // namespace
 
-TensorF read_idx_images(const std::string& path, std::int64_t limit) { return read_images(path, limit).items; }
+TensorF read_idx_images(const std::string& path, std::int64_t limit) {
+  const StoredImages images = read_images(path, limit).items;
+  return TensorF({images.count, 1, images.height, images.width},
+                 std::vector<float>(images.pixels.begin(), images.pixels.end()));
+}
 
 std::vector<std::int64_t> read_idx_labels(const std::string& path, std::int64_t limit) {
   return read_labels(path, limit).items;
@@ -117,16 +127,18 @@ std::vector<std::string> fashion_mnist_class_names() {
   return {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
 }
 
-LabeledImages load_fashion_mnist(const std::string& directory, FashionMnistSplit split, std::int64_t limit) {
+StoredImages load_fashion_mnist_stored(const std::string& directory, FashionMnistSplit split, std::int64_t limit) {
   const std::string images_path = directory + "/" + split_prefix(split) + "-images-idx3-ubyte.gz";
   const std::string labels_path = directory + "/" + split_prefix(split) + "-labels-idx1-ubyte.gz";
-  IdxContents<TensorF> images = read_images(images_path, limit);
+  IdxContents<StoredImages> images = read_images(images_path, limit);
   IdxContents<std::vector<std::int64_t>> labels = read_labels(labels_path, limit);
   if (images.header_count != labels.header_count) {
     throw std::runtime_error(images_path + " holds " + std::to_string(images.header_count) + " images but " +
                              labels_path + " holds " + std::to_string(labels.header_count) + " labels");
   }
-  LabeledImages data{std::move(images.items), std::move(labels.items), fashion_mnist_class_names()};
+  StoredImages data = std::move(images.items);
+  data.labels = std::move(labels.items);
+  data.class_names = fashion_mnist_class_names();
   const auto classes = static_cast<std::int64_t>(data.class_names.size());
   for (std::size_t i = 0; i < data.labels.size(); ++i) {
     if (data.labels[i] >= classes) {
@@ -135,6 +147,10 @@ LabeledImages load_fashion_mnist(const std::string& directory, FashionMnistSplit
     }
   }
   return data;
+}
+
+LabeledImages load_fashion_mnist(const std::string& directory, FashionMnistSplit split, std::int64_t limit) {
+  return to_labeled_images(load_fashion_mnist_stored(directory, split, limit));
 }
 
 }  // namespace alexnet

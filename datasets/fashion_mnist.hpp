@@ -6,7 +6,8 @@
 /// one unsigned byte per pixel or label. The files are read through zlib and
 /// every defect (unreadable gzip, truncation, wrong magic, implausible sizes,
 /// counts that disagree, labels out of range) is an error naming the file and,
-/// where it applies, the image or label index.
+/// where it applies, the image or label index. load_fashion_mnist_stored()
+/// (stored_images.hpp) reads the same files as bytes, for training.
 #pragma once
 
 #include <cstdint>

@@ -61,10 +61,12 @@ TensorF resize_and_crop_centre(const TensorF& image, int side) {
   const int top = (static_cast<int>(std::lround(height * scale)) - side) / 2;
   const int left = (static_cast<int>(std::lround(width * scale)) - side) / 2;
   TensorF out({channels, side, side});
+  std::vector<Tap> columns;  // the same for every row: computed once
+  for (int x = 0; x < side; ++x) columns.push_back(source_tap(left + x, scale, width));
   for (int y = 0; y < side; ++y) {
     const Tap row = source_tap(top + y, scale, height);
     for (int x = 0; x < side; ++x) {
-      const Tap column = source_tap(left + x, scale, width);
+      const Tap& column = columns[static_cast<std::size_t>(x)];
       for (int c = 0; c < channels; ++c) {
         const float upper = image.at(c, row.low, column.low) * (1 - column.weight) +
                             image.at(c, row.low, column.high) * column.weight;

@@ -8,9 +8,12 @@
 #pragma GCC diagnostic pop
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
+
+#include "datasets/stored_images.hpp"
 
 namespace alexnet {
 namespace {
@@ -98,16 +101,20 @@ std::vector<std::string> read_class_names(const std::string& classes_path) {
   return names;
 }
 
-ImageFolder load_image_folder(const std::string& manifest_path, const ImageFolderOptions& options) {
-  ImageFolder folder;
-  if (!options.classes_path.empty()) folder.data.class_names = read_class_names(options.classes_path);
+namespace {
+
+// Reads every row of a manifest: keep(square, label, path) gets each image that loads, rescaled and
+// centre-cropped to options.side; a bad row throws, or is listed when skipping is asked for.
+std::vector<SkippedRow> read_manifest(
+    const std::string& manifest_path, const ImageFolderOptions& options, const std::vector<std::string>& class_names,
+    const std::function<void(const TensorF& square, std::int64_t label, const std::string& path)>& keep) {
+  std::vector<SkippedRow> skipped;
+  std::int64_t kept = 0;
   const auto reader = open_csv(manifest_path, "path", "label");
   const std::filesystem::path base = std::filesystem::path(manifest_path).parent_path();
-  std::vector<float> pixels;
-  // A bad row throws, or is listed when skipping is asked for.
   const auto bad_row = [&](const std::string& here, const std::string& reason) {
     if (!options.skip_bad) throw std::runtime_error(here + ": " + reason);
-    folder.skipped.push_back({here, reason});
+    skipped.push_back({here, reason});
   };
   std::string path, label;
   while (true) {
@@ -120,19 +127,48 @@ ImageFolder load_image_folder(const std::string& manifest_path, const ImageFolde
     const std::string here = where(manifest_path, reader->get_file_line());
     try {
       if (path.empty()) throw std::runtime_error("empty path");
-      const std::int64_t class_index = resolve_label(label, folder.data.class_names, options.classes_path);
+      const std::int64_t class_index = resolve_label(label, class_names, options.classes_path);
       const std::string image_path = (base / path).string();
-      const TensorF square = resize_and_crop_centre(decode_image_rgb(image_path), options.side);
-      pixels.insert(pixels.end(), square.values().begin(), square.values().end());
-      folder.data.labels.push_back(class_index);
-      folder.paths.push_back(image_path);
+      keep(resize_and_crop_centre(decode_image_rgb(image_path), options.side), class_index, image_path);
+      ++kept;
     } catch (const std::runtime_error& error) {
       bad_row(here, error.what());
     }
   }
-  if (folder.paths.empty()) throw std::runtime_error(manifest_path + ": no images" + (folder.skipped.empty() ? "" : " (every row was bad)"));
+  if (kept == 0) throw std::runtime_error(manifest_path + ": no images" + (skipped.empty() ? "" : " (every row was bad)"));
+  return skipped;
+}
+
+}  // namespace
+
+ImageFolder load_image_folder(const std::string& manifest_path, const ImageFolderOptions& options) {
+  ImageFolder folder;
+  if (!options.classes_path.empty()) folder.data.class_names = read_class_names(options.classes_path);
+  std::vector<float> pixels;
+  folder.skipped = read_manifest(manifest_path, options, folder.data.class_names,
+                                 [&](const TensorF& square, std::int64_t label, const std::string& path) {
+                                   pixels.insert(pixels.end(), square.values().begin(), square.values().end());
+                                   folder.data.labels.push_back(label);
+                                   folder.paths.push_back(path);
+                                 });
   const auto n = static_cast<std::int64_t>(folder.paths.size());
   folder.data.images = TensorF({n, 3, options.side, options.side}, std::move(pixels));
+  return folder;
+}
+
+StoredImageFolder load_image_folder_stored(const std::string& manifest_path, const ImageFolderOptions& options) {
+  StoredImageFolder folder;
+  StoredImages& data = folder.data;
+  if (!options.classes_path.empty()) data.class_names = read_class_names(options.classes_path);
+  data.channels = 3;
+  data.height = data.width = options.side;
+  folder.skipped = read_manifest(manifest_path, options, data.class_names,
+                                 [&](const TensorF& square, std::int64_t label, const std::string& path) {
+                                   for (float v : square.values()) data.pixels.push_back(to_byte(v));
+                                   data.labels.push_back(label);
+                                   folder.paths.push_back(path);
+                                 });
+  data.count = static_cast<std::int64_t>(folder.paths.size());
   return folder;
 }
 

@@ -9,10 +9,12 @@
 #include "cuda/conv2d.cuh"
 #include "cuda/dropout.cuh"
 #include "cuda/flatten.cuh"
+#include "cuda/gpu.cuh"
 #include "cuda/linear.cuh"
 #include "cuda/lrn.cuh"
 #include "cuda/maxpool2d.cuh"
 #include "cuda/relu.cuh"
+#include "cuda/sgd.cuh"
 #include "reference_cpu/channels.hpp"
 
 namespace alexnet {
@@ -38,6 +40,27 @@ Shape batch_shape(std::int64_t batch, Shape per_image, Layout layout, int towers
 
 std::int64_t inner_size(const Shape& shape) { return shape[0] == 0 ? 0 : element_count(shape) / shape[0]; }
 
+// Device tensors [tower][parameter].
+using TowerTensors = std::vector<std::vector<DeviceTensorF>>;
+
+// `towers` lists of `parameters` empty tensors (DeviceTensor cannot be copied, so no vector(n, value)).
+TowerTensors empty_tower_tensors(int towers, std::size_t parameters) {
+  TowerTensors tensors(static_cast<std::size_t>(towers));
+  for (auto& tower : tensors) tower.resize(parameters);
+  return tensors;
+}
+
+// Zero tensors of the shapes (and on the devices) of `tensors`; empty where they are empty.
+TowerTensors zeros_like(const TowerTensors& tensors) {
+  TowerTensors zeros(tensors.size());
+  for (std::size_t t = 0; t < tensors.size(); ++t) {
+    for (const DeviceTensorF& tensor : tensors[t]) {
+      zeros[t].push_back(tensor.size() == 0 ? DeviceTensorF() : DeviceTensorF(tensor.shape(), tensor.device()));
+    }
+  }
+  return zeros;
+}
+
 }  // namespace
 
 struct CudaNetwork::State {
@@ -48,8 +71,11 @@ struct CudaNetwork::State {
   std::vector<cudaEvent_t> ready;  // per tower: recorded after its latest step
   std::vector<Placement> placement;
   std::vector<std::vector<bool>> running;          // [step][tower]: the tower computes the step's output
-  std::vector<std::vector<DeviceTensorF>> weight;  // [tower][parameter]; empty where the tower holds none
-  std::vector<std::vector<DeviceTensorF>> bias;
+  // [tower][parameter]: a tower's share of every layer; empty where the tower holds none of it.
+  TowerTensors weight, bias;
+  TowerTensors grad_weight, grad_bias;          // of the last backward
+  TowerTensors velocity_weight, velocity_bias;  // SGD's v, zero until the first sgd_step
+  std::vector<DeviceTensorF> grad_input;        // [tower]: its part of ∂L/∂x (the towers' sum is ∂L/∂x)
   std::int64_t batch = 0;
   std::vector<DeviceTensorF> input;                  // [tower]: the image batch, Whole
   std::vector<std::vector<DeviceTensorF>> joined;    // [step][tower]: the gathered input of a joining step
@@ -143,6 +169,29 @@ struct CudaNetwork::State {
   void synchronize_all() {
     for (int t = 0; t < towers; ++t) cuda::synchronize(context(t));
   }
+
+  // Layer k's weights (or biases, ...) of every tower that holds a share, joined into the whole layer on the host.
+  TensorF download(const TowerTensors& tensors, std::size_t k) const {
+    std::vector<TensorF> shares;
+    for (const auto& tower : tensors) {
+      if (tower[k].size() != 0) shares.push_back(tower[k].to_host());
+    }
+    return cpu::concat_rows(shares);
+  }
+
+  // Every layer's weight and bias tensors of a set ([tower][parameter]), in whole-layer layout.
+  Parameters<float> download(const TowerTensors& weights, const TowerTensors& biases) const {
+    Parameters<float> result;
+    for (std::size_t k = 0; k < plan.parameter_rows.size(); ++k) {
+      const std::string& name = plan.layers[static_cast<std::size_t>(plan.parameter_rows[k])].spec.name;
+      result.push_back({name, download(weights, k), download(biases, k)});
+    }
+    return result;
+  }
+
+  // Each tower's share of every layer of `parameters` (its rows of a split layer; a layer that is
+  // not split lives on tower 0 only), uploaded into `weights` and `biases` ([tower][parameter]).
+  void upload(const Parameters<float>& parameters, TowerTensors& weights, TowerTensors& biases) const;
 };
 
 namespace {
@@ -207,6 +256,13 @@ Placement place(const Step& step, const Plan& plan, Layout input, int towers) {
 
 }  // namespace
 
+std::vector<int> tower_devices(const Plan& plan, std::vector<int> gpus) {
+  if (!gpu_available()) throw std::runtime_error("--device cuda: no usable GPU (" + gpu_unavailable_reason() + ")");
+  if (!gpus.empty()) return gpus;
+  for (int t = 0; t < plan.spec.towers; ++t) gpus.push_back(gpu_count() >= plan.spec.towers ? t : 0);
+  return gpus;
+}
+
 CudaNetwork::CudaNetwork(const Plan& plan, const Parameters<float>& parameters, std::vector<int> gpus)
     : state_(std::make_unique<State>()) {
   State& s = *state_;
@@ -244,21 +300,30 @@ CudaNetwork::CudaNetwork(const Plan& plan, const Parameters<float>& parameters, 
     throw std::invalid_argument("CudaNetwork: expected " + std::to_string(plan.parameter_rows.size()) +
                                 " layers of parameters, got " + std::to_string(parameters.size()));
   }
-  s.weight.resize(static_cast<std::size_t>(s.towers));
-  s.bias.resize(static_cast<std::size_t>(s.towers));
-  for (int t = 0; t < s.towers; ++t) {
+  s.upload(parameters, s.weight, s.bias);
+  s.velocity_weight = zeros_like(s.weight);
+  s.velocity_bias = zeros_like(s.bias);
+}
+
+void CudaNetwork::State::upload(const Parameters<float>& parameters, TowerTensors& weights, TowerTensors& biases) const {
+  if (parameters.size() != plan.parameter_rows.size()) {
+    throw std::invalid_argument("CudaNetwork: expected " + std::to_string(plan.parameter_rows.size()) +
+                                " layers of parameters, got " + std::to_string(parameters.size()));
+  }
+  weights = empty_tower_tensors(towers, 0);
+  biases = empty_tower_tensors(towers, 0);
+  for (int t = 0; t < towers; ++t) {
     for (std::size_t i = 0; i < parameters.size(); ++i) {
       const bool split = plan.layers[static_cast<std::size_t>(plan.parameter_rows[i])].spec.split_in_towers;
-      const bool holds = split || t == 0 || s.towers == 1;
-      const int device = s.gpus[static_cast<std::size_t>(t)];
+      const bool holds = split || t == 0 || towers == 1;
       if (!holds) {
-        s.weight[static_cast<std::size_t>(t)].emplace_back();
-        s.bias[static_cast<std::size_t>(t)].emplace_back();
+        weights[static_cast<std::size_t>(t)].emplace_back();
+        biases[static_cast<std::size_t>(t)].emplace_back();
         continue;
       }
-      const LayerTensors<float> share = tower_share(parameters[i], split && s.towers > 1, t, s.towers);
-      s.weight[static_cast<std::size_t>(t)].emplace_back(share.weight, device);
-      s.bias[static_cast<std::size_t>(t)].emplace_back(share.bias, device);
+      const LayerTensors<float> share = tower_share(parameters[i], split && towers > 1, t, towers);
+      weights[static_cast<std::size_t>(t)].emplace_back(share.weight, gpus[static_cast<std::size_t>(t)]);
+      biases[static_cast<std::size_t>(t)].emplace_back(share.bias, gpus[static_cast<std::size_t>(t)]);
     }
   }
 }
@@ -331,7 +396,7 @@ TensorF CudaNetwork::forward(const TensorF& x, const RunOptions& options) {
   return step_output(s.plan.steps.size() - 1);
 }
 
-Gradients<float> CudaNetwork::backward(const TensorF& grad_logits, const RunOptions& options) {
+void CudaNetwork::backward(const TensorF& grad_logits, const RunOptions& options) {
   State& s = *state_;
   const std::size_t last = s.plan.steps.size() - 1;
   if (s.output.empty()) throw std::logic_error("CudaNetwork::backward: run forward first");
@@ -347,11 +412,10 @@ Gradients<float> CudaNetwork::backward(const TensorF& grad_logits, const RunOpti
         DeviceTensorF(split ? cpu::slice_channels(grad_logits, t * share, share) : grad_logits, s.gpus[static_cast<std::size_t>(t)]);
   }
 
-  std::vector<std::vector<DeviceTensorF>> grad_weight(static_cast<std::size_t>(s.towers)), grad_bias(static_cast<std::size_t>(s.towers));
-  for (int t = 0; t < s.towers; ++t) {
-    grad_weight[static_cast<std::size_t>(t)].resize(s.plan.parameter_rows.size());
-    grad_bias[static_cast<std::size_t>(t)].resize(s.plan.parameter_rows.size());
-  }
+  TowerTensors& grad_weight = s.grad_weight;
+  TowerTensors& grad_bias = s.grad_bias;
+  grad_weight = empty_tower_tensors(s.towers, s.plan.parameter_rows.size());
+  grad_bias = empty_tower_tensors(s.towers, s.plan.parameter_rows.size());
   for (std::size_t i = last + 1; i-- > 0;) {
     const Placement& p = s.placement[i];
     std::vector<DeviceTensorF> grad_in(static_cast<std::size_t>(s.towers));
@@ -397,25 +461,48 @@ Gradients<float> CudaNetwork::backward(const TensorF& grad_logits, const RunOpti
     grad = p.joins_input ? s.reduce_join(grad_in) : std::move(grad_in);
   }
   s.synchronize_all();
+  s.grad_input = std::move(grad);
+}
 
+Gradients<float> CudaNetwork::gradients() const {
+  const State& s = *state_;
+  if (s.grad_input.empty()) throw std::logic_error("CudaNetwork::gradients: run backward first");
   Gradients<float> result;
   result.input = TensorF(s.input[0].shape());
-  for (int t = 0; t < s.towers; ++t) {  // every tower read the whole image: its gradient is the towers' sum
-    if (grad[static_cast<std::size_t>(t)].size() == 0) continue;
-    const TensorF part = grad[static_cast<std::size_t>(t)].to_host();
-    for (std::int64_t j = 0; j < part.size(); ++j) result.input[j] += part[j];
+  for (const DeviceTensorF& part : s.grad_input) {  // every tower read the whole image: ∂L/∂x is the towers' sum
+    if (part.size() == 0) continue;
+    const TensorF values = part.to_host();
+    for (std::int64_t j = 0; j < values.size(); ++j) result.input[j] += values[j];
   }
-  for (std::size_t k = 0; k < s.plan.parameter_rows.size(); ++k) {
-    std::vector<TensorF> weights, biases;
-    for (int t = 0; t < s.towers; ++t) {
-      if (grad_weight[static_cast<std::size_t>(t)][k].size() == 0) continue;
-      weights.push_back(grad_weight[static_cast<std::size_t>(t)][k].to_host());
-      biases.push_back(grad_bias[static_cast<std::size_t>(t)][k].to_host());
-    }
-    const std::string& name = s.plan.layers[static_cast<std::size_t>(s.plan.parameter_rows[k])].spec.name;
-    result.parameters.push_back({name, cpu::concat_rows(weights), cpu::concat_rows(biases)});
-  }
+  result.parameters = s.download(s.grad_weight, s.grad_bias);
   return result;
+}
+
+void CudaNetwork::sgd_step(double learning_rate, SgdParams params) {
+  State& s = *state_;
+  if (s.grad_input.empty()) throw std::logic_error("CudaNetwork::sgd_step: run backward first");
+  for (int t = 0; t < s.towers; ++t) {  // each tower updates its own share, on its own stream
+    const auto tower = static_cast<std::size_t>(t);
+    for (std::size_t k = 0; k < s.plan.parameter_rows.size(); ++k) {
+      if (s.weight[tower][k].size() == 0) continue;
+      cuda::sgd_update(s.context(t), s.grad_weight[tower][k], learning_rate, params, s.weight[tower][k],
+                       s.velocity_weight[tower][k]);
+      cuda::sgd_update(s.context(t), s.grad_bias[tower][k], learning_rate, params, s.bias[tower][k],
+                       s.velocity_bias[tower][k]);
+    }
+    s.record(t);
+  }
+  s.synchronize_all();
+}
+
+Parameters<float> CudaNetwork::parameters() const { return state_->download(state_->weight, state_->bias); }
+
+Parameters<float> CudaNetwork::velocity() const {
+  return state_->download(state_->velocity_weight, state_->velocity_bias);
+}
+
+void CudaNetwork::set_velocity(const Parameters<float>& velocity) {
+  state_->upload(velocity, state_->velocity_weight, state_->velocity_bias);
 }
 
 TensorF CudaNetwork::step_output(std::size_t i) const {

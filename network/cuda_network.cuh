@@ -19,8 +19,13 @@
 
 #include "network/cpu_network.hpp"
 #include "network/plan.hpp"
+#include "reference_cpu/sgd.hpp"
 
 namespace alexnet {
+
+/// @brief The devices of the towers: `gpus` when given, else one device per tower when there are enough GPUs,
+/// else every tower on device 0; throws std::runtime_error when no GPU is usable.
+std::vector<int> tower_devices(const Plan& plan, std::vector<int> gpus);
 
 /// @brief The whole network on one or more CUDA devices, one tower per entry of `gpus`.
 class CudaNetwork {
@@ -37,8 +42,23 @@ class CudaNetwork {
   /// (the logits; waits for the GPUs).
   TensorF forward(const TensorF& x, const RunOptions& options);
 
-  /// @brief Backward from ∂L/∂logits after forward(): ∂L/∂x and every parameter's gradient in whole-layer layout.
-  Gradients<float> backward(const TensorF& grad_logits, const RunOptions& options);
+  /// @brief Backward from ∂L/∂logits after forward(): ∂L/∂x and every parameter's gradient, kept on the GPUs.
+  void backward(const TensorF& grad_logits, const RunOptions& options);
+
+  /// @brief The last backward's ∂L/∂x and parameter gradients, downloaded in whole-layer layout.
+  Gradients<float> gradients() const;
+
+  /// @brief The paper's update of every tower's share with the last backward's gradients, on the GPUs.
+  void sgd_step(double learning_rate, SgdParams params);
+
+  /// @brief The weights and biases, downloaded in whole-layer layout (e.g. for a checkpoint).
+  Parameters<float> parameters() const;
+
+  /// @brief SGD's velocity of every weight and bias, downloaded in whole-layer layout (zero before the first step).
+  Parameters<float> velocity() const;
+
+  /// @brief Uploads a velocity saved by velocity() (resuming a run).
+  void set_velocity(const Parameters<float>& velocity);
 
   /// @brief Step i's output of the last forward, both towers joined: the layout of the CPU's outputs[i].
   TensorF step_output(std::size_t i) const;

@@ -101,7 +101,8 @@ Parameters<float> initial_parameters(const Plan& plan, std::uint64_t seed) {
   Parameters<float> parameters;
   for (const int row : plan.parameter_rows) {
     const LayerSummary& layer = plan.layers[static_cast<std::size_t>(row)];
-    LayerParameters initial = initial_parameters(layer.spec, layer.input, seed, static_cast<std::uint64_t>(row));
+    LayerParameters initial =
+        initial_parameters(layer.spec, layer.input, seed, static_cast<std::uint64_t>(row), plan.spec.weight_init);
     parameters.push_back({layer.spec.name, std::move(initial.weight), std::move(initial.bias)});
   }
   return parameters;

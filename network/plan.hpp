@@ -104,8 +104,9 @@ DropoutParams dropout_params(const DropoutStep& step, std::uint64_t seed, std::u
 /// @brief Every layer's weight and bias, allocated and zero: the shapes the plan needs.
 Parameters<float> allocate_parameters(const Plan& plan);
 
-/// @brief The paper's initialisation of every layer: weights N(0, 0.01²) from Philox stream = the row's
-/// index under `seed`, biases the row's initial_bias (1 in CONV2, CONV4, CONV5, FC6, FC7, else 0).
+/// @brief The initialisation of every layer: weights from Philox stream = the row's index under `seed`, drawn as
+/// the spec's weight_init says (the paper's N(0, 0.01²), or He's fan-in scaling for the mini network), biases the
+/// row's initial_bias (1 in CONV2, CONV4, CONV5, FC6, FC7, else 0).
 Parameters<float> initial_parameters(const Plan& plan, std::uint64_t seed);
 
 /// @brief The parameters converted to another scalar type (e.g. double for gradient checks).

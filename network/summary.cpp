@@ -44,13 +44,6 @@ std::string operation(const LayerSpec& layer) {
   return text;
 }
 
-template <typename... Args>
-std::string format(const char* pattern, Args... args) {
-  char line[256];
-  std::snprintf(line, sizeof line, pattern, args...);
-  return line;
-}
-
 }  // namespace
 
 std::string maps_text(const Shape& shape) {
@@ -58,14 +51,15 @@ std::string maps_text(const Shape& shape) {
   return std::to_string(shape[0]) + "@" + std::to_string(shape[1]) + "x" + std::to_string(shape[2]);
 }
 
-std::vector<std::string> variant_names() { return {"paper", "one-tower", "torchvision", "tiny"}; }
+std::vector<std::string> variant_names() { return {"paper", "one-tower", "torchvision", "tiny", "mini"}; }
 
 NetworkSpec network_variant(const std::string& name) {
   if (name == "paper" || name == "two-tower") return alexnet_two_tower();
   if (name == "one-tower") return alexnet_one_tower();
   if (name == "torchvision") return alexnet_torchvision();
   if (name == "tiny") return alexnet_tiny();
-  throw std::invalid_argument("unknown variant '" + name + "' (expected paper, one-tower, torchvision or tiny)");
+  if (name == "mini") return alexnet_mini();
+  throw std::invalid_argument("unknown variant '" + name + "' (expected paper, one-tower, torchvision, tiny or mini)");
 }
 
 std::string layer_table_text(const NetworkSpec& network) {
@@ -83,6 +77,13 @@ std::string layer_table_text(const NetworkSpec& network) {
   text += format("\ntotal: %s parameters, %s multiply-adds per image (%.2f GFLOP forward)\n",
                  with_commas(total_parameters(network)).c_str(), with_commas(total_multiply_adds(network)).c_str(),
                  2.0 * static_cast<double>(total_multiply_adds(network)) / 1e9);
+  text += network.weight_init == WeightInit::Paper
+              ? "initial weights: N(0, 0.01^2), the paper's\n"
+              : "initial weights: N(0, 2/fan_in), He's fan-in scaling (fan_in = in/kernel above)\n";
+  if (network.input_scale != 1.0f) {
+    text += format("input: (pixel - training mean) / %g, so that it is of order 1 as that initialisation assumes\n",
+                   1.0 / network.input_scale);
+  }
   return text;
 }
 

@@ -1,5 +1,6 @@
 #include "layer_table.hpp"
 
+#include <cmath>
 #include <stdexcept>
 
 #include "reference_cpu/random.hpp"
@@ -127,6 +128,24 @@ NetworkSpec alexnet_tiny() {
                       fully_connected("fc8", 5, false)}};
 }
 
+NetworkSpec alexnet_mini() {
+  // 3@32×32 → conv1 (k5, s1, p2) 32@32×32 → pool 32@15×15 → conv2 (k5, p2, g2) 64@15×15 → pool 64@7×7
+  // → conv3 96, conv4 96 (g2), conv5 64 (g2) @7×7 → pool 64@3×3 → fc6 256 → fc7 256 → fc8 10.
+  return NetworkSpec{"mini AlexNet (the paper's layers, towers and joins at 32x32, for Fashion-MNIST on a CPU)",
+                     2,
+                     {3, 32, 32},
+                     {conv("conv1", 32, 5, 1, 2, 1, 0), lrn("lrn1", 2), pool("pool1"),
+                      conv("conv2", 64, 5, 1, 2, 2, 1), lrn("lrn2", 2), pool("pool2"),
+                      conv("conv3", 96, 3, 1, 1, 1, 0),
+                      conv("conv4", 96, 3, 1, 1, 2, 1),
+                      conv("conv5", 64, 3, 1, 1, 2, 1), pool("pool5"),
+                      fully_connected("fc6", 256, true),
+                      fully_connected("fc7", 256, true),
+                      fully_connected("fc8", 10, false)},
+                     WeightInit::HeFanIn,
+                     1.0f / 255.0f};
+}
+
 Shape layer_output_shape(const LayerSpec& layer, const Shape& input) {
   const auto require_maps = [&] {
     require(input.size() == 3, layer, "expected a [C, H, W] input, got " + to_string(input));
@@ -166,12 +185,18 @@ Shape weight_shape(const LayerSpec& layer, const Shape& input) {
                     layer.op);
 }
 
+double initial_weight_stddev(const LayerSpec& layer, const Shape& input, WeightInit init) {
+  if (init == WeightInit::Paper) return kInitialWeightStddev;
+  // He: Var(w) = 2 / fan_in keeps E[y²] from one ReLU layer to the next (half the inputs are zero).
+  return std::sqrt(2.0 / static_cast<double>(inputs_per_kernel(layer, input)));
+}
+
 LayerParameters initial_parameters(const LayerSpec& layer, const Shape& input, std::uint64_t seed,
-                                   std::uint64_t stream) {
+                                   std::uint64_t stream, WeightInit init) {
   const Shape shape = weight_shape(layer, input);
   if (shape.empty()) throw std::invalid_argument(layer.name + ": a " + kind_name(layer) + " layer has no parameters");
   LayerParameters parameters{TensorF(shape), TensorF({shape[0]}, layer.initial_bias)};  // a bias per weight row
-  fill_normal(parameters.weight, seed, stream, 0.0, kInitialWeightStddev);
+  fill_normal(parameters.weight, seed, stream, 0.0, initial_weight_stddev(layer, input, init));
   return parameters;
 }
 

@@ -63,12 +63,22 @@ std::string kind_name(const LayerSpec& layer);
 /// @brief The paper's initial weights are drawn from N(0, 0.01²): "a zero-mean Gaussian with standard deviation 0.01".
 constexpr double kInitialWeightStddev = 0.01;
 
+/// @brief How a network's initial weights are drawn.
+enum class WeightInit {
+  Paper,    ///< N(0, 0.01²) for every layer (§5): right for the full network, too small for a small one
+  HeFanIn,  ///< N(0, 2/fan_in) with fan_in the inputs one kernel or neuron sees (He et al. 2015): keeps the signal's scale
+};
+
 /// @brief A network: its input (per image) and its rows, in order.
 struct NetworkSpec {
-  std::string name;               ///< human-readable name for printing
-  int towers = 1;                 ///< GPUs the paper splits it over (2 for the paper's network)
-  Shape input;                    ///< per-image input shape {C, H, W}
-  std::vector<LayerSpec> layers;  ///< the rows, input to output
+  std::string name;                        ///< human-readable name for printing
+  int towers = 1;                          ///< GPUs the paper splits it over (2 for the paper's network)
+  Shape input;                             ///< per-image input shape {C, H, W}
+  std::vector<LayerSpec> layers;           ///< the rows, input to output
+  WeightInit weight_init = WeightInit::Paper;  ///< how initial_parameters() draws the weights
+  /// The input is (pixel − training mean) · input_scale: 1 for the paper (§2: values of order ±100), 1/255 for a
+  /// He-initialised network, whose initialisation assumes inputs of order 1.
+  float input_scale = 1.0f;
 };
 
 /// @brief A convolution row (a ReLU follows): out_channels maps, kernel × kernel, stride, pad, groups.
@@ -89,6 +99,10 @@ NetworkSpec alexnet_torchvision();
 
 /// @brief The paper's layer kinds, order and joins at a size a gradient check can afford (3@31×31, 4 maps).
 NetworkSpec alexnet_tiny();
+
+/// @brief The paper's layer kinds, order, towers and joins at a size a CPU trains in minutes:
+/// 3@32×32 input (Fashion-MNIST's 28×28), fewer maps, He's fan-in initialisation, inputs scaled by 1/255 (chapter 12).
+NetworkSpec alexnet_mini();
 
 /// @brief Per-image output shape of a layer given its per-image input shape; throws on a mismatch.
 Shape layer_output_shape(const LayerSpec& layer, const Shape& input);
@@ -129,9 +143,13 @@ struct LayerParameters {
   TensorF bias;    ///< [C_out] or [out]
 };
 
-/// @brief The paper's initialisation: weights N(0, 0.01²) from Philox stream `stream`, biases `initial_bias`.
+/// @brief Standard deviation of a layer's initial weights: 0.01 (the paper) or √(2 / fan_in) (He).
+double initial_weight_stddev(const LayerSpec& layer, const Shape& input, WeightInit init);
+
+/// @brief The initialisation of a layer: weights N(0, σ²) from Philox stream `stream` with σ = initial_weight_stddev
+/// (the paper's 0.01 by default), biases `initial_bias`.
 LayerParameters initial_parameters(const LayerSpec& layer, const Shape& input, std::uint64_t seed,
-                                   std::uint64_t stream);
+                                   std::uint64_t stream, WeightInit init = WeightInit::Paper);
 
 /// @brief The row named `name`; throws std::invalid_argument if there is none.
 const LayerSpec& find_layer(const NetworkSpec& network, const std::string& name);

@@ -1,0 +1,319 @@
+#include "training_commands.hpp"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <csignal>
+#include <cstdlib>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <stdexcept>
+
+#include "cpu_fast/threads.hpp"
+#include "cpu_fast/workspace.hpp"
+#include "network/summary.hpp"
+#include "reference_cpu/atomic_file.hpp"
+#include "reference_cpu/format.hpp"
+#include "training/trainer.hpp"
+#if ALEXNET_WITH_CUDA
+#include "cuda/gpu.cuh"
+#endif
+
+namespace alexnet {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Ctrl-C during training: the flag the loop polls after every step.
+volatile std::sig_atomic_t g_interrupted = 0;
+
+void on_interrupt(int) {
+  g_interrupted = 1;
+  const char message[] = "\nCtrl-C: finishing this step, then writing a checkpoint (Ctrl-C again to quit at once)\n";
+  (void)!::write(STDERR_FILENO, message, sizeof message - 1);
+  std::signal(SIGINT, SIG_DFL);
+}
+
+// The paper rescales to 256 and crops 227 (chapter 11); other inputs keep that ratio: 32 → 36.
+int stored_side_for(int crop_side) { return static_cast<int>(std::lround(crop_side * 256.0 / 227.0)); }
+
+// "auto": the GPU when there is one, else the fast CPU backend.
+std::string chosen_device(const std::string& device) {
+  if (device != "auto") return device;
+#if ALEXNET_WITH_CUDA
+  if (gpu_available()) return "cuda";
+#endif
+  return "cpu";
+}
+
+// The network of a variant, without its dropout layers when asked (the chapter's experiment).
+Plan plan_of(const std::string& variant, bool dropout) {
+  NetworkSpec spec = network_variant(variant);
+  if (!dropout) {
+    for (LayerSpec& layer : spec.layers) layer.dropout = false;
+    spec.name += ", without dropout";
+  }
+  return make_plan(spec);
+}
+
+// Images of a dataset as stored bytes: fashion-mnist's training or test split, or csv:PATH (a manifest).
+StoredImages load_images(const std::string& dataset, bool test_split, const std::string& classes, bool skip_bad,
+                         int side, std::int64_t limit) {
+  if (dataset == "fashion-mnist") {
+    return load_fashion_mnist_stored(kFashionMnistDirectory, test_split ? FashionMnistSplit::Test : FashionMnistSplit::Train,
+                                     limit);
+  }
+  if (dataset.rfind("csv:", 0) == 0) {
+    ImageFolderOptions options;
+    options.classes_path = classes;
+    options.skip_bad = skip_bad;
+    options.side = side;
+    StoredImageFolder folder = load_image_folder_stored(dataset.substr(4), options);
+    std::cout << describe_skipped(folder.skipped);
+    if (limit >= 0 && limit < folder.data.count) {
+      std::vector<std::int64_t> first(static_cast<std::size_t>(limit));
+      for (std::int64_t i = 0; i < limit; ++i) first[static_cast<std::size_t>(i)] = i;
+      return select_images(folder.data, first);
+    }
+    return std::move(folder.data);
+  }
+  throw std::invalid_argument("--dataset: expected fashion-mnist or csv:PATH, got '" + dataset + "'");
+}
+
+// "72.94,72.94,72.94": the training set's mean, exactly, as a checkpoint records it.
+std::string mean_text(const std::array<float, 3>& mean) {
+  return format("%.9g,%.9g,%.9g", mean[0], mean[1], mean[2]);
+}
+
+std::array<float, 3> parse_mean(const std::string& text, const std::string& where) {
+  std::array<float, 3> mean{};
+  char end = 0;
+  if (std::sscanf(text.c_str(), "%f,%f,%f%c", &mean[0], &mean[1], &mean[2], &end) != 3) {
+    throw std::runtime_error(where + ": expected 'mean R,G,B', got '" + text + "'");
+  }
+  return mean;
+}
+
+void print_evaluation(const std::string& what, const Evaluation& e) {
+  std::printf("%s: top-1 %.2f%%, top-5 %.2f%%, loss %.4f (%s images)\n", what.c_str(), 100.0 * e.top1, 100.0 * e.top5,
+              e.loss, with_commas(e.images).c_str());
+}
+
+void set_threads(int threads) {
+  fast::set_threads(threads > 0 ? threads : fast::available_cores());
+  fast::keep_large_blocks_in_heap();
+}
+
+}  // namespace
+
+TrainingCommands::TrainingCommands(CLI::App& app) {
+  const auto add_common = [&](CLI::App* command) {
+    command->add_option("--dataset", dataset_, "fashion-mnist (Debian's package) or csv:PATH (a manifest path,label)")
+        ->capture_default_str();
+    command->add_option("--classes", classes_, "with csv:PATH, a classes CSV (index,name)")->check(CLI::ExistingFile);
+    command->add_flag("--skip-bad", skip_bad_, "with csv:PATH, skip (and list) bad rows instead of stopping");
+    command->add_option("--device", device_, "auto (the GPU when there is one, else cpu), reference, cpu or cuda")
+        ->check(CLI::IsMember([] {
+          std::vector<std::string> names = training_device_names();
+          names.insert(names.begin(), "auto");
+          return names;
+        }()))
+        ->capture_default_str();
+    command->add_option("--gpus", gpus_, "with --device cuda: the device of each tower, e.g. 0,1")->delimiter(',');
+    command->add_option("--threads", threads_, "threads of the fast CPU backend (default: the cores available)")
+        ->check(CLI::Range(1, 1024));
+    command->add_option("--batch", batch_, "images per batch")->check(CLI::PositiveNumber)->capture_default_str();
+    command->add_option("--limit", limit_, "use only the first N images of the dataset")->check(CLI::PositiveNumber);
+  };
+
+  train_command_ = app.add_subcommand("train", "train a network with the paper's SGD; a checkpoint per epoch");
+  add_common(train_command_);
+  train_command_->add_option("--variant", variant_, "which network")
+      ->check(CLI::IsMember(variant_names()))
+      ->capture_default_str();
+  train_command_->add_option("--epochs", epochs_, "train until this many epochs are done")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  train_command_->add_option("--lr", learning_rate_, "initial learning rate epsilon")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  train_command_->add_option("--patience", patience_, "divide epsilon by 10 after this many epochs without a new best "
+                                                      "validation error")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  train_command_->add_option("--lr-steps", lr_steps_, "instead: divide epsilon by 10 after these epochs, e.g. 8,11")
+      ->delimiter(',')
+      ->check(CLI::PositiveNumber);
+  train_command_->add_option("--seed", seed_, "seed of the weights, shuffles, augmentation and dropout")
+      ->capture_default_str();
+  train_command_->add_option("--validation", validation_,
+                             "images held out of the training set for validation (default: 1 in 12, 5,000 of "
+                             "Fashion-MNIST's 60,000)")
+      ->check(CLI::PositiveNumber);
+  train_command_->add_flag("--no-dropout", no_dropout_, "train without the dropout layers (an experiment)");
+  train_command_->add_option("--out", out_, "folder for checkpoints and log.csv")->required();
+  train_command_->add_flag("--resume", resume_, "continue the run in --out from its last checkpoint");
+
+  eval_command_ = app.add_subcommand("eval", "top-1 and top-5 of a trained network on a test set");
+  add_common(eval_command_);
+  eval_command_->add_option("--weights", weights_, "a training run's folder (its latest checkpoint) or a checkpoint")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  eval_command_->add_flag("--ten-crop", ten_crop_, "average the softmax of the paper's ten crops per image");
+
+  plot_command_ = app.add_subcommand("plot", "draw loss and accuracy curves of training logs with gnuplot");
+  plot_command_->add_option("logs", logs_, "log.csv files written by alexnet train")
+      ->required()
+      ->check(CLI::ExistingFile);
+  plot_command_->add_option("--labels", labels_, "a name per log, e.g. dropout,no-dropout")->delimiter(',');
+  plot_command_->add_option("--out", out_, "the PNG to write")->required();
+}
+
+bool TrainingCommands::run() {
+  if (*train_command_) train();
+  else if (*eval_command_) evaluate();
+  else if (*plot_command_) plot();
+  else return false;
+  return true;
+}
+
+void TrainingCommands::train() {
+  const Plan plan = plan_of(variant_, !no_dropout_);
+  const int crop_side = static_cast<int>(plan.spec.input.at(1));
+  const int stored_side = stored_side_for(crop_side);
+  const StoredImages all = load_images(dataset_, false, classes_, skip_bad_, stored_side, limit_);
+  const std::int64_t validation_count = validation_ > 0 ? validation_ : std::max<std::int64_t>(1, all.count / 12);
+  const TrainValidationSplit split = hold_out_validation(all, validation_count, seed_);
+
+  TrainingConfig config;
+  config.device = chosen_device(device_);
+  config.gpus = gpus_;
+  config.epochs = epochs_;
+  config.batch = batch_;
+  config.seed = seed_;
+  config.schedule.initial_learning_rate = learning_rate_;
+  config.schedule.patience = patience_;
+  config.schedule.step_epochs = lr_steps_;
+  config.recipe.image_side = stored_side;
+  config.recipe.crop_side = crop_side;
+  config.recipe.augment.seed = seed_;
+  config.recipe.augment.pca = stored_colour_pca(split.train);
+  config.recipe.mean = stored_channel_mean(split.train);
+  config.recipe.scale = plan.spec.input_scale;
+  config.out = out_;
+  config.resume = resume_;
+  config.settings = {{"variant", variant_},
+                     {"dropout", no_dropout_ ? "off" : "on"},
+                     {"dataset", dataset_},
+                     {"limit", std::to_string(limit_)},
+                     {"validation", std::to_string(validation_count)},
+                     {"batch", std::to_string(batch_)},
+                     {"seed", std::to_string(seed_)},
+                     {"lr", format("%.17g", learning_rate_)},
+                     {"schedule", describe(config.schedule)},
+                     {"mean", mean_text(config.recipe.mean)}};
+  config.stop_requested = [] { return g_interrupted != 0; };
+  if (config.device == "cpu") set_threads(threads_);
+
+  std::cout << layer_table_text(plan.spec) << "\n";
+  std::printf("data: %s, %s images of %dx%dx%d stored as bytes (%s MB); %s held out for validation (seed %llu)\n",
+              dataset_.c_str(), with_commas(all.count).c_str(), all.channels, all.height, all.width,
+              with_commas(static_cast<std::int64_t>(all.pixels.size()) / 1000000).c_str(),
+              with_commas(validation_count).c_str(), static_cast<unsigned long long>(seed_));
+  std::printf("batches: each image resized to %dx%d RGB, a random %dx%d crop, reflections, PCA colour noise "
+              "(sigma 0.1), mean (%.1f, %.1f, %.1f) subtracted%s, on a background thread\n",
+              stored_side, stored_side, crop_side, crop_side, config.recipe.mean[0], config.recipe.mean[1],
+              config.recipe.mean[2], config.recipe.scale == 1.0f ? "" : format(", times %g", config.recipe.scale).c_str());
+  std::printf("SGD: batch %lld, momentum 0.9, weight decay 0.0005, learning rate %g %s; %d epochs\n",
+              static_cast<long long>(batch_), learning_rate_, describe(config.schedule).c_str(), epochs_);
+
+  std::signal(SIGINT, on_interrupt);
+  ProgressBar progress(stdout);
+  const TrainingResult result = alexnet::train(plan, config, split.train, split.validation, progress);
+  std::signal(SIGINT, SIG_DFL);
+  if (result.interrupted) {
+    std::cout << "interrupted: the checkpoint " << result.checkpoint << " holds the run; continue it with the same "
+              << "command and --resume\n";
+    return;
+  }
+  std::cout << "log: " << (fs::path(out_) / "log.csv").string() << "; weights: " << result.checkpoint << "\n";
+  if (dataset_ == "fashion-mnist") {
+    const StoredImages test = load_images(dataset_, true, classes_, skip_bad_, stored_side, -1);
+    print_evaluation("test (Fashion-MNIST's 10,000 test images, centre crop)",
+                     alexnet::evaluate(*result.backend, test, config.recipe, batch_, false));
+  } else {
+    std::cout << "evaluate it on your test images with: alexnet eval --weights " << out_ << " --dataset csv:TEST.csv\n";
+  }
+}
+
+void TrainingCommands::evaluate() {
+  const bool run_folder = fs::exists(fs::path(weights_) / "latest");
+  const std::string checkpoint = run_folder ? latest_checkpoint(weights_) : weights_;
+  if (!fs::exists(fs::path(checkpoint) / "manifest.txt")) {
+    throw std::runtime_error(weights_ + ": expected the folder of an alexnet train run (with a latest file) or one of "
+                             "its checkpoints (with manifest.txt), got neither");
+  }
+  std::map<std::string, std::string> settings = checkpoint_settings(checkpoint);
+  const Plan plan = plan_of(settings["variant"], true);
+  const int crop_side = static_cast<int>(plan.spec.input.at(1));
+  BatchRecipe recipe;
+  recipe.image_side = stored_side_for(crop_side);
+  recipe.crop_side = crop_side;
+  recipe.train = false;
+  recipe.mean = parse_mean(settings["mean"], checkpoint + "/manifest.txt");
+  recipe.scale = plan.spec.input_scale;
+  const StoredImages test = load_images(dataset_, true, classes_, skip_bad_, recipe.image_side, limit_);
+  const std::string device = chosen_device(device_);
+  if (device == "cpu") set_threads(threads_);
+  const std::unique_ptr<TrainingBackend> backend =
+      make_training_backend(device, plan, load_parameters(checkpoint, plan), allocate_parameters(plan), gpus_);
+  std::cout << plan.spec.name << ", weights of " << checkpoint << ", on " << backend->description() << "\n";
+  const std::string what = (dataset_ == "fashion-mnist" ? std::string("Fashion-MNIST's test images") : dataset_) +
+                           (ten_crop_ ? ", ten crops averaged" : ", centre crop");
+  print_evaluation("test (" + what + ")", alexnet::evaluate(*backend, test, recipe, batch_, ten_crop_));
+}
+
+void TrainingCommands::plot() {
+  if (!labels_.empty() && labels_.size() != logs_.size()) {
+    throw std::invalid_argument(format("--labels: expected one per log (%zu), got %zu", logs_.size(), labels_.size()));
+  }
+  for (const std::string& path : logs_) {
+    read_log_csv(path);  // a malformed log is refused by name, before gnuplot sees it
+    if (path.find('\'') != std::string::npos) throw std::invalid_argument(path + ": a log path may not hold a quote");
+  }
+  if (std::system("command -v gnuplot >/dev/null 2>&1") != 0) {
+    throw std::runtime_error("gnuplot not found: install Debian's gnuplot-nox (scripts/setup does)");
+  }
+  const std::string temporary = out_ + ".tmp-" + std::to_string(::getpid()) + ".png";
+  std::string script = "set terminal pngcairo size 1200,480 font 'sans,10'\nset output '" + temporary +
+                       "'\nset datafile separator ','\nset key bottom right\nset grid\nset xlabel 'epoch'\n"
+                       "set multiplot layout 1,2\n";
+  // One panel: for every log, `train` and `validation` columns (1-based, of the CSV) as two curves.
+  const auto panel = [&](const std::string& title, const std::string& train, const std::string& validation) {
+    script += "set title '" + title + "'\nplot ";
+    for (std::size_t i = 0; i < logs_.size(); ++i) {
+      const std::string name = labels_.empty() ? (logs_.size() > 1 ? fs::path(logs_[i]).parent_path().filename().string() + " " : "") : labels_[i] + " ";
+      script += (i ? ", " : "") + ("'" + logs_[i] + "' skip 1 using 1:" + train + " with linespoints lc " +
+                                   std::to_string(i + 1) + " dt 2 title '" + name + "train', '' skip 1 using 1:" +
+                                   validation + " with linespoints lc " + std::to_string(i + 1) + " title '" + name +
+                                   "validation'");
+    }
+    script += "\n";
+  };
+  panel("loss (cross-entropy)", "3", "5");
+  panel("top-1 accuracy (%)", "($4*100)", "($6*100)");
+  script += "unset multiplot\n";
+  std::FILE* gnuplot = ::popen("gnuplot", "w");
+  if (!gnuplot) throw std::runtime_error("cannot start gnuplot");
+  std::fputs(script.c_str(), gnuplot);
+  if (::pclose(gnuplot) != 0 || !fs::exists(temporary)) {
+    fs::remove(temporary);
+    throw std::runtime_error(out_ + ": gnuplot failed to draw the curves (its message is above)");
+  }
+  fs::rename(temporary, out_);
+  std::cout << "wrote " << out_ << "\n";
+}
+
+}  // namespace alexnet

@@ -1,0 +1,39 @@
+/// @file training_commands.hpp
+/// @brief `alexnet train`, `alexnet eval` and `alexnet plot` (chapter 12): their flags and what they do.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace alexnet {
+
+/// @brief The training subcommands of the alexnet command and the flags they share.
+class TrainingCommands {
+ public:
+  /// @brief Adds train, eval and plot to `app`.
+  explicit TrainingCommands(CLI::App& app);
+  /// @brief Runs the subcommand that was given, if it is one of these; returns whether it was.
+  bool run();
+
+ private:
+  void train();
+  void evaluate();
+  void plot();
+
+  CLI::App* train_command_ = nullptr;
+  CLI::App* eval_command_ = nullptr;
+  CLI::App* plot_command_ = nullptr;
+  std::string variant_ = "mini", dataset_ = "fashion-mnist", classes_, device_ = "auto", out_, weights_;
+  std::vector<int> gpus_, lr_steps_;
+  std::vector<std::string> logs_, labels_;
+  int epochs_ = 10, threads_ = 0, patience_ = 2;
+  std::int64_t batch_ = 128, validation_ = -1, limit_ = -1;
+  double learning_rate_ = 0.01;
+  std::uint64_t seed_ = 1;
+  bool resume_ = false, skip_bad_ = false, no_dropout_ = false, ten_crop_ = false;
+};
+
+}  // namespace alexnet

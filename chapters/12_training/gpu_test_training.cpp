@@ -1,0 +1,71 @@
+// Chapter 12 on the GPU: the SGD kernel against the reference at real layer shapes, and a whole
+// training step of the mini network on the two-tower executor against the CPU reference.
+#include <catch2/catch.hpp>
+
+#include "cuda/sgd.cuh"
+#include "network/cuda_network.cuh"
+#include "reference_cpu/softmax_cross_entropy.hpp"
+#include "tests/support/check.hpp"
+#include "tests/support/gpu_checks.hpp"
+#include "tests/support/gradient_check.hpp"
+#include "training/backend.hpp"
+
+using namespace alexnet;
+using namespace alexnet::testing;
+
+TEST_CASE("cuda sgd_update equals the reference at the weight shapes of CONV2 and FC8", "[gpu][sgd]") {
+  for (const Shape& shape : {Shape{256, 48, 5, 5}, Shape{1000, 4096}}) {
+    const TensorF grad = random_tensor_float(shape, 1);
+    TensorF weight = random_tensor_float(shape, 2), velocity = random_tensor_float(shape, 3);
+    DeviceTensorF gpu_weight(weight), gpu_velocity(velocity);
+    cuda::sgd_update(cuda::Context{}, DeviceTensorF(grad), 0.01, SgdParams{}, gpu_weight, gpu_velocity);
+    cpu::sgd_update(grad, 0.01, SgdParams{}, weight, velocity);
+    // Three products and two sums per value: nvcc may fuse them into FMAs, rounding once instead of twice.
+    const Tolerance fused{1e-6, 1e-6};
+    CHECK_TENSORS_CLOSE("weight", weight, gpu_weight.to_host(), fused);
+    CHECK_TENSORS_CLOSE("velocity", velocity, gpu_velocity.to_host(), fused);
+  }
+  DeviceTensorF grad({4}), weight({4}), wrong({5});
+  CHECK_THROWS_WITH(cuda::sgd_update(cuda::Context{}, grad, 0.01, SgdParams{}, weight, wrong),
+                    Catch::Contains("cuda::sgd_update") && Catch::Contains("velocity"));
+}
+
+TEST_CASE("a training step of the mini network on two towers equals the CPU reference's", "[gpu][training]") {
+  const Plan plan = make_plan(alexnet_mini());
+  const Parameters<float> start = initial_parameters(plan, 3);
+  const TensorF x = random_tensor_float({4, 3, 32, 32}, 4, -0.5, 0.5);
+  const std::vector<std::int64_t> labels{1, 7, 3, 0};
+  Parameters<float> after[2], velocity[2];
+  const char* devices[2] = {"reference", "cuda"};
+  for (int b = 0; b < 2; ++b) {
+    auto backend = make_training_backend(devices[b], plan, start, allocate_parameters(plan), {0, 0});
+    for (std::uint64_t step = 0; step < 2; ++step) {  // the second step uses the first one's velocity
+      const RunOptions options{true, 9, step};
+      const TensorF logits = backend->forward(x, options);
+      backend->backward(cpu::softmax_cross_entropy_backward(cpu::softmax_forward(logits), labels), options);
+      backend->sgd_step(0.01, SgdParams{});
+    }
+    after[b] = backend->parameters();
+    velocity[b] = backend->velocity();
+  }
+  for (std::size_t k = 0; k < start.size(); ++k) {
+    CHECK_TENSORS_CLOSE(start[k].name + ".weight", after[0][k].weight, after[1][k].weight,
+                        whole_network_tolerance(after[0][k].weight));
+    CHECK_TENSORS_CLOSE(start[k].name + ".bias", after[0][k].bias, after[1][k].bias,
+                        whole_network_tolerance(after[0][k].bias));
+    CHECK_TENSORS_CLOSE(start[k].name + " velocity", velocity[0][k].weight, velocity[1][k].weight,
+                        whole_network_tolerance(velocity[0][k].weight));
+  }
+}
+
+TEST_CASE("the executor's velocity goes out and back in unchanged (resuming on a GPU)", "[gpu][training]") {
+  const Plan plan = make_plan(alexnet_mini());
+  const Parameters<float> velocity = initial_parameters(plan, 8);  // any values of the right shapes
+  CudaNetwork network(plan, initial_parameters(plan, 7), {0, 0});
+  network.set_velocity(velocity);
+  const Parameters<float> back = network.velocity();
+  for (std::size_t k = 0; k < velocity.size(); ++k) {
+    CHECK(back[k].weight.values() == velocity[k].weight.values());
+    CHECK(back[k].bias.values() == velocity[k].bias.values());
+  }
+}

@@ -1,0 +1,121 @@
+#include "training/backend.hpp"
+
+#include <stdexcept>
+
+#include "cpu_fast/sgd.hpp"
+#include "cpu_fast/threads.hpp"
+#include "network/fast_network.hpp"
+#if ALEXNET_WITH_CUDA
+#include "cuda/gpu.cuh"
+#include "network/cuda_network.cuh"
+#endif
+
+namespace alexnet {
+namespace {
+
+// The two CPU backends: the same executor on two sets of ops (reference_forward / fast_forward, ...).
+template <class Ops>
+class CpuBackend final : public TrainingBackend {
+ public:
+  CpuBackend(const Plan& plan, Parameters<float> parameters, Parameters<float> velocity)
+      : plan_(plan), parameters_(std::move(parameters)), velocity_(std::move(velocity)) {}
+
+  TensorF forward(const TensorF& x, const RunOptions& options) override {
+    activations_ = Ops::forward(plan_, parameters_, x, options);
+    return activations_.logits();
+  }
+  void backward(const TensorF& grad_logits, const RunOptions& options) override {
+    gradients_ = Ops::backward(plan_, parameters_, activations_, grad_logits, options).parameters;
+  }
+  void sgd_step(double learning_rate, SgdParams params) override {
+    if (gradients_.size() != parameters_.size()) throw std::logic_error("sgd_step: run backward first");
+    for (std::size_t k = 0; k < parameters_.size(); ++k) {
+      Ops::sgd_update(gradients_[k].weight, learning_rate, params, parameters_[k].weight, velocity_[k].weight);
+      Ops::sgd_update(gradients_[k].bias, learning_rate, params, parameters_[k].bias, velocity_[k].bias);
+    }
+  }
+  Parameters<float> parameters() const override { return parameters_; }
+  Parameters<float> velocity() const override { return velocity_; }
+  std::string description() const override { return Ops::description(); }
+
+ private:
+  Plan plan_;
+  Parameters<float> parameters_, velocity_, gradients_;
+  Activations<float> activations_;
+};
+
+struct ReferenceOps {
+  static constexpr auto forward = reference_forward<float>;
+  static constexpr auto backward = reference_backward<float>;
+  static constexpr auto sgd_update = cpu::sgd_update<float>;
+  static std::string description() { return "the naive CPU loops (reference, one thread)"; }
+};
+
+struct FastOps {
+  static constexpr auto forward = fast_forward;
+  static constexpr auto backward = fast_backward;
+  static constexpr auto sgd_update = fast::sgd_update;
+  static std::string description() {
+    return "the fast CPU backend (" + std::to_string(fast::threads()) + " threads, " + fast::blas_description() + ")";
+  }
+};
+
+#if ALEXNET_WITH_CUDA
+// The two-tower executor: weights, gradients and velocity stay on the GPUs; only images, logits
+// and ∂L/∂logits cross, plus the weights when a checkpoint downloads them.
+class CudaBackend final : public TrainingBackend {
+ public:
+  CudaBackend(const Plan& plan, const Parameters<float>& parameters, const Parameters<float>& velocity,
+              std::vector<int> gpus)
+      : network_(plan, parameters, gpus), gpus_(std::move(gpus)) {
+    network_.set_velocity(velocity);
+  }
+  TensorF forward(const TensorF& x, const RunOptions& options) override { return network_.forward(x, options); }
+  void backward(const TensorF& grad_logits, const RunOptions& options) override {
+    network_.backward(grad_logits, options);
+  }
+  void sgd_step(double learning_rate, SgdParams params) override { network_.sgd_step(learning_rate, params); }
+  Parameters<float> parameters() const override { return network_.parameters(); }
+  Parameters<float> velocity() const override { return network_.velocity(); }
+  std::string description() const override {
+    std::string devices;
+    for (const int gpu : gpus_) devices += (devices.empty() ? "" : ",") + std::to_string(gpu);
+    return "CUDA, towers on devices " + devices + " (" + gpu_description() + ", fp32)";
+  }
+
+ private:
+  CudaNetwork network_;
+  std::vector<int> gpus_;
+};
+
+#endif
+
+}  // namespace
+
+std::vector<std::string> training_device_names() {
+#if ALEXNET_WITH_CUDA
+  return {"reference", "cpu", "cuda"};
+#else
+  return {"reference", "cpu"};
+#endif
+}
+
+std::unique_ptr<TrainingBackend> make_training_backend(const std::string& device, const Plan& plan,
+                                                       Parameters<float> parameters, Parameters<float> velocity,
+                                                       std::vector<int> gpus) {
+  if (device == "reference") {
+    return std::make_unique<CpuBackend<ReferenceOps>>(plan, std::move(parameters), std::move(velocity));
+  }
+  if (device == "cpu") return std::make_unique<CpuBackend<FastOps>>(plan, std::move(parameters), std::move(velocity));
+#if ALEXNET_WITH_CUDA
+  if (device == "cuda") {
+    return std::make_unique<CudaBackend>(plan, parameters, velocity, tower_devices(plan, std::move(gpus)));
+  }
+#endif
+  (void)gpus;
+  std::string known;
+  for (const std::string& name : training_device_names()) known += (known.empty() ? "" : ", ") + name;
+  throw std::invalid_argument("unknown device '" + device + "' (expected one of " + known + ")");
+}
+
+}  // namespace alexnet

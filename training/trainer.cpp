@@ -1,0 +1,232 @@
+#include "training/trainer.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "reference_cpu/atomic_file.hpp"
+#include "reference_cpu/format.hpp"
+#include "reference_cpu/softmax_cross_entropy.hpp"
+
+namespace alexnet {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kLogHeader = "epoch,lr,train_loss,train_top1,val_loss,val_top1,val_top5,seconds";
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// The checkpoint to start from: a fresh run's initial weights and zero velocity, or out/latest.
+Checkpoint starting_point(const Plan& plan, const TrainingConfig& config) {
+  const fs::path latest = fs::path(config.out) / "latest";
+  if (!config.resume) {
+    if (fs::exists(latest)) {
+      throw std::runtime_error(config.out + " already holds a training run (" + latest.string() +
+                               "): pass --resume to continue it, or choose another --out");
+    }
+    Checkpoint start;
+    start.settings = config.settings;
+    start.progress.schedule = start_schedule(config.schedule);
+    start.parameters = initial_parameters(plan, config.seed);
+    start.velocity = allocate_parameters(plan);  // zero
+    return start;
+  }
+  Checkpoint start = load_checkpoint(config.out, plan);
+  for (const auto& [key, value] : config.settings) {
+    const auto saved = start.settings.find(key);
+    const std::string was = saved == start.settings.end() ? "(not recorded)" : saved->second;
+    if (was != value) {
+      throw std::runtime_error(latest_checkpoint(config.out) + " was trained with " + key + " " + was +
+                               "; this run asks for " + key + " " + value + ": resume with the same settings");
+    }
+  }
+  return start;
+}
+
+// The log of the epochs a resumed run has finished (the rows after its checkpoint are dropped).
+std::vector<EpochRecord> earlier_log(const TrainingConfig& config, int epochs_done) {
+  const std::string path = (fs::path(config.out) / "log.csv").string();
+  if (!config.resume || !fs::exists(path)) return {};
+  std::vector<EpochRecord> log = read_log_csv(path);
+  log.erase(std::remove_if(log.begin(), log.end(), [&](const EpochRecord& r) { return r.epoch > epochs_done; }),
+            log.end());
+  return log;
+}
+
+// One SGD step on a batch; returns its mean loss and the number of images classified right.
+std::pair<double, std::int64_t> train_step(TrainingBackend& backend, const Batch& batch, const RunOptions& options,
+                                           double learning_rate, SgdParams sgd) {
+  const TensorF logits = backend.forward(batch.images, options);
+  const double loss = cpu::softmax_cross_entropy_forward(logits, batch.labels);
+  if (!std::isfinite(loss)) return {loss, 0};
+  const TensorF probabilities = cpu::softmax_forward(logits);
+  backend.backward(cpu::softmax_cross_entropy_backward(probabilities, batch.labels), options);
+  backend.sgd_step(learning_rate, sgd);
+  const double top1 = cpu::top_k_accuracy(logits, batch.labels, 1);
+  return {loss, std::llround(top1 * static_cast<double>(batch.labels.size()))};
+}
+
+}  // namespace
+
+TrainingResult train(const Plan& plan, const TrainingConfig& config, const StoredImages& train_set,
+                     const StoredImages& validation, ProgressBar& progress) {
+  fs::create_directories(config.out);
+  Checkpoint state = starting_point(plan, config);
+  TrainingProgress& at = state.progress;
+  TrainingResult result;
+  result.log = earlier_log(config, at.epoch);
+  result.backend = make_training_backend(config.device, plan, std::move(state.parameters), std::move(state.velocity),
+                                         config.gpus);
+  const auto save = [&] {
+    state.parameters = result.backend->parameters();
+    state.velocity = result.backend->velocity();
+    result.checkpoint = save_checkpoint(config.out, state);
+  };
+  const std::int64_t batches = batch_count(train_set.count, config.batch);
+  progress.start_run(result.backend->description(), at.epoch + 1, at.batch);
+  BatchRecipe evaluation_recipe = config.recipe;
+  evaluation_recipe.train = false;
+
+  for (int epoch = at.epoch + 1; epoch <= config.epochs; ++epoch) {
+    const auto start = std::chrono::steady_clock::now();
+    const double learning_rate = at.schedule.learning_rate;
+    const std::vector<std::int64_t> order = epoch_order(train_set.count, config.seed, static_cast<std::uint64_t>(epoch));
+    const std::int64_t first = at.batch;  // > 0 when resuming an interrupted epoch
+    BatchQueue queue(batches - first, [&](std::int64_t i) {
+      return prepare_batch(train_set, batch_indices(order, config.batch, first + i), static_cast<std::uint64_t>(epoch),
+                           config.recipe);
+    });
+    progress.start_epoch(epoch, config.epochs, train_set.count, at.train_seen);
+    bool stop = false;
+    while (std::optional<Batch> batch = queue.next()) {
+      const RunOptions options{true, config.seed, at.step};
+      const auto [loss, correct] = train_step(*result.backend, *batch, options, learning_rate, config.sgd);
+      if (!std::isfinite(loss)) {
+        progress.finish_epoch();
+        const bool kept = fs::exists(fs::path(config.out) / "latest");
+        throw std::runtime_error(format("the loss is %g at step %llu (epoch %d, batch %lld of %lld, learning rate %g): "
+                                        "training stopped; %s",
+                                        loss, static_cast<unsigned long long>(at.step), epoch,
+                                        static_cast<long long>(at.batch + 1), static_cast<long long>(batches),
+                                        learning_rate,
+                                        kept ? ("the last good checkpoint is " + latest_checkpoint(config.out)).c_str()
+                                             : "no checkpoint had been written yet"));
+      }
+      const auto images = static_cast<std::int64_t>(batch->labels.size());
+      ++at.step;
+      ++at.batch;
+      at.train_loss_sum += loss * static_cast<double>(images);
+      at.train_correct += correct;
+      at.train_seen += images;
+      progress.update(at.train_seen, at.train_loss_sum / static_cast<double>(at.train_seen),
+                      static_cast<double>(at.train_correct) / static_cast<double>(at.train_seen));
+      stop = config.stop_requested && config.stop_requested();  // Ctrl-C: polled once per step
+      if (stop && at.batch < batches) {  // in the middle of the epoch: save where it stands
+        progress.finish_epoch();
+        save();
+        result.interrupted = true;
+        return result;
+      }
+    }
+    const Evaluation checked = evaluate(*result.backend, validation, evaluation_recipe, config.batch, false);
+    EpochRecord record{epoch,
+                       learning_rate,
+                       at.train_loss_sum / static_cast<double>(at.train_seen),
+                       static_cast<double>(at.train_correct) / static_cast<double>(at.train_seen),
+                       checked.loss,
+                       checked.top1,
+                       checked.top5,
+                       seconds_since(start)};
+    result.log.push_back(record);
+    progress.end_epoch(record);
+    end_epoch(config.schedule, epoch, 1.0 - checked.top1, at.schedule);
+    at.epoch = epoch;
+    at.batch = 0;
+    at.train_loss_sum = 0;
+    at.train_correct = at.train_seen = 0;
+    write_file_atomically((fs::path(config.out) / "log.csv").string(),
+                          [&](std::ostream& file) { file << log_csv(result.log); });
+    save();
+    if (stop) {
+      result.interrupted = epoch < config.epochs;
+      return result;
+    }
+  }
+  return result;
+}
+
+Evaluation evaluate(TrainingBackend& backend, const StoredImages& data, const BatchRecipe& recipe, std::int64_t batch,
+                    bool ten_crop) {
+  BatchRecipe test_recipe = recipe;
+  test_recipe.train = false;
+  std::vector<std::int64_t> all(static_cast<std::size_t>(data.count));
+  for (std::int64_t i = 0; i < data.count; ++i) all[static_cast<std::size_t>(i)] = i;
+  const std::int64_t images_per_pass = ten_crop ? std::max<std::int64_t>(1, batch / 10) : batch;
+  const std::int64_t batches = batch_count(data.count, images_per_pass);
+  BatchQueue queue(batches, [&](std::int64_t i) {
+    const std::vector<std::int64_t> indices = batch_indices(all, images_per_pass, i);
+    return ten_crop ? prepare_ten_crop_batch(data, indices, test_recipe) : prepare_batch(data, indices, 0, test_recipe);
+  });
+  Evaluation result;
+  double loss_sum = 0, top1_sum = 0, top5_sum = 0;
+  while (std::optional<Batch> prepared = queue.next()) {
+    TensorF probabilities = cpu::softmax_forward(backend.forward(prepared->images, RunOptions{}));
+    if (ten_crop) probabilities = cpu::average_crop_probabilities(probabilities, 10);
+    const std::vector<std::int64_t>& image_labels = prepared->labels;  // one per image, also with ten crops
+    const auto images = static_cast<double>(probabilities.dim(0));
+    for (std::int64_t n = 0; n < probabilities.dim(0); ++n) {
+      const float p = probabilities.at(n, image_labels[static_cast<std::size_t>(n)]);
+      loss_sum -= std::log(std::max(p, 1e-30f));  // −log p(label), guarded against a probability rounded to 0
+    }
+    top1_sum += images * cpu::top_k_accuracy(probabilities, image_labels, 1);
+    top5_sum += images * cpu::top_k_accuracy(probabilities, image_labels, 5);
+    result.images += probabilities.dim(0);
+  }
+  const auto n = static_cast<double>(result.images);
+  result.loss = loss_sum / n;
+  result.top1 = top1_sum / n;
+  result.top5 = top5_sum / n;
+  return result;
+}
+
+std::string log_csv(const std::vector<EpochRecord>& log) {
+  std::string text = std::string(kLogHeader) + "\n";
+  for (const EpochRecord& r : log) {
+    char row[256];
+    std::snprintf(row, sizeof row, "%d,%.9g,%.6f,%.6f,%.6f,%.6f,%.6f,%.1f\n", r.epoch, r.learning_rate, r.train_loss,
+                  r.train_top1, r.validation_loss, r.validation_top1, r.validation_top5, r.seconds);
+    text += row;
+  }
+  return text;
+}
+
+std::vector<EpochRecord> read_log_csv(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": cannot open the training log");
+  std::string line;
+  if (!std::getline(in, line) || line != kLogHeader) {
+    throw std::runtime_error(path + ":1: expected the header '" + std::string(kLogHeader) + "', got '" + line + "'");
+  }
+  std::vector<EpochRecord> log;
+  for (int number = 2; std::getline(in, line); ++number) {
+    EpochRecord r;
+    char end = 0;
+    if (std::sscanf(line.c_str(), "%d,%lf,%lf,%lf,%lf,%lf,%lf,%lf%c", &r.epoch, &r.learning_rate, &r.train_loss,
+                    &r.train_top1, &r.validation_loss, &r.validation_top1, &r.validation_top5, &r.seconds,
+                    &end) != 8) {
+      throw std::runtime_error(path + ":" + std::to_string(number) + ": expected 8 numbers, got '" + line + "'");
+    }
+    log.push_back(r);
+  }
+  return log;
+}
+
+}  // namespace alexnet
