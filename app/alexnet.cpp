@@ -38,6 +38,7 @@
 #include "reference_cpu/npy.hpp"
 #include "reference_cpu/random.hpp"
 #include "reference_cpu/softmax_cross_entropy.hpp"
+#include "training/backend.hpp"
 #include "training_commands.hpp"
 
 #if ALEXNET_WITH_CUDA
@@ -178,6 +179,9 @@ double step_multiply_adds(const Plan& plan, std::size_t i, std::int64_t batch) {
   return static_cast<double>(plan.layers[static_cast<std::size_t>(layer)].multiply_adds * batch);
 }
 
+void print_training_step(const Plan& plan, const Parameters<float>& parameters, const TensorF& x,
+                         const RunOptions& training);
+
 // The fast backend, step by step against the SGEMM rate measured now (and the naive loops with --reference).
 void bench_fast_cpu(const Options& options, const Plan& plan, const Parameters<float>& parameters, const TensorF& x,
                     const RunOptions& training) {
@@ -218,6 +222,26 @@ void bench_fast_cpu(const Options& options, const Plan& plan, const Parameters<f
     std::printf("\n");
   }
   print_rates(options.batch, total(result.step_ms), total(gradients.step_ms));
+  print_training_step(plan, parameters, x, training);
+}
+
+// One whole training step as `alexnet train` takes it on the fast backend — forward, the loss and
+// its gradient, backward, the SGD update of every weight — after one untimed step.
+void print_training_step(const Plan& plan, const Parameters<float>& parameters, const TensorF& x,
+                         const RunOptions& training) {
+  std::unique_ptr<TrainingBackend> backend = make_training_backend("cpu", plan, parameters, allocate_parameters(plan));
+  const std::vector<std::int64_t> labels(static_cast<std::size_t>(x.dim(0)), 0);
+  const auto step = [&] {
+    const TensorF logits = backend->forward(x, training);
+    backend->backward(cpu::softmax_cross_entropy_backward(cpu::softmax_forward(logits), labels), training);
+    backend->sgd_step(0.01, SgdParams{});
+  };
+  step();
+  const auto start = std::chrono::steady_clock::now();
+  step();
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  std::printf("training step:      %10.1f ms per batch, %8.2f images/s (forward, loss, backward, SGD update)\n", ms,
+              1000.0 * static_cast<double>(x.dim(0)) / ms);
 }
 
 void bench(const Options& options) {

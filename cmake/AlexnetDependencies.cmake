@@ -91,3 +91,12 @@ else()
   message(WARNING "No python3 with NumPy found (Debian package python3-numpy): "
                   "the test that NumPy reads our .npy files is not registered. Run scripts/setup.")
 endif()
+
+# gnuplot draws the training curves (alexnet plot, chapter 12); the command finds it at run time.
+find_program(ALEXNET_GNUPLOT NAMES gnuplot)
+if(ALEXNET_GNUPLOT)
+  message(STATUS "Training curves (alexnet plot): ${ALEXNET_GNUPLOT}")
+else()
+  message(WARNING "gnuplot not found (Debian package gnuplot-nox): alexnet plot will refuse to run and its "
+                  "test is not registered. Run scripts/setup.")
+endif()

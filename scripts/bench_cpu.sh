@@ -25,7 +25,7 @@ echo "== 1. every step, fast vs the naive loops, batch 2 =="
 for batch in 16 64; do
   echo
   echo "== 2. the whole network, batch $batch =="
-  "$alexnet" bench --device cpu --batch "$batch" --threads "$threads" | tee "$scratch/$batch.txt" | tail -n 2
+  "$alexnet" bench --device cpu --batch "$batch" --threads "$threads" | tee "$scratch/$batch.txt" | tail -n 3
 done
 
 echo
@@ -40,10 +40,10 @@ env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$python" scripts/pytorch_alexnet.p
 echo
 for batch in 16 64; do
   ours_forward=$(grep '^forward:' "$scratch/$batch.txt" | awk '{print $(NF-1)}')
-  ours_train=$(grep '^forward + backward:' "$scratch/$batch.txt" | awk '{print $(NF-1)}')
+  ours_train=$(grep '^training step:' "$scratch/$batch.txt" | awk '{print $7}')
   torch_forward=$(grep "pytorch forward batch $batch:" "$scratch/torch.txt" | awk '{print $(NF-1)}')
   torch_train=$(grep "pytorch train-step batch $batch:" "$scratch/torch.txt" | awk '{print $(NF-1)}')
   awk -v b="$batch" -v of="$ours_forward" -v ot="$ours_train" -v tf="$torch_forward" -v tt="$torch_train" 'BEGIN {
     printf "batch %s: forward ours/PyTorch = %.2f (%.1f vs %.1f images/s); ", b, of / tf, of, tf
-    printf "training step ours/PyTorch = %.2f (%.1f vs %.1f images/s; ours without the SGD update)\n", ot / tt, ot, tt }'
+    printf "training step ours/PyTorch = %.2f (%.1f vs %.1f images/s; both with the SGD update)\n", ot / tt, ot, tt }'
 done

@@ -8,7 +8,7 @@
 #include "tests/support/check.hpp"
 #include "tests/support/gpu_checks.hpp"
 #include "tests/support/gradient_check.hpp"
-#include "training/backend.hpp"
+#include "network/cpu_network.hpp"
 
 using namespace alexnet;
 using namespace alexnet::testing;
@@ -30,31 +30,32 @@ TEST_CASE("cuda sgd_update equals the reference at the weight shapes of CONV2 an
                     Catch::Contains("cuda::sgd_update") && Catch::Contains("velocity"));
 }
 
-TEST_CASE("a training step of the mini network on two towers equals the CPU reference's", "[gpu][training]") {
+TEST_CASE("two training steps of the mini network on two towers equal the CPU reference's", "[gpu][training]") {
   const Plan plan = make_plan(alexnet_mini());
-  const Parameters<float> start = initial_parameters(plan, 3);
   const TensorF x = random_tensor_float({4, 3, 32, 32}, 4, -0.5, 0.5);
   const std::vector<std::int64_t> labels{1, 7, 3, 0};
-  Parameters<float> after[2], velocity[2];
-  const char* devices[2] = {"reference", "cuda"};
-  for (int b = 0; b < 2; ++b) {
-    auto backend = make_training_backend(devices[b], plan, start, allocate_parameters(plan), {0, 0});
-    for (std::uint64_t step = 0; step < 2; ++step) {  // the second step uses the first one's velocity
-      const RunOptions options{true, 9, step};
-      const TensorF logits = backend->forward(x, options);
-      backend->backward(cpu::softmax_cross_entropy_backward(cpu::softmax_forward(logits), labels), options);
-      backend->sgd_step(0.01, SgdParams{});
+  const auto grad_logits = [&](const TensorF& logits) {
+    return cpu::softmax_cross_entropy_backward(cpu::softmax_forward(logits), labels);
+  };
+  Parameters<float> cpu = initial_parameters(plan, 3), cpu_velocity = allocate_parameters(plan);
+  CudaNetwork gpu(plan, cpu, {0, 0});
+  for (std::uint64_t step = 0; step < 2; ++step) {  // the second step uses the first one's velocity
+    const RunOptions options{true, 9, step};
+    const Activations<float> forward = reference_forward(plan, cpu, x, options);
+    const Gradients<float> grads = reference_backward(plan, cpu, forward, grad_logits(forward.logits()), options);
+    for (std::size_t k = 0; k < cpu.size(); ++k) {
+      cpu::sgd_update(grads.parameters[k].weight, 0.01, SgdParams{}, cpu[k].weight, cpu_velocity[k].weight);
+      cpu::sgd_update(grads.parameters[k].bias, 0.01, SgdParams{}, cpu[k].bias, cpu_velocity[k].bias);
     }
-    after[b] = backend->parameters();
-    velocity[b] = backend->velocity();
+    gpu.backward(grad_logits(gpu.forward(x, options)), options);
+    gpu.sgd_step(0.01, SgdParams{});
   }
-  for (std::size_t k = 0; k < start.size(); ++k) {
-    CHECK_TENSORS_CLOSE(start[k].name + ".weight", after[0][k].weight, after[1][k].weight,
-                        whole_network_tolerance(after[0][k].weight));
-    CHECK_TENSORS_CLOSE(start[k].name + ".bias", after[0][k].bias, after[1][k].bias,
-                        whole_network_tolerance(after[0][k].bias));
-    CHECK_TENSORS_CLOSE(start[k].name + " velocity", velocity[0][k].weight, velocity[1][k].weight,
-                        whole_network_tolerance(velocity[0][k].weight));
+  const Parameters<float> after = gpu.parameters(), velocity = gpu.velocity();
+  for (std::size_t k = 0; k < cpu.size(); ++k) {
+    CHECK_TENSORS_CLOSE(cpu[k].name + ".weight", cpu[k].weight, after[k].weight, whole_network_tolerance(cpu[k].weight));
+    CHECK_TENSORS_CLOSE(cpu[k].name + ".bias", cpu[k].bias, after[k].bias, whole_network_tolerance(cpu[k].bias));
+    CHECK_TENSORS_CLOSE(cpu[k].name + " velocity", cpu_velocity[k].weight, velocity[k].weight,
+                        whole_network_tolerance(cpu_velocity[k].weight));
   }
 }
 

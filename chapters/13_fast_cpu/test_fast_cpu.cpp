@@ -30,9 +30,9 @@ namespace {
 
 constexpr std::int64_t kBatch = 2;
 
-// [kBatch] + a per-image shape.
-Shape batched(Shape per_image) {
-  per_image.insert(per_image.begin(), kBatch);
+// [batch] + a per-image shape.
+Shape batched(Shape per_image, std::int64_t batch = kBatch) {
+  per_image.insert(per_image.begin(), batch);
   return per_image;
 }
 
@@ -40,8 +40,9 @@ Shape batched(Shape per_image) {
 // roundings (pow and the window sum): a few ulps of values of size ~1.
 const Tolerance kElementwise{1e-5, 1e-5};
 
-void check_convolution(const std::string& name, const Shape& input, const TensorF& weight_like, Conv2dParams p) {
-  const TensorF x = random_tensor_float(batched(input), 1);
+void check_convolution(const std::string& name, const Shape& input, const TensorF& weight_like, Conv2dParams p,
+                       std::int64_t batch = kBatch) {
+  const TensorF x = random_tensor_float(batched(input, batch), 1);
   const TensorF w = random_tensor_float(weight_like.shape(), 2), b = random_tensor_float({weight_like.dim(0)}, 3);
   const TensorF y = cpu::conv2d_forward(x, w, b, p);
   const TensorF grad_y = random_tensor_float(y.shape(), 4);
@@ -128,6 +129,21 @@ TEST_CASE("every step of the paper's network: fast equals reference at batch 2",
         step.op);
     input = step.output;
   }
+}
+
+TEST_CASE("many small images: each thread convolves its own images (the mini network at batch 8)",
+          "[fast_cpu][ops]") {
+  // With at least two images per thread the fast conv gives every thread whole images and runs each
+  // GEMM on one thread; each thread sums its own images' ∂W, and the sums are added in thread order.
+  fast::set_threads(2);
+  const Plan plan = make_plan(alexnet_mini());
+  for (const Step& step : plan.steps) {
+    const auto* conv = std::get_if<ConvolutionStep>(&step.op);
+    if (!conv) continue;
+    const LayerSummary& layer = plan.layers[static_cast<std::size_t>(plan.parameter_rows[conv->parameters])];
+    check_convolution(step.name, layer.input, TensorF(weight_shape(layer.spec, layer.input)), conv->params, 8);
+  }
+  fast::set_threads(fast::available_cores());
 }
 
 TEST_CASE("LRN across the towers too (Caffe's window)", "[fast_cpu][ops]") {
