@@ -21,7 +21,10 @@ float* workspace(int slot, std::size_t floats) {
   return b.data();
 }
 
-void keep_large_blocks_in_heap() { mallopt(M_MMAP_THRESHOLD, 1 << 30); }
+void keep_large_blocks_in_heap() {
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);  // nor is the top of the heap given back after every step
+}
 
 std::size_t workspace_bytes() { return (buffer(0).size() + buffer(1).size()) * sizeof(float); }
 

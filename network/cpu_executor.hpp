@@ -5,16 +5,21 @@
 #pragma once
 
 #include <chrono>
+#include <stdexcept>
 
 #include "network/cpu_network.hpp"
 #include "reference_cpu/flatten.hpp"
 
 namespace alexnet::cpu_executor {
 
-/// @brief One step forward on the ops of `Ops`.
+/// @brief Values per channel of x [N, C, H, W]: N·H·W, the m of a batch normalization's statistics.
+inline std::int64_t values_per_channel(const Shape& x) { return x.at(0) * x.at(2) * x.at(3); }
+
+/// @brief Step `index` forward on the ops of `Ops`; a training-mode batch normalization appends its batch
+/// statistics to `statistics`.
 template <typename Ops, typename T>
-Tensor<T> step_forward(const Step& step, const Tensor<T>& x, const Parameters<T>& parameters,
-                       const RunOptions& options) {
+Tensor<T> step_forward(std::size_t index, const Step& step, const Tensor<T>& x, const Parameters<T>& parameters,
+                       const RunOptions& options, std::vector<BatchStatistics<T>>& statistics) {
   return std::visit(
       Overloaded{
           [&](const ConvolutionStep& s) {
@@ -31,6 +36,19 @@ Tensor<T> step_forward(const Step& step, const Tensor<T>& x, const Parameters<T>
           },
           [&](const DropoutStep& s) {
             return Ops::dropout_forward(x, dropout_params(s, options.seed, options.step, options.training));
+          },
+          [&](const BatchNormStep& s) {
+            const LayerTensors<T>& p = parameters[static_cast<std::size_t>(s.parameters)];
+            if (!options.training) {  // test time: the running statistics, a fixed affine map per channel
+              return Ops::batchnorm2d_forward_inference(x, p.weight, p.bias, p.running_mean, p.running_var, s.params);
+            }
+            auto out = Ops::batchnorm2d_forward_training(x, p.weight, p.bias, s.params);
+            statistics.push_back({index, std::move(out.mean), std::move(out.variance), values_per_channel(x.shape())});
+            return std::move(out.y);
+          },
+          [&](const GroupNormStep& s) {
+            const LayerTensors<T>& p = parameters[static_cast<std::size_t>(s.parameters)];
+            return Ops::groupnorm_forward(x, p.weight, p.bias, s.params);
           },
       },
       step.op);
@@ -63,6 +81,24 @@ Tensor<T> step_backward(const Step& step, const Tensor<T>& x, const Tensor<T>& g
           [&](const DropoutStep& s) {
             return Ops::dropout_backward(grad_y, dropout_params(s, options.seed, options.step, options.training));
           },
+          [&](const BatchNormStep& s) {
+            if (!options.training) {
+              throw std::logic_error(step.name + ": the backward of batch normalization runs after a training-mode "
+                                     "forward (through the batch statistics); test mode has none");
+            }
+            const auto i = static_cast<std::size_t>(s.parameters);
+            auto g = Ops::batchnorm2d_backward(x, parameters[i].weight, grad_y, s.params);
+            grads[i].weight = std::move(g.gamma);
+            grads[i].bias = std::move(g.beta);
+            return std::move(g.input);
+          },
+          [&](const GroupNormStep& s) {
+            const auto i = static_cast<std::size_t>(s.parameters);
+            auto g = Ops::groupnorm_backward(x, parameters[i].weight, grad_y, s.params);
+            grads[i].weight = std::move(g.gamma);
+            grads[i].bias = std::move(g.beta);
+            return std::move(g.input);
+          },
       },
       step.op);
 }
@@ -79,10 +115,11 @@ Activations<T> run_forward(const Plan& plan, const Parameters<T>& parameters, Te
   require_network_input(plan, x.shape());
   Activations<T> forward{std::move(x), {}, {}};
   forward.outputs.reserve(plan.steps.size());
-  for (const Step& step : plan.steps) {
+  for (std::size_t i = 0; i < plan.steps.size(); ++i) {
     const auto start = std::chrono::steady_clock::now();
-    const Tensor<T>& input = forward.outputs.empty() ? forward.input : forward.outputs.back();
-    forward.outputs.push_back(step_forward<Ops>(step, input, parameters, options));
+    const Tensor<T>& input = i == 0 ? forward.input : forward.outputs.back();
+    forward.outputs.push_back(
+        step_forward<Ops>(i, plan.steps[i], input, parameters, options, forward.batch_statistics));
     forward.step_ms.push_back(milliseconds_since(start));
   }
   return forward;

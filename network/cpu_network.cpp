@@ -3,8 +3,10 @@
 #include <stdexcept>
 
 #include "network/cpu_executor.hpp"
+#include "reference_cpu/batchnorm2d.hpp"
 #include "reference_cpu/conv2d.hpp"
 #include "reference_cpu/dropout.hpp"
+#include "reference_cpu/groupnorm.hpp"
 #include "reference_cpu/linear.hpp"
 #include "reference_cpu/lrn.hpp"
 #include "reference_cpu/maxpool2d.hpp"
@@ -41,6 +43,26 @@ struct ReferenceOps {
   static Tensor<T> dropout_forward(const Tensor<T>& x, const DropoutParams& p) { return cpu::dropout_forward(x, p); }
   template <typename T>
   static Tensor<T> dropout_backward(const Tensor<T>& g, const DropoutParams& p) { return cpu::dropout_backward(g, p); }
+  template <typename T, typename... Args>
+  static auto batchnorm2d_forward_training(const Tensor<T>& x, const Args&... args) {
+    return cpu::batchnorm2d_forward_training(x, args...);
+  }
+  template <typename T, typename... Args>
+  static Tensor<T> batchnorm2d_forward_inference(const Tensor<T>& x, const Args&... args) {
+    return cpu::batchnorm2d_forward_inference(x, args...);
+  }
+  template <typename T, typename... Args>
+  static auto batchnorm2d_backward(const Tensor<T>& x, const Args&... args) {
+    return cpu::batchnorm2d_backward(x, args...);
+  }
+  template <typename T, typename... Args>
+  static Tensor<T> groupnorm_forward(const Tensor<T>& x, const Args&... args) {
+    return cpu::groupnorm_forward(x, args...);
+  }
+  template <typename T, typename... Args>
+  static auto groupnorm_backward(const Tensor<T>& x, const Args&... args) {
+    return cpu::groupnorm_backward(x, args...);
+  }
 };
 
 }  // namespace
@@ -56,6 +78,20 @@ void require_network_input(const Plan& plan, const Shape& x) {
 }
 
 template <typename T>
+void update_running_statistics(const Plan& plan, const Activations<T>& forward, Parameters<T>& parameters) {
+  for (const BatchStatistics<T>& batch : forward.batch_statistics) {
+    const Step& step = plan.steps.at(batch.step);
+    const auto* bn = std::get_if<BatchNormStep>(&step.op);
+    if (bn == nullptr) {
+      throw std::invalid_argument("update_running_statistics: expected a batchnorm step, got " + step.name);
+    }
+    LayerTensors<T>& layer = parameters.at(static_cast<std::size_t>(bn->parameters));
+    cpu::update_running_statistics(layer.running_mean, layer.running_var, batch.mean, batch.variance,
+                                   batch.count_per_channel, bn->params);
+  }
+}
+
+template <typename T>
 Activations<T> reference_forward(const Plan& plan, const Parameters<T>& parameters, Tensor<T> x,
                                  const RunOptions& options) {
   return cpu_executor::run_forward<ReferenceOps>(plan, parameters, std::move(x), options);
@@ -67,6 +103,8 @@ Gradients<T> reference_backward(const Plan& plan, const Parameters<T>& parameter
   return cpu_executor::run_backward<ReferenceOps>(plan, parameters, forward, grad_logits, options);
 }
 
+template void update_running_statistics(const Plan&, const Activations<float>&, Parameters<float>&);
+template void update_running_statistics(const Plan&, const Activations<double>&, Parameters<double>&);
 template Activations<float> reference_forward(const Plan&, const Parameters<float>&, Tensor<float>,
                                               const RunOptions&);
 template Activations<double> reference_forward(const Plan&, const Parameters<double>&, Tensor<double>,

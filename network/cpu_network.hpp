@@ -19,9 +19,18 @@ namespace alexnet {
 
 /// @brief What a pass needs besides data and parameters.
 struct RunOptions {
-  bool training = false;       ///< dropout on (training) or the identity (test time)
+  bool training = false;       ///< dropout on and batch statistics (training), or the identity and running ones (test)
   std::uint64_t seed = 0;      ///< the run's seed: dropout masks
   std::uint64_t step = 0;      ///< the training step: a fresh dropout mask per step
+};
+
+/// @brief The statistics a batch normalization step computed on a training-mode forward's batch.
+template <typename T>
+struct BatchStatistics {
+  std::size_t step = 0;                ///< the plan's step (a BatchNormStep)
+  Tensor<T> mean;                      ///< [C], μ_c over (N, H, W)
+  Tensor<T> variance;                  ///< [C], the biased σ_c² the step normalized with
+  std::int64_t count_per_channel = 0;  ///< m = N·H·W values per channel
 };
 
 /// @brief The forward pass's values: the input and every step's output (the backward needs them).
@@ -30,6 +39,9 @@ struct Activations {
   Tensor<T> input;                ///< [N, C, H, W] ([N, F] for a plan that starts at a fully connected layer)
   std::vector<Tensor<T>> outputs;  ///< outputs[i]: step i's output; the last is the logits [N, classes]
   std::vector<double> step_ms;     ///< step_ms[i]: wall-clock milliseconds step i took
+  /// One entry per batch normalization step of a training-mode forward, in step order (none at test time):
+  /// the forward only reads the parameters; update_running_statistics applies these to them.
+  std::vector<BatchStatistics<T>> batch_statistics{};
   /// @brief The logits, the last step's output.
   const Tensor<T>& logits() const { return outputs.back(); }
 };
@@ -51,6 +63,12 @@ Activations<T> reference_forward(const Plan& plan, const Parameters<T>& paramete
 template <typename T>
 Gradients<T> reference_backward(const Plan& plan, const Parameters<T>& parameters, const Activations<T>& forward,
                                 const Tensor<T>& grad_logits, const RunOptions& options);
+
+/// @brief Moves every batch normalization's running statistics in `parameters` towards the batch statistics a
+/// training-mode forward recorded (PyTorch's update: momentum 0.1, the unbiased variance); a test-mode forward
+/// recorded none, and nothing changes.
+template <typename T>
+void update_running_statistics(const Plan& plan, const Activations<T>& forward, Parameters<T>& parameters);
 
 /// @brief Throws std::invalid_argument naming what was expected unless x is [N, ...] of the plan's per-image input.
 void require_network_input(const Plan& plan, const Shape& x);

@@ -5,11 +5,13 @@
 #include <string>
 
 #include "cuda/add.cuh"
+#include "cuda/batchnorm2d.cuh"
 #include "cuda/context.cuh"
 #include "cuda/conv2d.cuh"
 #include "cuda/dropout.cuh"
 #include "cuda/flatten.cuh"
 #include "cuda/gpu.cuh"
+#include "cuda/groupnorm.cuh"
 #include "cuda/linear.cuh"
 #include "cuda/lrn.cuh"
 #include "cuda/maxpool2d.cuh"
@@ -75,11 +77,13 @@ struct CudaNetwork::State {
   TowerTensors weight, bias;
   TowerTensors grad_weight, grad_bias;          // of the last backward
   TowerTensors velocity_weight, velocity_bias;  // SGD's v, zero until the first sgd_step
+  TowerTensors running_mean, running_var;       // a batch normalization's running statistics, its channels' share
   std::vector<DeviceTensorF> grad_input;        // [tower]: its part of ∂L/∂x (the towers' sum is ∂L/∂x)
   std::int64_t batch = 0;
   std::vector<DeviceTensorF> input;                  // [tower]: the image batch, Whole
   std::vector<std::vector<DeviceTensorF>> joined;    // [step][tower]: the gathered input of a joining step
   std::vector<std::vector<DeviceTensorF>> output;    // [step][tower]
+  std::vector<std::vector<DeviceTensorF>> batch_mean, batch_variance;  // [step][tower]: a training batch norm's
   std::int64_t crossed_bytes = 0;
   bool timing = false;
   std::vector<double> step_ms;
@@ -192,6 +196,18 @@ struct CudaNetwork::State {
   // Each tower's share of every layer of `parameters` (its rows of a split layer; a layer that is
   // not split lives on tower 0 only), uploaded into `weights` and `biases` ([tower][parameter]).
   void upload(const Parameters<float>& parameters, TowerTensors& weights, TowerTensors& biases) const;
+
+  // Each tower's share of the batch normalizations' running statistics (empty for the other layers).
+  void upload_running_statistics(const Parameters<float>& parameters);
+
+  // The running statistics in whole-layer layout, set into the batch normalizations of `parameters`.
+  void download_running_statistics(Parameters<float>& parameters) const {
+    for (std::size_t k = 0; k < parameters.size(); ++k) {
+      if (running_mean[0][k].size() == 0) continue;  // not a batch normalization
+      parameters[k].running_mean = download(running_mean, k);
+      parameters[k].running_var = download(running_var, k);
+    }
+  }
 };
 
 namespace {
@@ -243,6 +259,22 @@ Placement place(const Step& step, const Plan& plan, Layout input, int towers) {
                  [&](const DropoutStep&) {
                    needs_whole();  // the mask index is the unit's index in the whole layer
                    p.output = Layout::Whole;
+                 },
+                 [&](const BatchNormStep&) {  // per channel: each tower normalizes its own channels
+                   if (towers > 1 && input != Layout::Split) {
+                     throw std::invalid_argument(step.name + ": batch normalization runs on each tower's share of "
+                                                 "the channels; its input is not divided between the towers");
+                   }
+                 },
+                 [&](const GroupNormStep& s) {  // per image and group: each tower normalizes its own groups
+                   if (towers > 1 && (input != Layout::Split || s.params.groups % towers != 0)) {
+                     throw std::invalid_argument(step.name + ": group normalization of " +
+                                                 std::to_string(s.params.groups) + " groups cannot run on " +
+                                                 std::to_string(towers) + " towers (a group would cross them)");
+                   }
+                   GroupNormStep local = s;
+                   local.params.groups = s.params.groups / towers;
+                   p.local_op = local;
                  },
                  [&](const auto&) {},  // ReLU, max-pooling, flatten: element- or plane-wise, any layout
              },
@@ -301,6 +333,7 @@ CudaNetwork::CudaNetwork(const Plan& plan, const Parameters<float>& parameters, 
                                 " layers of parameters, got " + std::to_string(parameters.size()));
   }
   s.upload(parameters, s.weight, s.bias);
+  s.upload_running_statistics(parameters);
   s.velocity_weight = zeros_like(s.weight);
   s.velocity_bias = zeros_like(s.bias);
 }
@@ -328,6 +361,27 @@ void CudaNetwork::State::upload(const Parameters<float>& parameters, TowerTensor
   }
 }
 
+void CudaNetwork::State::upload_running_statistics(const Parameters<float>& parameters) {
+  running_mean = empty_tower_tensors(towers, parameters.size());
+  running_var = empty_tower_tensors(towers, parameters.size());
+  for (std::size_t k = 0; k < parameters.size(); ++k) {
+    const LayerSpec& layer = plan.layers[static_cast<std::size_t>(plan.parameter_rows[k])].spec;
+    if (!std::holds_alternative<BatchNormSpec>(layer.op)) continue;
+    const std::int64_t channels = parameters[k].weight.dim(0), share = channels / towers;
+    for (const TensorF* statistic : {&parameters[k].running_mean, &parameters[k].running_var}) {
+      require_shape("CudaNetwork", layer.name + " running statistics", {channels}, statistic->shape());
+    }
+    for (int t = 0; t < towers; ++t) {  // batch normalization is split: tower t holds channels [t·share, (t+1)·share)
+      const auto tower = static_cast<std::size_t>(t);
+      const auto share_of = [&](const TensorF& whole) {
+        return DeviceTensorF(cpu::slice_rows(whole, t * share, share), gpus[tower]);
+      };
+      running_mean[tower][k] = share_of(parameters[k].running_mean);
+      running_var[tower][k] = share_of(parameters[k].running_var);
+    }
+  }
+}
+
 CudaNetwork::~CudaNetwork() {
   for (std::size_t t = 0; t < state_->streams.size(); ++t) {
     cudaStreamDestroy(state_->streams[t]);
@@ -346,6 +400,10 @@ TensorF CudaNetwork::forward(const TensorF& x, const RunOptions& options) {
   s.joined.resize(s.plan.steps.size());
   s.output.clear();
   s.output.resize(s.plan.steps.size());
+  s.batch_mean.clear();
+  s.batch_mean.resize(s.plan.steps.size());
+  s.batch_variance.clear();
+  s.batch_variance.resize(s.plan.steps.size());
   s.step_ms.clear();
   for (std::size_t i = 0; i < s.plan.steps.size(); ++i) {
     const auto start = std::chrono::steady_clock::now();
@@ -383,6 +441,32 @@ TensorF CudaNetwork::forward(const TensorF& x, const RunOptions& options) {
                      [&](const DropoutStep& d) {
                        cuda::dropout_forward(where, x_t, dropout_params(d, options.seed, options.step, options.training), y);
                      },
+                     [&](const BatchNormStep& b) {
+                       const auto k = static_cast<std::size_t>(b.parameters);
+                       DeviceTensorF& mean = s.running_mean[static_cast<std::size_t>(t)][k];
+                       DeviceTensorF& var = s.running_var[static_cast<std::size_t>(t)][k];
+                       if (!options.training) {  // test time: the running statistics
+                         cuda::batchnorm2d_forward_inference(where, x_t, weights[k], biases[k], mean, var, b.params, y);
+                         return;
+                       }
+                       // Training: the batch's statistics, kept until the next forward (the update reads them
+                       // on the stream), and the running ones updated on the device as PyTorch does.
+                       s.batch_mean[i].resize(static_cast<std::size_t>(s.towers));
+                       s.batch_variance[i].resize(static_cast<std::size_t>(s.towers));
+                       DeviceTensorF& batch_mean = s.batch_mean[i][static_cast<std::size_t>(t)];
+                       DeviceTensorF& batch_variance = s.batch_variance[i][static_cast<std::size_t>(t)];
+                       batch_mean = DeviceTensorF(mean.shape(), where.device);
+                       batch_variance = DeviceTensorF(mean.shape(), where.device);
+                       cuda::batchnorm2d_forward_training(where, x_t, weights[k], biases[k], b.params, y, batch_mean,
+                                                          batch_variance);
+                       const Shape& shape = x_t.shape();  // m = N·H·W values per channel
+                       cuda::update_running_statistics(where, mean, var, batch_mean, batch_variance,
+                                                       shape[0] * shape[2] * shape[3], b.params);
+                     },
+                     [&](const GroupNormStep& g) {
+                       const auto k = static_cast<std::size_t>(g.parameters);
+                       cuda::groupnorm_forward(where, x_t, weights[k], biases[k], g.params, y);
+                     },
                  },
                  p.local_op);
       s.record(t);
@@ -401,6 +485,12 @@ void CudaNetwork::backward(const TensorF& grad_logits, const RunOptions& options
   const std::size_t last = s.plan.steps.size() - 1;
   if (s.output.empty()) throw std::logic_error("CudaNetwork::backward: run forward first");
   require_shape("CudaNetwork::backward", "grad_logits", step_output(last).shape(), grad_logits.shape());
+  for (std::size_t i = last + 1; i-- > 0 && !options.training;) {  // refused before any work is queued
+    if (std::holds_alternative<BatchNormStep>(s.plan.steps[i].op)) {
+      throw std::logic_error(s.plan.steps[i].name + ": the backward of batch normalization runs after a "
+                             "training-mode forward (through the batch statistics); test mode has none");
+    }
+  }
 
   // ∂L/∂logits on the towers that hold the logits (their share when the last layer is split).
   std::vector<DeviceTensorF> grad(static_cast<std::size_t>(s.towers));
@@ -454,6 +544,16 @@ void CudaNetwork::backward(const TensorF& grad_logits, const RunOptions& options
                      [&](const DropoutStep& d) {
                        cuda::dropout_backward(where, g, dropout_params(d, options.seed, options.step, options.training), gx);
                      },
+                     [&](const BatchNormStep& b) {
+                       const auto k = allocate_parameter_grads(b.parameters);
+                       cuda::batchnorm2d_backward(where, x, weights[k], g, b.params, gx, grad_weight[tower][k],
+                                                  grad_bias[tower][k]);
+                     },
+                     [&](const GroupNormStep& n) {
+                       const auto k = allocate_parameter_grads(n.parameters);
+                       cuda::groupnorm_backward(where, x, weights[k], g, n.params, gx, grad_weight[tower][k],
+                                                grad_bias[tower][k]);
+                     },
                  },
                  p.local_op);
       s.record(t);
@@ -495,10 +595,22 @@ void CudaNetwork::sgd_step(double learning_rate, SgdParams params) {
   s.synchronize_all();
 }
 
-Parameters<float> CudaNetwork::parameters() const { return state_->download(state_->weight, state_->bias); }
+Parameters<float> CudaNetwork::parameters() const {
+  Parameters<float> parameters = state_->download(state_->weight, state_->bias);
+  state_->download_running_statistics(parameters);  // buffers, but a checkpoint needs them
+  return parameters;
+}
 
 Parameters<float> CudaNetwork::velocity() const {
-  return state_->download(state_->velocity_weight, state_->velocity_bias);
+  Parameters<float> velocity = state_->download(state_->velocity_weight, state_->velocity_bias);
+  // Running statistics have no velocity: the fresh ones of allocate_parameters (mean 0, variance 1) keep the
+  // layout of every Parameters of the plan, as the CPU backends' velocity has it.
+  for (std::size_t k = 0; k < velocity.size(); ++k) {
+    if (state_->running_mean[0][k].size() == 0) continue;  // not a batch normalization
+    velocity[k].running_mean = TensorF({velocity[k].weight.dim(0)}, 0.0f);
+    velocity[k].running_var = TensorF({velocity[k].weight.dim(0)}, 1.0f);
+  }
+  return velocity;
 }
 
 void CudaNetwork::set_velocity(const Parameters<float>& velocity) {

@@ -39,7 +39,8 @@ class CudaNetwork {
   CudaNetwork& operator=(const CudaNetwork&) = delete;
 
   /// @brief Runs every step on a batch x [N, ...] of the plan's input; returns the last step's output
-  /// (the logits; waits for the GPUs).
+  /// (the logits; waits for the GPUs). In training mode each batch normalization also updates its running
+  /// statistics on the GPUs (PyTorch's update), which parameters() then returns.
   TensorF forward(const TensorF& x, const RunOptions& options);
 
   /// @brief Backward from ∂L/∂logits after forward(): ∂L/∂x and every parameter's gradient, kept on the GPUs.
@@ -51,10 +52,12 @@ class CudaNetwork {
   /// @brief The paper's update of every tower's share with the last backward's gradients, on the GPUs.
   void sgd_step(double learning_rate, SgdParams params);
 
-  /// @brief The weights and biases, downloaded in whole-layer layout (e.g. for a checkpoint).
+  /// @brief The weights and biases, and the batch normalizations' running statistics, downloaded in whole-layer
+  /// layout (e.g. for a checkpoint).
   Parameters<float> parameters() const;
 
-  /// @brief SGD's velocity of every weight and bias, downloaded in whole-layer layout (zero before the first step).
+  /// @brief SGD's velocity of every weight and bias, downloaded in whole-layer layout (zero before the first step);
+  /// a batch normalization's running statistics have none and come as allocate_parameters makes them.
   Parameters<float> velocity() const;
 
   /// @brief Uploads a velocity saved by velocity() (resuming a run).

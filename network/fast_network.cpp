@@ -1,7 +1,9 @@
 #include "network/fast_network.hpp"
 
+#include "cpu_fast/batchnorm2d.hpp"
 #include "cpu_fast/conv2d.hpp"
 #include "cpu_fast/dropout.hpp"
+#include "cpu_fast/groupnorm.hpp"
 #include "cpu_fast/linear.hpp"
 #include "cpu_fast/lrn.hpp"
 #include "cpu_fast/maxpool2d.hpp"
@@ -36,6 +38,25 @@ struct FastOps {
   }
   static TensorF dropout_forward(const TensorF& x, const DropoutParams& p) { return fast::dropout_forward(x, p); }
   static TensorF dropout_backward(const TensorF& g, const DropoutParams& p) { return fast::dropout_backward(g, p); }
+  static BatchNormForward<float> batchnorm2d_forward_training(const TensorF& x, const TensorF& gamma,
+                                                              const TensorF& beta, BatchNormParams p) {
+    return fast::batchnorm2d_forward_training(x, gamma, beta, p);
+  }
+  static TensorF batchnorm2d_forward_inference(const TensorF& x, const TensorF& gamma, const TensorF& beta,
+                                               const TensorF& mean, const TensorF& var, BatchNormParams p) {
+    return fast::batchnorm2d_forward_inference(x, gamma, beta, mean, var, p);
+  }
+  static NormGradients<float> batchnorm2d_backward(const TensorF& x, const TensorF& gamma, const TensorF& g,
+                                                   BatchNormParams p) {
+    return fast::batchnorm2d_backward(x, gamma, g, p);
+  }
+  static TensorF groupnorm_forward(const TensorF& x, const TensorF& gamma, const TensorF& beta, GroupNormParams p) {
+    return fast::groupnorm_forward(x, gamma, beta, p);
+  }
+  static NormGradients<float> groupnorm_backward(const TensorF& x, const TensorF& gamma, const TensorF& g,
+                                                 GroupNormParams p) {
+    return fast::groupnorm_backward(x, gamma, g, p);
+  }
 };
 
 }  // namespace

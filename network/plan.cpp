@@ -18,7 +18,8 @@ std::string layer_number(const std::string& name) {
 constexpr double kPaperDropout = 0.5;  // "setting to zero the output of each hidden neuron with probability 0.5"
 constexpr std::uint64_t kStreamsPerStep = 256;  // a layer's row index < 256 picks its dropout stream
 
-// LRN and pooling learn nothing: they belong to the block of the layer before them.
+// A block starts at a convolution or a fully connected layer; LRN, pooling and the normalizations that
+// follow it belong to its block.
 bool learns(const LayerSpec& layer) {
   return std::holds_alternative<ConvolutionSpec>(layer.op) || std::holds_alternative<FullyConnectedSpec>(layer.op);
 }
@@ -28,6 +29,16 @@ template <class Kind>
 const Kind& op_of(const LayerSpec& layer, const std::string& adapter, const std::string& kind) {
   if (const Kind* op = std::get_if<Kind>(&layer.op)) return *op;
   throw std::invalid_argument(adapter + ": expected " + kind + ", got " + layer.name + " (" + kind_name(layer) + ")");
+}
+
+// Batch normalization keeps running statistics next to its γ and β.
+bool has_running_statistics(const LayerSpec& layer) { return std::holds_alternative<BatchNormSpec>(layer.op); }
+
+// The running statistics PyTorch starts from: mean 0, variance 1 (the identity, before any batch).
+void fresh_running_statistics(const LayerSummary& layer, LayerTensors<float>& tensors) {
+  if (!has_running_statistics(layer.spec)) return;
+  tensors.running_mean = TensorF({layer.output[0]}, 0.0f);
+  tensors.running_var = TensorF({layer.output[0]}, 1.0f);
 }
 
 }  // namespace
@@ -53,6 +64,12 @@ Plan make_plan(const NetworkSpec& spec) {
                    [&](const FullyConnectedSpec&) {
                      if (layer.input.size() > 1) add("flatten", FlattenStep{}, {element_count(layer.input)});
                      add(s.name, LinearStep{parameters_of_this_row()}, layer.output);
+                   },
+                   [&](const BatchNormSpec& b) {
+                     add(s.name, BatchNormStep{b.params, parameters_of_this_row()}, layer.output);
+                   },
+                   [&](const GroupNormSpec& g) {
+                     add(s.name, GroupNormStep{g.params, parameters_of_this_row()}, layer.output);
                    },
                },
                s.op);
@@ -93,6 +110,7 @@ Parameters<float> allocate_parameters(const Plan& plan) {
   for (const int row : plan.parameter_rows) {
     const LayerSummary& layer = plan.layers[static_cast<std::size_t>(row)];
     parameters.push_back({layer.spec.name, TensorF(weight_shape(layer.spec, layer.input)), TensorF({layer.output[0]})});
+    fresh_running_statistics(layer, parameters.back());
   }
   return parameters;
 }
@@ -104,6 +122,7 @@ Parameters<float> initial_parameters(const Plan& plan, std::uint64_t seed) {
     LayerParameters initial =
         initial_parameters(layer.spec, layer.input, seed, static_cast<std::uint64_t>(row), plan.spec.weight_init);
     parameters.push_back({layer.spec.name, std::move(initial.weight), std::move(initial.bias)});
+    fresh_running_statistics(layer, parameters.back());
   }
   return parameters;
 }
@@ -115,7 +134,8 @@ Parameters<To> convert_parameters(const Parameters<From>& parameters) {
   };
   Parameters<To> converted;
   for (const LayerTensors<From>& layer : parameters) {
-    converted.push_back({layer.name, convert(layer.weight), convert(layer.bias)});
+    converted.push_back({layer.name, convert(layer.weight), convert(layer.bias), convert(layer.running_mean),
+                         convert(layer.running_var)});
   }
   return converted;
 }
@@ -131,6 +151,9 @@ void save_parameters(const std::string& dir, const Parameters<float>& parameters
   for (const LayerTensors<float>& layer : parameters) {
     save_npy(dir + "/" + layer.name + ".weight.npy", layer.weight);
     save_npy(dir + "/" + layer.name + ".bias.npy", layer.bias);
+    if (layer.running_mean.size() == 0) continue;  // only a batch normalization has running statistics
+    save_npy(dir + "/" + layer.name + ".running_mean.npy", layer.running_mean);
+    save_npy(dir + "/" + layer.name + ".running_var.npy", layer.running_var);
   }
 }
 
@@ -147,6 +170,10 @@ Parameters<float> load_parameters(const std::string& dir, const Plan& plan) {
     TensorF weight = load("weight", weight_shape(layer.spec, layer.input));
     TensorF bias = load("bias", {layer.output[0]});
     parameters.push_back({layer.spec.name, std::move(weight), std::move(bias)});
+    if (has_running_statistics(layer.spec)) {
+      parameters.back().running_mean = load("running_mean", {layer.output[0]});
+      parameters.back().running_var = load("running_var", {layer.output[0]});
+    }
   }
   return parameters;
 }

@@ -1,6 +1,7 @@
 /// @file plan.hpp
 /// @brief The one place where the layer table becomes ops: a NetworkSpec turned into a
-/// plan of steps (convolution, ReLU, LRN, max-pooling, flatten, linear, dropout), each
+/// plan of steps (convolution, ReLU, LRN, max-pooling, flatten, linear, dropout, batch and group
+/// normalization), each
 /// with its op parameters and per-image output shape, and the network's parameters
 /// allocated, initialised, counted, saved and loaded.
 ///
@@ -13,8 +14,10 @@
 #include <variant>
 #include <vector>
 
+#include "reference_cpu/batchnorm2d.hpp"
 #include "reference_cpu/conv2d.hpp"
 #include "reference_cpu/dropout.hpp"
+#include "reference_cpu/groupnorm.hpp"
 #include "reference_cpu/layer_table.hpp"
 #include "reference_cpu/lrn.hpp"
 #include "reference_cpu/maxpool2d.hpp"
@@ -49,8 +52,21 @@ struct DropoutStep {
   int stream_index;  ///< the layer's row in the table: its own Philox streams
 };
 
+/// @brief Batch normalization with γ, β (weight, bias) and the running statistics of layer `parameters`:
+/// the batch's statistics while training, the running ones at test time.
+struct BatchNormStep {
+  BatchNormParams params;  ///< ε, momentum
+  int parameters;          ///< index into the network's parameters
+};
+/// @brief Group normalization with γ, β (weight, bias) of layer `parameters`; the same in training and at test time.
+struct GroupNormStep {
+  GroupNormParams params;  ///< groups, ε
+  int parameters;          ///< index into the network's parameters
+};
+
 /// @brief What one step computes.
-using StepOp = std::variant<ConvolutionStep, ReluStep, LrnStep, MaxPoolStep, FlattenStep, LinearStep, DropoutStep>;
+using StepOp = std::variant<ConvolutionStep, ReluStep, LrnStep, MaxPoolStep, FlattenStep, LinearStep, DropoutStep,
+                            BatchNormStep, GroupNormStep>;
 
 /// @brief A step of the plan: its op, a name for dumps and timings, its per-image output shape.
 struct Step {
@@ -63,8 +79,12 @@ struct Step {
 template <typename T>
 struct LayerTensors {
   std::string name;  ///< the layer: "conv1", ..., "fc8" (files conv1.weight.npy, conv1.bias.npy)
-  Tensor<T> weight;  ///< [C_out, C_in/groups, K, K] or [out, in]
-  Tensor<T> bias;    ///< [C_out] or [out]
+  Tensor<T> weight;  ///< [C_out, C_in/groups, K, K], [out, in] or a normalization's γ [C]
+  Tensor<T> bias;    ///< [C_out], [out] or β [C]
+  // A batch normalization's running statistics (buffers, not parameters: no gradient, no SGD, not counted);
+  // empty for every other kind. They travel with the weights, as in PyTorch's state_dict.
+  Tensor<T> running_mean{};  ///< a batch normalization's running mean [C] (files bn1.running_mean.npy, ...)
+  Tensor<T> running_var{};   ///< its running (unbiased) variance [C]
 };
 
 /// @brief Every learned tensor of a network, in plan order.
@@ -101,28 +121,31 @@ Pool2dParams pool2d_params(const LayerSpec& layer);
 /// draws from Philox stream training_step·256 + r, so FC6 and FC7 never share a mask.
 DropoutParams dropout_params(const DropoutStep& step, std::uint64_t seed, std::uint64_t training_step, bool training);
 
-/// @brief Every layer's weight and bias, allocated and zero: the shapes the plan needs.
+/// @brief Every layer's weight and bias, allocated and zero, and each batch normalization's running statistics
+/// as PyTorch starts them (mean 0, variance 1): the shapes the plan needs.
 Parameters<float> allocate_parameters(const Plan& plan);
 
 /// @brief The initialisation of every layer: weights from Philox stream = the row's index under `seed`, drawn as
 /// the spec's weight_init says (the paper's N(0, 0.01²), or He's fan-in scaling for the mini network), biases the
-/// row's initial_bias (1 in CONV2, CONV4, CONV5, FC6, FC7, else 0).
+/// row's initial_bias (1 in CONV2, CONV4, CONV5, FC6, FC7, else 0); normalizations γ = 1, β = 0, running mean 0
+/// and variance 1.
 Parameters<float> initial_parameters(const Plan& plan, std::uint64_t seed);
 
 /// @brief The parameters converted to another scalar type (e.g. double for gradient checks).
 template <typename To, typename From>
 Parameters<To> convert_parameters(const Parameters<From>& parameters);
 
-/// @brief Number of values in the allocated tensors (weights and biases of every layer).
+/// @brief Number of learned values (weights and biases of every layer; running statistics are not counted).
 template <typename T>
 std::int64_t count_parameters(const Parameters<T>& parameters);
 
-/// @brief Writes `<dir>/<layer>.weight.npy` and `<layer>.bias.npy` for every layer (dir must exist);
-/// each file is written under a temporary name and renamed.
+/// @brief Writes `<dir>/<layer>.weight.npy` and `<layer>.bias.npy` for every layer, and `<layer>.running_mean.npy`,
+/// `<layer>.running_var.npy` for a batch normalization (dir must exist); each file is written under a temporary
+/// name and renamed.
 void save_parameters(const std::string& dir, const Parameters<float>& parameters);
 
-/// @brief Reads the files save_parameters writes; throws naming the file when one is missing,
-/// unreadable or of the wrong shape for `plan`.
+/// @brief Reads the files save_parameters writes (the running statistics of the plan's batch normalizations
+/// too); throws naming the file when one is missing, unreadable or of the wrong shape for `plan`.
 Parameters<float> load_parameters(const std::string& dir, const Plan& plan);
 
 }  // namespace alexnet

@@ -1,5 +1,6 @@
 #include "network/summary.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <stdexcept>
 
@@ -21,7 +22,8 @@ std::string per_tower(const NetworkSpec& network, const LayerSummary& row) {
 // "11x11": a square window.
 std::string square(int side) { return std::to_string(side) + "x" + std::to_string(side); }
 
-// "conv 11x11 S4 P0", "conv 5x5 S1 P2 g2", "lrn n=5 in towers", "maxpool 3x3 S2", "fc"; then "+relu", "+drop".
+// "conv 11x11 S4 P0", "conv 5x5 S1 P2 g2", "lrn n=5 in towers", "maxpool 3x3 S2", "fc", "batchnorm",
+// "groupnorm G=8"; then "+relu", "+drop".
 std::string operation(const LayerSpec& layer) {
   std::string text = std::visit(
       Overloaded{
@@ -37,6 +39,8 @@ std::string operation(const LayerSpec& layer) {
             return "maxpool " + square(m.params.kernel) + " S" + std::to_string(m.params.stride);
           },
           [](const FullyConnectedSpec&) { return std::string("fc"); },
+          [](const BatchNormSpec&) { return std::string("batchnorm"); },
+          [](const GroupNormSpec& g) { return "groupnorm G=" + std::to_string(g.params.groups); },
       },
       layer.op);
   if (layer.relu) text += " +relu";
@@ -51,15 +55,22 @@ std::string maps_text(const Shape& shape) {
   return std::to_string(shape[0]) + "@" + std::to_string(shape[1]) + "x" + std::to_string(shape[2]);
 }
 
-std::vector<std::string> variant_names() { return {"paper", "one-tower", "torchvision", "tiny", "mini"}; }
+std::vector<std::string> variant_names() {
+  return {"paper", "one-tower", "torchvision", "tiny", "mini", "mini-batchnorm", "mini-groupnorm", "mini-none"};
+}
 
 NetworkSpec network_variant(const std::string& name) {
   if (name == "paper" || name == "two-tower") return alexnet_two_tower();
   if (name == "one-tower") return alexnet_one_tower();
   if (name == "torchvision") return alexnet_torchvision();
   if (name == "tiny") return alexnet_tiny();
-  if (name == "mini") return alexnet_mini();
-  throw std::invalid_argument("unknown variant '" + name + "' (expected paper, one-tower, torchvision, tiny or mini)");
+  if (name == "mini") return alexnet_mini(Normalization::Lrn);
+  if (name == "mini-batchnorm") return alexnet_mini(Normalization::BatchNorm);
+  if (name == "mini-groupnorm") return alexnet_mini(Normalization::GroupNorm);
+  if (name == "mini-none") return alexnet_mini(Normalization::None);
+  std::string known;
+  for (const std::string& variant : variant_names()) known += (known.empty() ? "" : ", ") + variant;
+  throw std::invalid_argument("unknown variant '" + name + "' (expected one of " + known + ")");
 }
 
 std::string layer_table_text(const NetworkSpec& network) {
@@ -80,6 +91,10 @@ std::string layer_table_text(const NetworkSpec& network) {
   text += network.weight_init == WeightInit::Paper
               ? "initial weights: N(0, 0.01^2), the paper's\n"
               : "initial weights: N(0, 2/fan_in), He's fan-in scaling (fan_in = in/kernel above)\n";
+  const auto normalized = [](const LayerSpec& layer) { return is_normalization(layer); };
+  if (std::any_of(network.layers.begin(), network.layers.end(), normalized)) {
+    text += "normalizations: gamma 1, beta 0 (parameters); batch norm's running mean 0, variance 1 (buffers)\n";
+  }
   if (network.input_scale != 1.0f) {
     text += format("input: (pixel - training mean) / %g, so that it is of order 1 as that initialisation assumes\n",
                    1.0 / network.input_scale);

@@ -12,11 +12,12 @@ namespace alexnet {
 /// @brief A per-image shape as the tables write it: [96, 55, 55] -> "96@55x55", [4096] -> "4096".
 std::string maps_text(const Shape& shape);
 
-/// @brief The names network_variant knows: "paper", "one-tower", "torchvision", "tiny".
+/// @brief The names network_variant knows: "paper", "one-tower", "torchvision", "tiny", "mini", and the mini network
+/// with its LRN replaced: "mini-batchnorm", "mini-groupnorm", "mini-none" (chapter 14).
 std::vector<std::string> variant_names();
 
 /// @brief The network a variant name stands for ("two-tower" is "paper"); throws std::invalid_argument
-/// "unknown variant 'x' (expected paper, one-tower, torchvision or tiny)".
+/// "unknown variant 'x' (expected one of paper, one-tower, ...)".
 NetworkSpec network_variant(const std::string& name);
 
 /// @brief Every row with its operation, per-tower split, fan-in, output, neurons, parameters and

@@ -33,6 +33,16 @@ LayerSpec fully_connected(std::string name, int outputs, bool hidden) {
   return layer;
 }
 
+LayerSpec batch_norm(std::string name) { return LayerSpec{std::move(name), BatchNormSpec{BatchNormParams{}}}; }
+
+LayerSpec group_norm(std::string name, int groups) {
+  return LayerSpec{std::move(name), GroupNormSpec{GroupNormParams{groups, 1e-5}}};
+}
+
+bool is_normalization(const LayerSpec& layer) {
+  return std::holds_alternative<BatchNormSpec>(layer.op) || std::holds_alternative<GroupNormSpec>(layer.op);
+}
+
 namespace {
 
 void require(bool condition, const LayerSpec& layer, const std::string& message) {
@@ -55,6 +65,25 @@ Shape convolution_output_shape(const LayerSpec& layer, const ConvolutionSpec& c,
           window_output_size(static_cast<int>(input[2]), c.kernel, c.params.stride, c.params.pad)};
 }
 
+// The normalization row that follows convolution `conv` in a mini variant ("conv3" → "bn3" or "gn3"), with its ReLU.
+LayerSpec normalization_after(const LayerSpec& conv, Normalization normalization) {
+  const std::string number = conv.name.substr(std::string("conv").size());
+  LayerSpec row = normalization == Normalization::BatchNorm ? batch_norm("bn" + number)
+                                                            : group_norm("gn" + number, kMiniGroups);
+  row.relu = conv.relu;
+  return row;
+}
+
+std::string mini_normalization_text(Normalization normalization) {
+  switch (normalization) {
+    case Normalization::Lrn: return "with local response normalization";
+    case Normalization::BatchNorm: return "with batch normalization";
+    case Normalization::GroupNorm: return "with group normalization (G = " + std::to_string(kMiniGroups) + ")";
+    case Normalization::None: break;
+  }
+  return "without normalization";
+}
+
 Shape pool_output_shape(const MaxPoolSpec& p, const Shape& input) {
   return {input[0], window_output_size(static_cast<int>(input[1]), p.params.kernel, p.params.stride, 0),
           window_output_size(static_cast<int>(input[2]), p.params.kernel, p.params.stride, 0)};
@@ -68,6 +97,8 @@ std::string kind_name(const LayerSpec& layer) {
                         [](const LrnSpec&) { return "lrn"; },
                         [](const MaxPoolSpec&) { return "maxpool"; },
                         [](const FullyConnectedSpec&) { return "fc"; },
+                        [](const BatchNormSpec&) { return "batchnorm"; },
+                        [](const GroupNormSpec&) { return "groupnorm"; },
                     },
                     layer.op);
 }
@@ -128,22 +159,42 @@ NetworkSpec alexnet_tiny() {
                       fully_connected("fc8", 5, false)}};
 }
 
-NetworkSpec alexnet_mini() {
-  // 3@32×32 → conv1 (k5, s1, p2) 32@32×32 → pool 32@15×15 → conv2 (k5, p2, g2) 64@15×15 → pool 64@7×7
-  // → conv3 96, conv4 96 (g2), conv5 64 (g2) @7×7 → pool 64@3×3 → fc6 256 → fc7 256 → fc8 10.
-  return NetworkSpec{"mini AlexNet (the paper's layers, towers and joins at 32x32, for Fashion-MNIST on a CPU)",
-                     2,
-                     {3, 32, 32},
-                     {conv("conv1", 32, 5, 1, 2, 1, 0), lrn("lrn1", 2), pool("pool1"),
-                      conv("conv2", 64, 5, 1, 2, 2, 1), lrn("lrn2", 2), pool("pool2"),
-                      conv("conv3", 96, 3, 1, 1, 1, 0),
-                      conv("conv4", 96, 3, 1, 1, 2, 1),
-                      conv("conv5", 64, 3, 1, 1, 2, 1), pool("pool5"),
-                      fully_connected("fc6", 256, true),
-                      fully_connected("fc7", 256, true),
-                      fully_connected("fc8", 10, false)},
-                     WeightInit::HeFanIn,
-                     1.0f / 255.0f};
+NetworkSpec alexnet_mini(Normalization normalization) {
+  // 3@32×32 → conv1 (k3, p1) 24@32×32 → pool 24@15×15 → conv2 (k3, p1, g2) 48@15×15 → pool 48@7×7
+  // → conv3 48, conv4 48 (g2), conv5 32 (g2) @7×7 → pool 32@3×3 → fc6 256 → fc7 256 → fc8 10.
+  NetworkSpec mini{"mini AlexNet (the paper's layers, towers and joins at 32x32, for Fashion-MNIST on a CPU)",
+                   2,
+                   {3, 32, 32},
+                   {conv("conv1", 24, 3, 1, 1, 1, 0), lrn("lrn1", 2), pool("pool1"),
+                    conv("conv2", 48, 3, 1, 1, 2, 0), lrn("lrn2", 2), pool("pool2"),
+                    conv("conv3", 48, 3, 1, 1, 1, 0),
+                    conv("conv4", 48, 3, 1, 1, 2, 0),
+                    conv("conv5", 32, 3, 1, 1, 2, 0), pool("pool5"),
+                    fully_connected("fc6", 256, true),
+                    fully_connected("fc7", 256, true),
+                    fully_connected("fc8", 10, false)},
+                   WeightInit::HeFanIn,
+                   1.0f / 255.0f};
+  for (LayerSpec& layer : mini.layers) layer.initial_bias = 0.0f;  // He's initialisation starts every bias at 0
+  if (normalization == Normalization::Lrn) return mini;
+
+  // The experiment's variants of the same rows: the LRN rows go; with BatchNorm or GroupNorm a normalization
+  // row follows every convolution and takes over its ReLU (conv → norm → ReLU, Ioffe & Szegedy's place).
+  // The convolutions keep their biases (simplest: the rows stay those of the LRN network), although batch
+  // normalization's mean subtraction cancels a convolution's bias exactly, β doing its work; a conv bias before
+  // a batch norm is redundant, and its gradient is 0. Group normalization cancels only a group's common part.
+  mini.name = "mini AlexNet " + mini_normalization_text(normalization) + " (chapter 14)";
+  std::vector<LayerSpec> rows;
+  for (const LayerSpec& layer : mini.layers) {
+    if (std::holds_alternative<LrnSpec>(layer.op)) continue;
+    rows.push_back(layer);
+    if (std::holds_alternative<ConvolutionSpec>(layer.op) && normalization != Normalization::None) {
+      rows.push_back(normalization_after(layer, normalization));
+      rows[rows.size() - 2].relu = false;  // the ReLU moves behind the normalization
+    }
+  }
+  mini.layers = std::move(rows);
+  return mini;
 }
 
 Shape layer_output_shape(const LayerSpec& layer, const Shape& input) {
@@ -160,6 +211,17 @@ Shape layer_output_shape(const LayerSpec& layer, const Shape& input) {
                           require(input[0] % l.params.towers == 0, layer, "channels do not divide into groups");
                           return input;
                         },
+                        [&](const BatchNormSpec&) {
+                          require_maps();
+                          return input;
+                        },
+                        [&](const GroupNormSpec& g) {
+                          require_maps();
+                          require(g.params.groups > 0 && input[0] % g.params.groups == 0, layer,
+                                  "channels " + std::to_string(input[0]) + " do not divide into " +
+                                      std::to_string(g.params.groups) + " groups");
+                          return input;
+                        },
                         [&](const MaxPoolSpec& p) {
                           require_maps();
                           return pool_output_shape(p, input);
@@ -170,6 +232,7 @@ Shape layer_output_shape(const LayerSpec& layer, const Shape& input) {
 }
 
 std::int64_t inputs_per_kernel(const LayerSpec& layer, const Shape& input) {
+  if (is_normalization(layer)) return 0;  // γ scales one value: no sum of products
   const Shape weights = weight_shape(layer, input);  // [C_out, C_in/groups, K, K] or [out, in]: one row per kernel
   return weights.empty() ? 0 : element_count(Shape(weights.begin() + 1, weights.end()));
 }
@@ -180,12 +243,15 @@ Shape weight_shape(const LayerSpec& layer, const Shape& input) {
                           return Shape{c.out_channels, input.at(0) / c.params.groups, c.kernel, c.kernel};
                         },
                         [&](const FullyConnectedSpec& fc) { return Shape{fc.outputs, element_count(input)}; },
+                        [&](const BatchNormSpec&) { return Shape{input.at(0)}; },  // γ: one per channel
+                        [&](const GroupNormSpec&) { return Shape{input.at(0)}; },
                         [](const auto&) { return Shape{}; },  // LRN and pooling learn nothing
                     },
                     layer.op);
 }
 
 double initial_weight_stddev(const LayerSpec& layer, const Shape& input, WeightInit init) {
+  if (is_normalization(layer)) return 0.0;  // γ starts at 1, not drawn
   if (init == WeightInit::Paper) return kInitialWeightStddev;
   // He: Var(w) = 2 / fan_in keeps E[y²] from one ReLU layer to the next (half the inputs are zero).
   return std::sqrt(2.0 / static_cast<double>(inputs_per_kernel(layer, input)));
@@ -196,12 +262,17 @@ LayerParameters initial_parameters(const LayerSpec& layer, const Shape& input, s
   const Shape shape = weight_shape(layer, input);
   if (shape.empty()) throw std::invalid_argument(layer.name + ": a " + kind_name(layer) + " layer has no parameters");
   LayerParameters parameters{TensorF(shape), TensorF({shape[0]}, layer.initial_bias)};  // a bias per weight row
+  if (is_normalization(layer)) {  // γ = 1, β = 0: the layer starts as the plain normalization (PyTorch's reset)
+    parameters.weight.fill(1.0f);
+    parameters.bias.fill(0.0f);
+    return parameters;
+  }
   fill_normal(parameters.weight, seed, stream, 0.0, initial_weight_stddev(layer, input, init));
   return parameters;
 }
 
 std::int64_t layer_parameters(const LayerSpec& layer, const Shape& input) {
-  // (weights per output + 1 bias) · outputs = (K·K·C_in/groups + 1)·C_out
+  // (weights per output + 1 bias) · outputs = (K·K·C_in/groups + 1)·C_out; γ [C] + β [C] = 2·C
   const Shape weights = weight_shape(layer, input);
   return weights.empty() ? 0 : element_count(weights) + weights[0];
 }

@@ -8,7 +8,9 @@
 #include <variant>
 #include <vector>
 
+#include "reference_cpu/batchnorm2d.hpp"
 #include "reference_cpu/conv2d.hpp"
+#include "reference_cpu/groupnorm.hpp"
 #include "reference_cpu/lrn.hpp"
 #include "reference_cpu/maxpool2d.hpp"
 #include "reference_cpu/tensor.hpp"
@@ -34,9 +36,19 @@ struct MaxPoolSpec {
 struct FullyConnectedSpec {
   int outputs;  ///< output neurons
 };
+/// @brief A batch normalization row (chapter 14): γ, β per channel (the weight and bias), running mean and
+/// variance as buffers; batch statistics while training, the running ones at test time.
+struct BatchNormSpec {
+  BatchNormParams params;  ///< ε, momentum (PyTorch's defaults)
+};
+/// @brief A group normalization row (chapter 14): statistics per image and group of C/G channels, γ, β per channel.
+struct GroupNormSpec {
+  GroupNormParams params;  ///< groups G, ε
+};
 
 /// @brief What a row of the layer table computes: one struct per kind, holding that kind's numbers only.
-using LayerOp = std::variant<ConvolutionSpec, LrnSpec, MaxPoolSpec, FullyConnectedSpec>;
+using LayerOp =
+    std::variant<ConvolutionSpec, LrnSpec, MaxPoolSpec, FullyConnectedSpec, BatchNormSpec, GroupNormSpec>;
 
 /// @brief One callable per kind for std::visit: `std::visit(Overloaded{[](const LrnSpec&) {...}, ...}, op)`.
 template <class... Kinds>
@@ -57,7 +69,7 @@ struct LayerSpec {
   float initial_bias = 0.0f;    ///< the paper's bias initialisation: 1 for CONV2, CONV4, CONV5, FC6, FC7
 };
 
-/// @brief Short name of a row's kind: "conv", "lrn", "maxpool", "fc".
+/// @brief Short name of a row's kind: "conv", "lrn", "maxpool", "fc", "batchnorm", "groupnorm".
 std::string kind_name(const LayerSpec& layer);
 
 /// @brief The paper's initial weights are drawn from N(0, 0.01²): "a zero-mean Gaussian with standard deviation 0.01".
@@ -89,6 +101,13 @@ LayerSpec lrn(std::string name, int towers);
 LayerSpec pool(std::string name);
 /// @brief A fully connected row; `hidden` adds ReLU and dropout, splits it over the towers and sets the bias to 1.
 LayerSpec fully_connected(std::string name, int outputs, bool hidden);
+/// @brief A batch normalization row with PyTorch's ε = 1e-5 and momentum 0.1 (no ReLU: set `relu` to add one).
+LayerSpec batch_norm(std::string name);
+/// @brief A group normalization row of `groups` groups, ε = 1e-5 (no ReLU: set `relu` to add one).
+LayerSpec group_norm(std::string name, int groups);
+
+/// @brief True for the normalizations with parameters, batch and group normalization (not LRN).
+bool is_normalization(const LayerSpec& layer);
 
 /// @brief The paper's network: two towers, 60,965,224 parameters.
 NetworkSpec alexnet_two_tower();
@@ -100,17 +119,31 @@ NetworkSpec alexnet_torchvision();
 /// @brief The paper's layer kinds, order and joins at a size a gradient check can afford (3@31×31, 4 maps).
 NetworkSpec alexnet_tiny();
 
+/// @brief The normalization of the mini network's convolutions (chapter 14's experiment).
+enum class Normalization {
+  Lrn,        ///< the paper's: LRN after CONV1 and CONV2 (after their ReLU)
+  BatchNorm,  ///< no LRN; batch normalization after every convolution, before its ReLU (Ioffe & Szegedy)
+  GroupNorm,  ///< the same places, group normalization with G = kMiniGroups
+  None,       ///< no LRN and nothing in its place
+};
+
+/// @brief G of the mini network's group normalizations: 8 groups of 4 to 12 channels, 4 in each tower,
+/// so that no group crosses the boundary between the two towers.
+constexpr int kMiniGroups = 8;
+
 /// @brief The paper's layer kinds, order, towers and joins at a size a CPU trains in minutes:
-/// 3@32×32 input (Fashion-MNIST's 28×28), fewer maps, He's fan-in initialisation, inputs scaled by 1/255 (chapter 12).
-NetworkSpec alexnet_mini();
+/// 3@32×32 input (Fashion-MNIST's 28×28), fewer maps, He's fan-in initialisation, inputs scaled by 1/255
+/// (chapter 12); `normalization` replaces its LRN rows (chapter 14).
+NetworkSpec alexnet_mini(Normalization normalization = Normalization::Lrn);
 
 /// @brief Per-image output shape of a layer given its per-image input shape; throws on a mismatch.
 Shape layer_output_shape(const LayerSpec& layer, const Shape& input);
 
-/// @brief Number of learned parameters (weights + biases) of a layer.
+/// @brief Number of learned parameters (weights + biases; γ + β = 2·C for a normalization, whose running
+/// statistics are buffers, not parameters, as PyTorch counts them) of a layer.
 std::int64_t layer_parameters(const LayerSpec& layer, const Shape& input);
 
-/// @brief Multiply-adds of one image's forward pass through a layer (0 for LRN and pooling).
+/// @brief Multiply-adds of one image's forward pass through a layer (0 for LRN, pooling and normalizations).
 std::int64_t layer_multiply_adds(const LayerSpec& layer, const Shape& input);
 
 /// @brief Inputs one kernel or neuron sees: C_in/groups·K·K for a convolution, the flattened input for FC; else 0.
@@ -134,20 +167,22 @@ std::int64_t total_parameters(const NetworkSpec& network);
 /// @brief Sum of layer_multiply_adds over the network (one image, forward).
 std::int64_t total_multiply_adds(const NetworkSpec& network);
 
-/// @brief Weight shape of a convolution [C_out, C_in/groups, K, K] or FC layer [out, in]; {} for others.
+/// @brief Weight shape of a convolution [C_out, C_in/groups, K, K], an FC layer [out, in] or a batch or group
+/// normalization [C] (γ); {} for the others.
 Shape weight_shape(const LayerSpec& layer, const Shape& input);
 
 /// @brief Learned tensors of one layer.
 struct LayerParameters {
-  TensorF weight;  ///< [C_out, C_in/groups, K, K] or [out, in]
-  TensorF bias;    ///< [C_out] or [out]
+  TensorF weight;  ///< [C_out, C_in/groups, K, K], [out, in] or γ [C]
+  TensorF bias;    ///< [C_out], [out] or β [C]
 };
 
-/// @brief Standard deviation of a layer's initial weights: 0.01 (the paper) or √(2 / fan_in) (He).
+/// @brief Standard deviation of a layer's initial weights: 0.01 (the paper) or √(2 / fan_in) (He); 0 for a
+/// normalization, whose γ starts at 1.
 double initial_weight_stddev(const LayerSpec& layer, const Shape& input, WeightInit init);
 
 /// @brief The initialisation of a layer: weights N(0, σ²) from Philox stream `stream` with σ = initial_weight_stddev
-/// (the paper's 0.01 by default), biases `initial_bias`.
+/// (the paper's 0.01 by default), biases `initial_bias`; a normalization's γ = 1 and β = 0 (PyTorch's).
 LayerParameters initial_parameters(const LayerSpec& layer, const Shape& input, std::uint64_t seed,
                                    std::uint64_t stream, WeightInit init = WeightInit::Paper);
 

@@ -22,6 +22,7 @@ class CpuBackend final : public TrainingBackend {
 
   TensorF forward(const TensorF& x, const RunOptions& options) override {
     activations_ = Ops::forward(plan_, parameters_, x, options);
+    if (options.training) update_running_statistics(plan_, activations_, parameters_);  // batch normalization's
     return activations_.logits();
   }
   void backward(const TensorF& grad_logits, const RunOptions& options) override {

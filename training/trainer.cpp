@@ -74,6 +74,62 @@ std::pair<double, std::int64_t> train_step(TrainingBackend& backend, const Batch
   return {loss, std::llround(top1 * static_cast<double>(batch.labels.size()))};
 }
 
+
+// Whether every weight and bias is a number (SGD with too large a step overflows them to ±inf, then NaN).
+bool all_finite(const Parameters<float>& parameters) {
+  for (const LayerTensors<float>& layer : parameters) {
+    for (const Tensor<float>* t : {&layer.weight, &layer.bias}) {
+      if (!std::all_of(t->values().begin(), t->values().end(), [](float v) { return std::isfinite(v); })) return false;
+    }
+  }
+  return true;
+}
+
+// "<what>: training stopped; the last good checkpoint is out/checkpoint-epoch-2".
+std::string divergence_message(const TrainingConfig& config, const std::string& what) {
+  const bool kept = fs::exists(fs::path(config.out) / "latest");
+  return what + ": training stopped; " +
+         (kept ? "the last good checkpoint is " + latest_checkpoint(config.out) : "no checkpoint had been written yet");
+}
+
+// The steps of one epoch from batch at.batch on, counting into `at`; returns false when
+// stop_requested() asked to stop before the epoch's last batch.
+bool train_epoch(TrainingBackend& backend, const TrainingConfig& config, const StoredImages& train_set, int epoch,
+                 TrainingProgress& at, ProgressBar& progress) {
+  const std::int64_t batches = batch_count(train_set.count, config.batch);
+  const std::vector<std::int64_t> order = epoch_order(train_set.count, config.seed, static_cast<std::uint64_t>(epoch));
+  const std::int64_t first = at.batch;  // > 0 when resuming an interrupted epoch
+  BatchQueue queue(batches - first, [&](std::int64_t i) {
+    return prepare_batch(train_set, batch_indices(order, config.batch, first + i), static_cast<std::uint64_t>(epoch),
+                         config.recipe);
+  });
+  progress.start_epoch(epoch, config.epochs, train_set.count, at.train_seen);
+  while (std::optional<Batch> batch = queue.next()) {
+    const RunOptions options{true, config.seed, at.step};
+    const auto [loss, correct] = train_step(backend, *batch, options, at.schedule.learning_rate, config.sgd);
+    if (!std::isfinite(loss)) {
+      progress.finish_epoch();
+      throw std::runtime_error(divergence_message(
+          config, format("the loss is %g at step %llu (epoch %d, batch %lld of %lld, learning rate %g)", loss,
+                         static_cast<unsigned long long>(at.step), epoch, static_cast<long long>(at.batch + 1),
+                         static_cast<long long>(batches), at.schedule.learning_rate)));
+    }
+    const auto images = static_cast<std::int64_t>(batch->labels.size());
+    ++at.step;
+    ++at.batch;
+    at.train_loss_sum += loss * static_cast<double>(images);
+    at.train_correct += correct;
+    at.train_seen += images;
+    progress.update(at.train_seen, at.train_loss_sum / static_cast<double>(at.train_seen),
+                    static_cast<double>(at.train_correct) / static_cast<double>(at.train_seen));
+    if (config.stop_requested && config.stop_requested() && at.batch < batches) {  // Ctrl-C, polled once per step
+      progress.finish_epoch();
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 TrainingResult train(const Plan& plan, const TrainingConfig& config, const StoredImages& train_set,
@@ -90,61 +146,30 @@ TrainingResult train(const Plan& plan, const TrainingConfig& config, const Store
     state.velocity = result.backend->velocity();
     result.checkpoint = save_checkpoint(config.out, state);
   };
-  const std::int64_t batches = batch_count(train_set.count, config.batch);
   progress.start_run(result.backend->description(), at.epoch + 1, at.batch);
-  BatchRecipe evaluation_recipe = config.recipe;
-  evaluation_recipe.train = false;
 
   for (int epoch = at.epoch + 1; epoch <= config.epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
     const double learning_rate = at.schedule.learning_rate;
-    const std::vector<std::int64_t> order = epoch_order(train_set.count, config.seed, static_cast<std::uint64_t>(epoch));
-    const std::int64_t first = at.batch;  // > 0 when resuming an interrupted epoch
-    BatchQueue queue(batches - first, [&](std::int64_t i) {
-      return prepare_batch(train_set, batch_indices(order, config.batch, first + i), static_cast<std::uint64_t>(epoch),
-                           config.recipe);
-    });
-    progress.start_epoch(epoch, config.epochs, train_set.count, at.train_seen);
-    bool stop = false;
-    while (std::optional<Batch> batch = queue.next()) {
-      const RunOptions options{true, config.seed, at.step};
-      const auto [loss, correct] = train_step(*result.backend, *batch, options, learning_rate, config.sgd);
-      if (!std::isfinite(loss)) {
-        progress.finish_epoch();
-        const bool kept = fs::exists(fs::path(config.out) / "latest");
-        throw std::runtime_error(format("the loss is %g at step %llu (epoch %d, batch %lld of %lld, learning rate %g): "
-                                        "training stopped; %s",
-                                        loss, static_cast<unsigned long long>(at.step), epoch,
-                                        static_cast<long long>(at.batch + 1), static_cast<long long>(batches),
-                                        learning_rate,
-                                        kept ? ("the last good checkpoint is " + latest_checkpoint(config.out)).c_str()
-                                             : "no checkpoint had been written yet"));
-      }
-      const auto images = static_cast<std::int64_t>(batch->labels.size());
-      ++at.step;
-      ++at.batch;
-      at.train_loss_sum += loss * static_cast<double>(images);
-      at.train_correct += correct;
-      at.train_seen += images;
-      progress.update(at.train_seen, at.train_loss_sum / static_cast<double>(at.train_seen),
-                      static_cast<double>(at.train_correct) / static_cast<double>(at.train_seen));
-      stop = config.stop_requested && config.stop_requested();  // Ctrl-C: polled once per step
-      if (stop && at.batch < batches) {  // in the middle of the epoch: save where it stands
-        progress.finish_epoch();
-        save();
-        result.interrupted = true;
-        return result;
-      }
+    if (!train_epoch(*result.backend, config, train_set, epoch, at, progress)) {
+      save();  // in the middle of the epoch: where it stands
+      result.interrupted = true;
+      return result;
     }
-    const Evaluation checked = evaluate(*result.backend, validation, evaluation_recipe, config.batch, false);
-    EpochRecord record{epoch,
-                       learning_rate,
-                       at.train_loss_sum / static_cast<double>(at.train_seen),
-                       static_cast<double>(at.train_correct) / static_cast<double>(at.train_seen),
-                       checked.loss,
-                       checked.top1,
-                       checked.top5,
-                       seconds_since(start)};
+    const Evaluation checked = evaluate(*result.backend, validation, config.recipe, config.batch, false);
+    if (!std::isfinite(checked.loss) || !all_finite(result.backend->parameters())) {  // never checkpoint bad weights
+      throw std::runtime_error(divergence_message(
+          config, format("the weights are no longer finite after epoch %d (validation loss %g, learning rate %g)",
+                         epoch, checked.loss, learning_rate)));
+    }
+    const EpochRecord record{epoch,
+                             learning_rate,
+                             at.train_loss_sum / static_cast<double>(at.train_seen),
+                             static_cast<double>(at.train_correct) / static_cast<double>(at.train_seen),
+                             checked.loss,
+                             checked.top1,
+                             checked.top5,
+                             seconds_since(start)};
     result.log.push_back(record);
     progress.end_epoch(record);
     end_epoch(config.schedule, epoch, 1.0 - checked.top1, at.schedule);
@@ -155,8 +180,8 @@ TrainingResult train(const Plan& plan, const TrainingConfig& config, const Store
     write_file_atomically((fs::path(config.out) / "log.csv").string(),
                           [&](std::ostream& file) { file << log_csv(result.log); });
     save();
-    if (stop) {
-      result.interrupted = epoch < config.epochs;
+    if (config.stop_requested && config.stop_requested() && epoch < config.epochs) {  // Ctrl-C during validation
+      result.interrupted = true;
       return result;
     }
   }
