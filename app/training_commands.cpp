@@ -36,8 +36,11 @@ void on_interrupt(int) {
   std::signal(SIGINT, SIG_DFL);
 }
 
-// The paper rescales to 256 and crops 227 (chapter 11); other inputs keep that ratio: 32 → 36.
-int stored_side_for(int crop_side) { return static_cast<int>(std::lround(crop_side * 256.0 / 227.0)); }
+// The side images are stored and resized to: the network's own (the mini network: 32, no crop), else the
+// paper's ratio (chapter 11: 256 for 227 crops).
+int stored_side_for(const NetworkSpec& spec) {
+  return spec.image_side > 0 ? spec.image_side : static_cast<int>(std::lround(spec.input.at(1) * 256.0 / 227.0));
+}
 
 // "auto": the GPU when there is one, else the fast CPU backend.
 std::string chosen_device(const std::string& device) {
@@ -182,7 +185,7 @@ bool TrainingCommands::run() {
 void TrainingCommands::train() {
   const Plan plan = plan_of(variant_, !no_dropout_);
   const int crop_side = static_cast<int>(plan.spec.input.at(1));
-  const int stored_side = stored_side_for(crop_side);
+  const int stored_side = stored_side_for(plan.spec);
   const StoredImages all = load_images(dataset_, false, classes_, skip_bad_, stored_side, limit_);
   const std::int64_t validation_count = validation_ > 0 ? validation_ : std::max<std::int64_t>(1, all.count / 12);
   const TrainValidationSplit split = hold_out_validation(all, validation_count, seed_);
@@ -222,10 +225,12 @@ void TrainingCommands::train() {
               dataset_.c_str(), with_commas(all.count).c_str(), all.channels, all.height, all.width,
               with_commas(static_cast<std::int64_t>(all.pixels.size()) / 1000000).c_str(),
               with_commas(validation_count).c_str(), static_cast<unsigned long long>(seed_));
-  std::printf("batches: each image resized to %dx%d RGB, a random %dx%d crop, reflections, PCA colour noise "
-              "(sigma 0.1), mean (%.1f, %.1f, %.1f) subtracted%s, on a background thread\n",
-              stored_side, stored_side, crop_side, crop_side, config.recipe.mean[0], config.recipe.mean[1],
-              config.recipe.mean[2], config.recipe.scale == 1.0f ? "" : format(", times %g", config.recipe.scale).c_str());
+  const std::string crop = stored_side == crop_side ? "taken whole" : format("a random %dx%d crop", crop_side, crop_side);
+  const std::string scale = config.recipe.scale == 1.0f ? "" : format(", times %g", config.recipe.scale);
+  std::printf("batches: each image resized to %dx%d RGB, %s, reflections, PCA colour noise (sigma 0.1), mean "
+              "(%.1f, %.1f, %.1f) subtracted%s, on a background thread\n",
+              stored_side, stored_side, crop.c_str(), config.recipe.mean[0], config.recipe.mean[1],
+              config.recipe.mean[2], scale.c_str());
   std::printf("SGD: batch %lld, momentum 0.9, weight decay 0.0005, learning rate %g %s; %d epochs\n",
               static_cast<long long>(batch_), learning_rate_, describe(config.schedule).c_str(), epochs_);
 
@@ -259,7 +264,7 @@ void TrainingCommands::evaluate() {
   const Plan plan = plan_of(settings["variant"], true);
   const int crop_side = static_cast<int>(plan.spec.input.at(1));
   BatchRecipe recipe;
-  recipe.image_side = stored_side_for(crop_side);
+  recipe.image_side = stored_side_for(plan.spec);
   recipe.crop_side = crop_side;
   recipe.train = false;
   recipe.mean = parse_mean(settings["mean"], checkpoint + "/manifest.txt");
@@ -290,15 +295,19 @@ void TrainingCommands::plot() {
   std::string script = "set terminal pngcairo size 1200,480 font 'sans,10'\nset output '" + temporary +
                        "'\nset datafile separator ','\nset key bottom right\nset grid\nset xlabel 'epoch'\n"
                        "set multiplot layout 1,2\n";
-  // One panel: for every log, `train` and `validation` columns (1-based, of the CSV) as two curves.
+  // A log's curves are named by its --labels entry, or by its run's folder when several logs share the plot.
+  const auto name = [&](std::size_t i) {
+    if (!labels_.empty()) return labels_[i] + " ";
+    return logs_.size() > 1 ? fs::path(logs_[i]).parent_path().filename().string() + " " : std::string();
+  };
+  // One panel: for every log, its `train` and `validation` columns (gnuplot's `using` expressions) as two
+  // curves of one colour, dashed and solid.
   const auto panel = [&](const std::string& title, const std::string& train, const std::string& validation) {
     script += "set title '" + title + "'\nplot ";
     for (std::size_t i = 0; i < logs_.size(); ++i) {
-      const std::string name = labels_.empty() ? (logs_.size() > 1 ? fs::path(logs_[i]).parent_path().filename().string() + " " : "") : labels_[i] + " ";
-      script += (i ? ", " : "") + ("'" + logs_[i] + "' skip 1 using 1:" + train + " with linespoints lc " +
-                                   std::to_string(i + 1) + " dt 2 title '" + name + "train', '' skip 1 using 1:" +
-                                   validation + " with linespoints lc " + std::to_string(i + 1) + " title '" + name +
-                                   "validation'");
+      const std::string colour = " with linespoints lc " + std::to_string(i + 1);
+      script += (i ? ", '" : "'") + logs_[i] + "' skip 1 using 1:" + train + colour + " dt 2 title '" + name(i) +
+                "train', '' skip 1 using 1:" + validation + colour + " title '" + name(i) + "validation'";
     }
     script += "\n";
   };

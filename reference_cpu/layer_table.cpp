@@ -174,7 +174,8 @@ NetworkSpec alexnet_mini(Normalization normalization) {
                     fully_connected("fc7", 256, true),
                     fully_connected("fc8", 10, false)},
                    WeightInit::HeFanIn,
-                   1.0f / 255.0f};
+                   1.0f / 255.0f,
+                   32};  // Fashion-MNIST's objects are centred: in a ten-minute budget crops cost more than they add
   for (LayerSpec& layer : mini.layers) layer.initial_bias = 0.0f;  // He's initialisation starts every bias at 0
   if (normalization == Normalization::Lrn) return mini;
 

@@ -91,6 +91,9 @@ struct NetworkSpec {
   /// The input is (pixel − training mean) · input_scale: 1 for the paper (§2: values of order ±100), 1/255 for a
   /// He-initialised network, whose initialisation assumes inputs of order 1.
   float input_scale = 1.0f;
+  /// Side of the square the training images are resized to before a random input-sized crop is taken; 0: the
+  /// paper's ratio, 256 for 227. The mini network takes its 32×32 input whole (32: reflections only, no crops).
+  int image_side = 0;
 };
 
 /// @brief A convolution row (a ReLU follows): out_channels maps, kernel × kernel, stride, pad, groups.
