@@ -1,21 +1,11 @@
 #include "reference_cpu/batchnorm2d.hpp"
 
 #include <cmath>
-#include <sstream>
 #include <stdexcept>
 
+#include "reference_cpu/format.hpp"
+
 namespace alexnet {
-
-namespace {
-
-// A parameter as a message shows it: 1e-05, 0.5, 0.
-std::string number(double value) {
-  std::ostringstream text;
-  text << value;
-  return text.str();
-}
-
-}  // namespace
 
 void require_batchnorm_input(const std::string& op, const Shape& x, const Shape& gamma, const Shape& beta,
                              BatchNormParams params) {
@@ -23,7 +13,7 @@ void require_batchnorm_input(const std::string& op, const Shape& x, const Shape&
     throw std::invalid_argument(op + ": expected x [N, C, H, W] with N·H·W > 0, got " + to_string(x));
   }
   if (!(params.epsilon > 0)) {
-    throw std::invalid_argument(op + ": expected epsilon > 0, got " + number(params.epsilon));
+    throw std::invalid_argument(op + ": expected epsilon > 0, got " + format("%g", params.epsilon));
   }
   require_shape(op, "gamma", {x[1]}, gamma);
   require_shape(op, "beta", {x[1]}, beta);
@@ -43,7 +33,7 @@ void require_running_statistics(const std::string& op, const Shape& running_mean
                                 "m - 1), got " + std::to_string(count_per_channel));
   }
   if (!(params.momentum >= 0 && params.momentum <= 1)) {
-    throw std::invalid_argument(op + ": expected momentum in [0, 1], got " + number(params.momentum));
+    throw std::invalid_argument(op + ": expected momentum in [0, 1], got " + format("%g", params.momentum));
   }
 }
 

@@ -1,21 +1,11 @@
 #include "reference_cpu/groupnorm.hpp"
 
 #include <cmath>
-#include <sstream>
 #include <stdexcept>
 
+#include "reference_cpu/format.hpp"
+
 namespace alexnet {
-
-namespace {
-
-// A parameter as a message shows it: 1e-05, 0.5, 0.
-std::string number(double value) {
-  std::ostringstream text;
-  text << value;
-  return text.str();
-}
-
-}  // namespace
 
 void require_groupnorm_input(const std::string& op, const Shape& x, const Shape& gamma, const Shape& beta,
                              GroupNormParams params) {
@@ -24,7 +14,7 @@ void require_groupnorm_input(const std::string& op, const Shape& x, const Shape&
                                 std::to_string(params.groups) + " groups, got " + to_string(x));
   }
   if (!(params.epsilon > 0)) {
-    throw std::invalid_argument(op + ": expected epsilon > 0, got " + number(params.epsilon));
+    throw std::invalid_argument(op + ": expected epsilon > 0, got " + format("%g", params.epsilon));
   }
   require_shape(op, "gamma", {x[1]}, gamma);
   require_shape(op, "beta", {x[1]}, beta);
