@@ -238,10 +238,9 @@ void TrainingCommands::train() {
   ProgressBar progress(stdout);
   const TrainingResult result = alexnet::train(plan, config, split.train, split.validation, progress);
   std::signal(SIGINT, SIG_DFL);
-  if (result.interrupted) {
-    std::cout << "interrupted: the checkpoint " << result.checkpoint << " holds the run; continue it with the same "
-              << "command and --resume\n";
-    return;
+  if (result.interrupted) {  // a non-zero exit, so that a script running this knows the run is not finished
+    throw std::runtime_error("interrupted (Ctrl-C): the checkpoint " + result.checkpoint +
+                             " holds the run; continue it with the same command and --resume");
   }
   std::cout << "log: " << (fs::path(out_) / "log.csv").string() << "; weights: " << result.checkpoint << "\n";
   if (dataset_ == "fashion-mnist") {
