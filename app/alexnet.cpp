@@ -113,7 +113,9 @@ void init(const Options& options) {
   std::filesystem::create_directories(options.out);
   const Parameters<float> parameters = initial_parameters(plan, options.seed);
   save_parameters(options.out, parameters);
-  std::cout << "wrote " << parameters.size() * 2 << " files, " << with_commas(count_parameters(parameters))
+  std::size_t files = 0;  // weight and bias of every layer, and a batch norm's running mean and variance
+  for (const LayerTensors<float>& layer : parameters) files += layer.running_mean.size() > 0 ? 4 : 2;
+  std::cout << "wrote " << files << " files, " << with_commas(count_parameters(parameters))
             << " parameters (seed " << options.seed << "), to " << options.out << "\n";
 }
 
