@@ -98,6 +98,13 @@ Activations<T> reference_forward(const Plan& plan, const Parameters<T>& paramete
 }
 
 template <typename T>
+Tensor<T> reference_step_forward(const Plan& plan, std::size_t index, const Tensor<T>& x,
+                                 const Parameters<T>& parameters, const RunOptions& options) {
+  std::vector<BatchStatistics<T>> statistics;  // a batch normalization's, not needed here
+  return cpu_executor::step_forward<ReferenceOps>(index, plan.steps.at(index), x, parameters, options, statistics);
+}
+
+template <typename T>
 Gradients<T> reference_backward(const Plan& plan, const Parameters<T>& parameters, const Activations<T>& forward,
                                 const Tensor<T>& grad_logits, const RunOptions& options) {
   return cpu_executor::run_backward<ReferenceOps>(plan, parameters, forward, grad_logits, options);
@@ -109,6 +116,8 @@ template Activations<float> reference_forward(const Plan&, const Parameters<floa
                                               const RunOptions&);
 template Activations<double> reference_forward(const Plan&, const Parameters<double>&, Tensor<double>,
                                                const RunOptions&);
+template Tensor<float> reference_step_forward(const Plan&, std::size_t, const Tensor<float>&,
+                                               const Parameters<float>&, const RunOptions&);
 template Gradients<float> reference_backward(const Plan&, const Parameters<float>&, const Activations<float>&,
                                              const Tensor<float>&, const RunOptions&);
 template Gradients<double> reference_backward(const Plan&, const Parameters<double>&, const Activations<double>&,

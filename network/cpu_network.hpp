@@ -59,6 +59,12 @@ template <typename T>
 Activations<T> reference_forward(const Plan& plan, const Parameters<T>& parameters, Tensor<T> x,
                                  const RunOptions& options);
 
+/// @brief Step `index` of `plan` alone on the CPU reference ops: its output for the input x, as reference_forward
+/// computes it (e.g. on another backend's input to that step, to compare the two like with like).
+template <typename T>
+Tensor<T> reference_step_forward(const Plan& plan, std::size_t index, const Tensor<T>& x,
+                                 const Parameters<T>& parameters, const RunOptions& options);
+
 /// @brief Runs the steps backward from grad_logits = ∂L/∂logits, reusing the forward's activations.
 template <typename T>
 Gradients<T> reference_backward(const Plan& plan, const Parameters<T>& parameters, const Activations<T>& forward,

@@ -5,11 +5,16 @@
 #
 # 1. every GPU test executable listed in BUILD_DIR/gpu_check_programs.txt,
 #    directly (not through ctest, whose files hold the build machine's paths);
-# 2. compute-sanitizer memcheck and racecheck over each, where it exists;
+# 2. compute-sanitizer memcheck and racecheck over each, where it exists, on the test cases not
+#    tagged [slow] (each [slow] case, e.g. the paper's whole network, has a smaller twin that is not);
 # 3. every benchmark listed there;
 # 4. the whole network: `alexnet bench --device cuda --batch 128`, and PyTorch on the identical
 #    network (scripts/pytorch_alexnet.py, FP32, TF32 off) when `import torch` works;
-# then a summary. When GPU_CHECK_OUT is set, the summary and a tar.gz of every
+# then a summary: one line per run with its outcome, its seconds and, for a test program, Catch2's
+# counts of test cases and assertions. Meant to finish within 10 minutes on one GPU.
+# GPU_CHECK_PARTS chooses what runs (default "tests sanitizers benchmarks network"), e.g.
+# GPU_CHECK_PARTS="tests sanitizers" for the correctness half alone.
+# When GPU_CHECK_OUT is set, the summary and a tar.gz of every
 # log are written there (two files, so they can be carried back from a lent machine).
 set -uo pipefail
 
@@ -18,26 +23,47 @@ manifest="$build/gpu_check_programs.txt"
 [ -f "$manifest" ] || { echo "gpu_check: $manifest not found (configure and build with: cmake --preset default)" >&2; exit 2; }
 grep -q '^gpu_tests/' "$manifest" || { echo "gpu_check: no GPU tests in $manifest (was the build made with CUDA?)" >&2; exit 2; }
 out=$(mktemp -d)
-timeout_s=${GPU_CHECK_TIMEOUT:-300}
+timeout_s=${GPU_CHECK_TIMEOUT:-300}                     # a program run directly
+sanitizer_timeout_s=${GPU_CHECK_SANITIZER_TIMEOUT:-120}  # one under compute-sanitizer
+
+parts=" ${GPU_CHECK_PARTS:-tests sanitizers benchmarks network} "
+wanted() { [[ $parts == *" $1 "* ]]; }
 
 summary=()
 failures=0
-record() {  # record NAME STATUS
-  summary+=("$(printf '%-44s %s' "$1" "$2")")
-  case $2 in passed|skipped*) ;; *) failures=$((failures + 1)) ;; esac
+record() {  # record NAME STATUS [DETAIL]
+  summary+=("$(printf '%-44s %-30s %s' "$1" "$2" "${3:-}")")
+  case $2 in passed*|skipped*) ;; *) failures=$((failures + 1)) ;; esac
 }
 
-# run NAME LOG COMMAND...: runs it with a time limit, logs and records the outcome.
+# Catch2's counts from the end of a log: "5/5 cases, 31/31 assertions", or the failed ones.
+catch_counts() {
+  local log=$1 line
+  line=$(grep -Eo 'All tests passed \([0-9]+ assertions? in [0-9]+ test cases?\)' "$log" | tail -n 1)
+  if [ -n "$line" ]; then
+    echo "$line" | sed -E 's/All tests passed \(([0-9]+) assertions? in ([0-9]+) test cases?\)/\2\/\2 cases, \1\/\1 assertions/'
+    return
+  fi
+  local cases assertions
+  cases=$(grep -E '^test cases:' "$log" | tail -n 1 | sed -E 's/ +/ /g')
+  assertions=$(grep -E '^assertions:' "$log" | tail -n 1 | sed -E 's/ +/ /g')
+  [ -n "$cases" ] && echo "$cases; $assertions"
+}
+
+# run NAME LOG LIMIT COMMAND...: runs it with a time limit, logs and records the outcome.
 run() {
-  local name=$1 log=$2
-  shift 2
-  timeout "$timeout_s" "$@" >"$log" 2>&1
-  local status=$?
+  local name=$1 log=$2 limit=$3
+  shift 3
+  local start=$SECONDS
+  timeout "$limit" "$@" >"$log" 2>&1
+  local status=$? seconds=$((SECONDS - start))
+  local detail
+  detail="$(printf '%4ds' "$seconds")  $(catch_counts "$log")"
   case $status in
-    0) record "$name" passed ;;
-    77) record "$name" "skipped (no GPU)" ;;
-    124) record "$name" "FAILED (timeout ${timeout_s}s)" ;;
-    *) record "$name" "FAILED (exit $status, see $(basename "$log"))" ;;
+    0) record "$name" passed "$detail" ;;
+    77) record "$name" "skipped (no GPU)" "$detail" ;;
+    124) record "$name" "FAILED (timeout ${limit}s)" "$detail" ;;
+    *) record "$name" "FAILED (exit $status)" "$detail  see $(basename "$log")" ;;
   esac
 }
 
@@ -47,42 +73,51 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>
   | sed 's/^/gpu: /' || echo "gpu: nvidia-smi not found"
 
 tests=$(sed -n 's|^gpu_tests/|'"$build"'/gpu_tests/|p' "$manifest")
-for test in $tests; do
+wanted tests && for test in $tests; do
   name=$(basename "$test")
-  run "$name" "$out/$name.log" "$test"
+  run "$name" "$out/$name.log" "$timeout_s" "$test"
+  grep -E 'decisions that differ' "$out/$name.log" | sed "s/^/  $name: /"
   tail -n 3 "$out/$name.log" | sed "s/^/  $name: /"
 done
 
 # compute-sanitizer ships with the CUDA toolkit, which is not always on the PATH.
 sanitizer=$(command -v compute-sanitizer || ls /usr/local/cuda*/bin/compute-sanitizer 2>/dev/null | head -n 1)
-if [ -n "$sanitizer" ]; then
+if ! wanted sanitizers; then
+  :
+elif [ -n "$sanitizer" ]; then
   for tool in memcheck racecheck; do
     for test in $tests; do
       name=$(basename "$test")
-      run "$name [$tool]" "$out/$name.$tool.log" "$sanitizer" --tool "$tool" --error-exitcode 99 "$test"
+      run "$name [$tool]" "$out/$name.$tool.log" "$sanitizer_timeout_s" \
+        "$sanitizer" --tool "$tool" --error-exitcode 99 "$test" '~[slow]'
     done
   done
 else
   record "compute-sanitizer" "skipped (not installed)"
 fi
 
-for bench in $(sed -n 's|^benchmarks/|'"$build"'/benchmarks/|p' "$manifest"); do
+wanted benchmarks && for bench in $(sed -n 's|^benchmarks/|'"$build"'/benchmarks/|p' "$manifest"); do
   name=$(basename "$bench")
-  run "$name" "$out/$name.log" "$bench"
+  run "$name" "$out/$name.log" "$timeout_s" "$bench"
   cat "$out/$name.log"
 done
 
 # The whole network at the paper's batch, ours and PyTorch's, in the same run.
 alexnet="$build/bin/alexnet"
-if missing=$(ldd "$alexnet" 2>/dev/null | grep 'not found'); [ -z "$missing" ] && [ -x "$alexnet" ]; then
-  run "alexnet bench --device cuda --batch 128" "$out/alexnet_bench_cuda.log" "$alexnet" bench --device cuda --batch 128
+if ! wanted network; then
+  :
+elif missing=$(ldd "$alexnet" 2>/dev/null | grep 'not found'); [ -z "$missing" ] && [ -x "$alexnet" ]; then
+  run "alexnet bench --device cuda --batch 128" "$out/alexnet_bench_cuda.log" "$timeout_s" \
+    "$alexnet" bench --device cuda --batch 128
   cat "$out/alexnet_bench_cuda.log"
 else
   record "alexnet bench --device cuda" "skipped (the command lacks libraries here: $(echo "$missing" | awk '{print $1}' | tr '\n' ' '))"
 fi
 script_dir=$(dirname "$0")
-if python3 -c "import torch; assert torch.cuda.is_available()" 2>/dev/null; then
-  run "pytorch alexnet cuda batch 128" "$out/pytorch_cuda.log" python3 "$script_dir/pytorch_alexnet.py" \
+if ! wanted network; then
+  :
+elif python3 -c "import torch; assert torch.cuda.is_available()" 2>/dev/null; then
+  run "pytorch alexnet cuda batch 128" "$out/pytorch_cuda.log" "$timeout_s" python3 "$script_dir/pytorch_alexnet.py" \
     --device cuda --threads 1 --batch 128 --repeats 10
   cat "$out/pytorch_cuda.log"
 else
@@ -90,7 +125,7 @@ else
 fi
 
 echo
-echo "== summary"
+echo "== summary ($SECONDS s in all)"
 printf '%s\n' "${summary[@]}" | tee "$out/summary.txt"
 if [ -n "${GPU_CHECK_OUT:-}" ]; then
   mkdir -p "$GPU_CHECK_OUT"

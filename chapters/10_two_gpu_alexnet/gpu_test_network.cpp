@@ -1,6 +1,8 @@
 // Chapter 10 on the GPU: the two-tower executor against the CPU reference on the paper's
-// whole network (batch 2, 227×227, fixed seed): logits, ∂L/∂x and every parameter's
-// gradient; two towers against the one-device grouped form; the bytes that cross.
+// whole network (batch 2, 227×227, fixed seed), like with like: every step on the same input,
+// the decisions that differ counted, every gradient of a CPU backward on the GPU's own
+// activations; two towers against the one-device grouped form; the bytes that cross. And the
+// naive comparison with the CPU's own forward, which a real GPU fails (hidden: [.naive]).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -11,6 +13,7 @@
 #include "network/cuda_network.cuh"
 #include "reference_cpu/softmax_cross_entropy.hpp"
 #include "tests/support/gradient_check.hpp"
+#include "tests/support/network_gpu_checks.hpp"
 #include "tests/support/tolerance.hpp"
 
 using namespace alexnet;
@@ -18,7 +21,7 @@ using namespace alexnet::testing;
 
 namespace {
 
-// The paper's network, its initial parameters, a batch and one CPU forward/backward, made once.
+// The paper's network, its initial parameters, a batch and the CPU's forward, made once.
 struct PaperRun {
   Plan plan = make_plan(alexnet_two_tower());
   Parameters<float> parameters = initial_parameters(plan, 2012);
@@ -26,7 +29,6 @@ struct PaperRun {
   RunOptions options{true, 42, 3};  // training: dropout on, so the masks are compared too
   TensorF grad_logits = random_tensor_float({2, 1000}, 6);
   Activations<float> forward = reference_forward(plan, parameters, x, options);
-  Gradients<float> gradients = reference_backward(plan, parameters, forward, grad_logits, options);
 };
 
 const PaperRun& paper_run() {
@@ -35,30 +37,45 @@ const PaperRun& paper_run() {
 }
 
 void check_against_cpu(CudaNetwork& gpu, const PaperRun& cpu) {
-  const TensorF logits = gpu.forward(cpu.x, cpu.options);
-  CHECK_TENSORS_CLOSE("logits", cpu.forward.logits(), logits, whole_network_tolerance(cpu.forward.logits()));
-  gpu.backward(cpu.grad_logits, cpu.options);
-  const Gradients<float> grads = gpu.gradients();
-  CHECK_TENSORS_CLOSE("grad input", cpu.gradients.input, grads.input, whole_network_tolerance(cpu.gradients.input));
-  REQUIRE(grads.parameters.size() == cpu.gradients.parameters.size());
-  for (std::size_t i = 0; i < grads.parameters.size(); ++i) {
-    const LayerTensors<float>& expected = cpu.gradients.parameters[i];
-    CHECK_TENSORS_CLOSE(expected.name + ".weight grad", expected.weight, grads.parameters[i].weight,
-                        whole_network_tolerance(expected.weight));
-    CHECK_TENSORS_CLOSE(expected.name + ".bias grad", expected.bias, grads.parameters[i].bias,
-                        whole_network_tolerance(expected.bias));
-  }
+  check_pass_like_with_like(gpu, cpu.plan, cpu.parameters, cpu.forward, cpu.grad_logits, cpu.options);
 }
-
 
 }  // namespace
 
-TEST_CASE("two towers on one GPU compute what the CPU reference computes", "[gpu][network]") {
+TEST_CASE("two towers on one GPU compute what the CPU reference computes", "[gpu][network][slow]") {
   CudaNetwork gpu(paper_run().plan, paper_run().parameters, {0, 0});
   check_against_cpu(gpu, paper_run());
 }
 
-TEST_CASE("the towers exchange 234,496 bytes per image in the forward pass", "[gpu][network]") {
+// The same check on the mini network (32×32 input, two towers, the same kinds of steps): small enough for
+// compute-sanitizer's memcheck and racecheck, which scripts/gpu_check.sh runs on the cases not tagged [slow].
+TEST_CASE("the mini network's two towers on one GPU compute what the CPU reference computes", "[gpu][network]") {
+  const Plan plan = make_plan(alexnet_mini());
+  const Parameters<float> parameters = initial_parameters(plan, 2012);
+  const RunOptions options{true, 42, 3};
+  const Activations<float> cpu =
+      reference_forward(plan, parameters, random_tensor_float({4, 3, 32, 32}, 5, -0.5, 0.5), options);
+  CudaNetwork gpu(plan, parameters, {0, 0});
+  check_pass_like_with_like(gpu, plan, parameters, cpu, random_tensor_float({4, 10}, 6), options);
+}
+
+// The comparison this chapter first made: the GPU's logits and gradients against the CPU's own forward and
+// backward. Where a max-pooling window holds a near-tie or a ReLU input is near 0, the GPU's rounding can decide
+// it the other way and a gradient goes to another element: on an H200 its first version failed 9 of 31
+// assertions (conv1–conv5 weight gradients, ∂x). Kept, hidden, to show it: the emulated device, which rounds like a GPU,
+// fails it too (ctest's naive_whole_network_comparison_fails).
+TEST_CASE("naive: the GPU's gradients equal those of the CPU's own forward", "[.naive][gpu][network][slow]") {
+  const PaperRun& cpu = paper_run();
+  CudaNetwork gpu(cpu.plan, cpu.parameters, {0, 0});
+  const TensorF logits = gpu.forward(cpu.x, cpu.options);
+  CHECK_TENSORS_CLOSE("logits", cpu.forward.logits(), logits, whole_network_tolerance(cpu.forward.logits()));
+  gpu.backward(cpu.grad_logits, cpu.options);
+  check_network_gradients(cpu.plan,
+                          reference_backward(cpu.plan, cpu.parameters, cpu.forward, cpu.grad_logits, cpu.options),
+                          gpu.gradients());
+}
+
+TEST_CASE("the towers exchange 234,496 bytes per image in the forward pass", "[gpu][network][slow]") {
   // Each way: CONV3 86,528 (128@13×13 floats), FC6 18,432 (128@6×6), FC7 8,192 (2048);
   // FC8 runs on tower 0, which receives tower 1's 8,192: 2·(86,528 + 18,432 + 8,192) + 8,192.
   CudaNetwork gpu(paper_run().plan, paper_run().parameters, {0, 0});
@@ -66,7 +83,7 @@ TEST_CASE("the towers exchange 234,496 bytes per image in the forward pass", "[g
   CHECK(gpu.forward_bytes_crossed_per_image() == 234496);
 }
 
-TEST_CASE("two towers equal the one-device grouped form", "[gpu][network]") {
+TEST_CASE("two towers equal the one-device grouped form", "[gpu][network][slow]") {
   const PaperRun& run = paper_run();
   CudaNetwork towers(run.plan, run.parameters, {0, 0});
   CudaNetwork grouped(run.plan, run.parameters, {0});
@@ -84,7 +101,7 @@ TEST_CASE("two towers equal the one-device grouped form", "[gpu][network]") {
   }
 }
 
-TEST_CASE("the towers on devices 0 and 1, as in the paper", "[gpu][network][multigpu]") {
+TEST_CASE("the towers on devices 0 and 1, as in the paper", "[gpu][network][multigpu][slow]") {
   if (gpu_count() < 2) {
     WARN("one device: the two-GPU run needs two (the emulated build has two)");
     return;

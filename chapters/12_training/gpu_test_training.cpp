@@ -8,7 +8,7 @@
 #include "tests/support/check.hpp"
 #include "tests/support/gpu_checks.hpp"
 #include "tests/support/gradient_check.hpp"
-#include "network/cpu_network.hpp"
+#include "tests/support/network_gpu_checks.hpp"
 
 using namespace alexnet;
 using namespace alexnet::testing;
@@ -31,6 +31,9 @@ TEST_CASE("cuda sgd_update equals the reference at the weight shapes of CONV2 an
 }
 
 TEST_CASE("two training steps of the mini network on two towers equal the CPU reference's", "[gpu][training]") {
+  // Like with like (network_gpu_checks.hpp): each step's forward checked step by step, the CPU's backward run on
+  // the GPU's activations and from the GPU's logits, so that both sides take the same decisions; the CPU's SGD
+  // then updates its own weights with its own gradients, which stay within rounding of the GPU's.
   const Plan plan = make_plan(alexnet_mini());
   const TensorF x = random_tensor_float({4, 3, 32, 32}, 4, -0.5, 0.5);
   const std::vector<std::int64_t> labels{1, 7, 3, 0};
@@ -41,13 +44,14 @@ TEST_CASE("two training steps of the mini network on two towers equal the CPU re
   CudaNetwork gpu(plan, cpu, {0, 0});
   for (std::uint64_t step = 0; step < 2; ++step) {  // the second step uses the first one's velocity
     const RunOptions options{true, 9, step};
-    const Activations<float> forward = reference_forward(plan, cpu, x, options);
-    const Gradients<float> grads = reference_backward(plan, cpu, forward, grad_logits(forward.logits()), options);
+    const Activations<float> on_gpu =
+        check_forward_like_with_like(gpu, plan, cpu, reference_forward(plan, cpu, x, options), options);
+    const Gradients<float> grads =
+        check_backward_like_with_like(gpu, plan, cpu, on_gpu, grad_logits(on_gpu.logits()), options);
     for (std::size_t k = 0; k < cpu.size(); ++k) {
       cpu::sgd_update(grads.parameters[k].weight, 0.01, SgdParams{}, cpu[k].weight, cpu_velocity[k].weight);
       cpu::sgd_update(grads.parameters[k].bias, 0.01, SgdParams{}, cpu[k].bias, cpu_velocity[k].bias);
     }
-    gpu.backward(grad_logits(gpu.forward(x, options)), options);
     gpu.sgd_step(0.01, SgdParams{});
   }
   const Parameters<float> after = gpu.parameters(), velocity = gpu.velocity();

@@ -8,18 +8,18 @@
 #include "cuda/gpu.cuh"
 #include "network/cpu_network.hpp"
 #include "network/cuda_network.cuh"
+#include "tests/support/network_gpu_checks.hpp"
 
 using namespace alexnet;
 using namespace alexnet::testing;
 
 namespace {
 
-// A mini variant, random parameters and a batch, and the CPU reference's training step on them.
+// A mini variant, random parameters and a batch, and the CPU reference's training forward on them.
 struct NormalizedRun {
   explicit NormalizedRun(Normalization normalization) : plan(make_plan(alexnet_mini(normalization))) {
     randomize_parameters(plan, parameters, 21);
     forward = reference_forward(plan, parameters, x, options);
-    gradients = reference_backward(plan, parameters, forward, grad_logits, options);
     updated = parameters;
     update_running_statistics(plan, forward, updated);
   }
@@ -29,7 +29,6 @@ struct NormalizedRun {
   RunOptions options{true, 42, 3};                                 // training: batch statistics, dropout on
   TensorF grad_logits = random_tensor_float({8, 10}, 6);
   Activations<float> forward;
-  Gradients<float> gradients;
   Parameters<float> updated;  // the running statistics after the CPU's update
 };
 
@@ -55,10 +54,8 @@ TEST_CASE("the towers normalize their own channels: mini-batchnorm and mini-grou
     for (const std::vector<int>& gpus : device_sets()) {
       INFO(cpu.plan.spec.name << ", devices " << devices_text(gpus));
       CudaNetwork gpu(cpu.plan, cpu.parameters, gpus);
-      const TensorF logits = gpu.forward(cpu.x, cpu.options);
-      CHECK_TENSORS_CLOSE("logits", cpu.forward.logits(), logits, whole_network_tolerance(cpu.forward.logits()));
-      gpu.backward(cpu.grad_logits, cpu.options);
-      check_network_gradients(cpu.plan, cpu.gradients, gpu.gradients());  // γ and β are the weight and bias
+      // Like with like (network_gpu_checks.hpp); γ and β are the weight and bias.
+      check_pass_like_with_like(gpu, cpu.plan, cpu.parameters, cpu.forward, cpu.grad_logits, cpu.options);
       // The training forward moved the running statistics on the GPUs; parameters() brings them back.
       const Parameters<float> after = gpu.parameters();
       for (std::size_t i = 0; i < after.size(); ++i) {

@@ -11,6 +11,7 @@
 #include "reference_cpu/random.hpp"
 #include "reference_cpu/tensor.hpp"
 #include "tests/support/gradient_check.hpp"
+#include "tests/support/network_checks.hpp"
 #include "tests/support/tolerance.hpp"
 
 namespace alexnet::testing {
@@ -40,30 +41,6 @@ void randomize_parameters(const Plan& plan, Parameters<T>& parameters, std::uint
       fill_uniform(parameters[i].weight, seed, 100 + i, 0.5, 1.5);
     }
     fill_uniform(parameters[i].bias, seed, 200 + i, -0.1, 0.1);
-  }
-}
-
-/// @brief Whether layer k of the parameters is followed by a batch normalization, which subtracts each channel's
-/// batch mean, the layer's bias included: that bias changes nothing and its gradient is exactly 0.
-inline bool bias_cancelled_by_batch_norm(const Plan& plan, std::size_t k) {
-  const auto row = static_cast<std::size_t>(plan.parameter_rows[k]);
-  return row + 1 < plan.layers.size() && std::holds_alternative<BatchNormSpec>(plan.layers[row + 1].spec.op);
-}
-
-/// @brief Compares two backends' gradients of a whole network with whole_network_tolerance: ∂L/∂x and every
-/// weight (γ) and bias (β). A bias that a batch normalization cancels has the true gradient 0, and each backend
-/// returns its own rounding noise (a sum of m terms that cancel); it is checked against the scale of the
-/// layer's weight gradient instead: 1e-3 of it (measured: noise below 1e-5 of it).
-inline void check_network_gradients(const Plan& plan, const Gradients<float>& expected,
-                                    const Gradients<float>& actual) {
-  CHECK_TENSORS_CLOSE("grad input", expected.input, actual.input, whole_network_tolerance(expected.input));
-  REQUIRE(actual.parameters.size() == expected.parameters.size());
-  for (std::size_t i = 0; i < expected.parameters.size(); ++i) {
-    const LayerTensors<float>& e = expected.parameters[i];
-    const LayerTensors<float>& a = actual.parameters[i];
-    CHECK_TENSORS_CLOSE(e.name + ".weight grad", e.weight, a.weight, whole_network_tolerance(e.weight));
-    CHECK_TENSORS_CLOSE(e.name + ".bias grad", e.bias, a.bias,
-                        whole_network_tolerance(bias_cancelled_by_batch_norm(plan, i) ? e.weight : e.bias));
   }
 }
 
