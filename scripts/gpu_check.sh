@@ -31,8 +31,9 @@ wanted() { [[ $parts == *" $1 "* ]]; }
 
 summary=()
 failures=0
-record() {  # record NAME STATUS [DETAIL]
+record() {  # record NAME STATUS [DETAIL]: printed now, and again in the summary
   summary+=("$(printf '%-44s %-30s %s' "$1" "$2" "${3:-}")")
+  echo "-- ${summary[-1]}"
   case $2 in passed*|skipped*) ;; *) failures=$((failures + 1)) ;; esac
 }
 
