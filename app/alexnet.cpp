@@ -56,6 +56,7 @@ struct Options {
   std::string out, weights, input, output, dump;
   std::string device = "reference";
   std::vector<int> gpus;
+  std::string kernels = "fast", precision = "fp32";  // with cuda: GpuOptions
   std::int64_t batch = 1;
   int threads = 0;            // 0: the cores this process may use
   bool with_reference = false;  // bench: time the naive loops too
@@ -104,6 +105,13 @@ void add_device(CLI::App& command, Options& options) {
   add_threads(command, options);
   command.add_option("--gpus", options.gpus, "with --device cuda: the device of each tower, e.g. 0,1")
       ->delimiter(',');
+  command.add_option("--kernels", options.kernels,
+                     "with --device cuda: fast (im2col + cuBLAS, chapter 15) or course (the kernels of chapters 01-09)")
+      ->check(CLI::IsMember({"fast", "course"}))
+      ->capture_default_str();
+  command.add_option("--precision", options.precision, "with --device cuda and fast kernels: fp32 or tf32")
+      ->check(CLI::IsMember({"fp32", "tf32"}))
+      ->capture_default_str();
 }
 
 void summary(const Options& options) { std::cout << layer_table_text(network_variant(options.variant)); }
@@ -147,7 +155,8 @@ void forward(const Options& options) {
     outputs = fast_forward(plan, parameters, std::move(x), RunOptions{}).outputs;
   } else {
 #if ALEXNET_WITH_CUDA
-    CudaNetwork network(plan, parameters, tower_devices(plan, options.gpus));
+    CudaNetwork network(plan, parameters, tower_devices(plan, options.gpus),
+                        gpu_options(options.kernels, options.precision));
     network.forward(x, RunOptions{});
     for (std::size_t i = 0; i < plan.steps.size(); ++i) outputs.push_back(network.step_output(i));
 #endif
@@ -181,8 +190,7 @@ double step_multiply_adds(const Plan& plan, std::size_t i, std::int64_t batch) {
   return static_cast<double>(plan.layers[static_cast<std::size_t>(layer)].multiply_adds * batch);
 }
 
-void print_training_step(const Plan& plan, const Parameters<float>& parameters, const TensorF& x,
-                         const RunOptions& training);
+void print_training_step(TrainingBackend& backend, const TensorF& x, const RunOptions& training, int repeats);
 
 // The fast backend, step by step against the SGEMM rate measured now (and the naive loops with --reference).
 void bench_fast_cpu(const Options& options, const Plan& plan, const Parameters<float>& parameters, const TensorF& x,
@@ -224,26 +232,34 @@ void bench_fast_cpu(const Options& options, const Plan& plan, const Parameters<f
     std::printf("\n");
   }
   print_rates(options.batch, total(result.step_ms), total(gradients.step_ms));
-  print_training_step(plan, parameters, x, training);
+  const std::unique_ptr<TrainingBackend> backend =
+      make_training_backend("cpu", plan, parameters, allocate_parameters(plan));
+  print_training_step(*backend, x, training, 1);
 }
 
-// One whole training step as `alexnet train` takes it on the fast backend — forward, the loss and
-// its gradient, backward, the SGD update of every weight — after one untimed step.
-void print_training_step(const Plan& plan, const Parameters<float>& parameters, const TensorF& x,
-                         const RunOptions& training) {
-  std::unique_ptr<TrainingBackend> backend = make_training_backend("cpu", plan, parameters, allocate_parameters(plan));
+// Whole training steps as `alexnet train` takes them on `backend` — forward, the loss and its gradient,
+// backward, the SGD update of every weight — after two untimed ones (allocations, first calls): the median of
+// `repeats`.
+void print_training_step(TrainingBackend& backend, const TensorF& x, const RunOptions& training, int repeats) {
   const std::vector<std::int64_t> labels(static_cast<std::size_t>(x.dim(0)), 0);
   const auto step = [&] {
-    const TensorF logits = backend->forward(x, training);
-    backend->backward(cpu::softmax_cross_entropy_backward(cpu::softmax_forward(logits), labels), training);
-    backend->sgd_step(0.01, SgdParams{});
+    const TensorF logits = backend.forward(x, training);
+    backend.backward(cpu::softmax_cross_entropy_backward(cpu::softmax_forward(logits), labels), training);
+    backend.sgd_step(0.01, SgdParams{});
   };
   step();
-  const auto start = std::chrono::steady_clock::now();
   step();
-  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  std::printf("training step:      %10.1f ms per batch, %8.2f images/s (forward, loss, backward, SGD update)\n", ms,
-              1000.0 * static_cast<double>(x.dim(0)) / ms);
+  std::vector<double> ms;
+  for (int r = 0; r < repeats; ++r) {
+    const auto start = std::chrono::steady_clock::now();
+    step();
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  const double median = ms[ms.size() / 2];
+  std::printf("training step:      %10.2f ms per batch, %8.2f images/s (forward, loss, backward, SGD update; median "
+              "of %d)\n",
+              median, 1000.0 * static_cast<double>(x.dim(0)) / median, repeats);
 }
 
 void bench(const Options& options) {
@@ -268,19 +284,21 @@ void bench(const Options& options) {
   }
 #if ALEXNET_WITH_CUDA
   const std::vector<int> gpus = tower_devices(plan, options.gpus);
-  CudaNetwork network(plan, parameters, gpus);
-  network.forward(x, training);  // warm-up: first launches, allocations
+  const GpuOptions gpu = gpu_options(options.kernels, options.precision);
+  CudaNetwork network(plan, parameters, gpus, gpu);
+  network.set_input_gradient(false);  // as in training
+  network.backward(network.forward(x, training), training);  // warm-up: allocations, first launches
   network.set_step_timing(true);
-  const TensorF logits = network.forward(x, training);
-  const auto start = std::chrono::steady_clock::now();
-  network.backward(logits, training);
-  const double backward_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  std::printf("%s, batch %lld, towers on devices %s: %s, fp32 (the course's kernels; each step timed with a "
-              "synchronisation after it)\n\n",
+  network.backward(network.forward(x, training), training);
+  std::printf("%s, batch %lld, towers on devices %s: %s, %s kernels, %s (each step timed with a synchronisation "
+              "after it)\n\n",
               plan.spec.name.c_str(), static_cast<long long>(options.batch), devices_text(gpus).c_str(),
-              gpu_description().c_str());
-  print_step_times(plan, network.step_ms(), nullptr);
-  print_rates(options.batch, total(network.step_ms()), backward_ms);
+              gpu_description().c_str(), to_string(gpu.kernels), to_string(gpu.precision));
+  print_step_times(plan, network.step_ms(), &network.backward_step_ms());
+  print_rates(options.batch, total(network.step_ms()), total(network.backward_step_ms()));
+  const std::unique_ptr<TrainingBackend> backend =
+      make_training_backend("cuda", plan, parameters, allocate_parameters(plan), gpus, gpu);
+  print_training_step(*backend, x, training, 10);
 #endif
 }
 

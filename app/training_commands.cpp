@@ -125,6 +125,13 @@ TrainingCommands::TrainingCommands(CLI::App& app) {
         }()))
         ->capture_default_str();
     command->add_option("--gpus", gpus_, "with --device cuda: the device of each tower, e.g. 0,1")->delimiter(',');
+    command->add_option("--kernels", kernels_, "with --device cuda: fast (im2col + cuBLAS, chapter 15) or course "
+                                               "(the kernels of chapters 01-09)")
+        ->check(CLI::IsMember({"fast", "course"}))
+        ->capture_default_str();
+    command->add_option("--precision", precision_, "with --device cuda and fast kernels: fp32 or tf32 (tensor cores)")
+        ->check(CLI::IsMember({"fp32", "tf32"}))
+        ->capture_default_str();
     command->add_option("--threads", threads_, "threads of the fast CPU backend (default: the cores available)")
         ->check(CLI::Range(1, 1024));
     command->add_option("--batch", batch_, "images per batch")->check(CLI::PositiveNumber)->capture_default_str();
@@ -193,6 +200,7 @@ void TrainingCommands::train() {
   TrainingConfig config;
   config.device = chosen_device(device_);
   config.gpus = gpus_;
+  config.gpu_options = gpu_options(kernels_, precision_);
   config.epochs = epochs_;
   config.batch = batch_;
   config.seed = seed_;
@@ -272,7 +280,8 @@ void TrainingCommands::evaluate() {
   const std::string device = chosen_device(device_);
   if (device == "cpu") set_threads(threads_);
   const std::unique_ptr<TrainingBackend> backend =
-      make_training_backend(device, plan, load_parameters(checkpoint, plan), allocate_parameters(plan), gpus_);
+      make_training_backend(device, plan, load_parameters(checkpoint, plan), allocate_parameters(plan), gpus_,
+                            gpu_options(kernels_, precision_));
   std::cout << plan.spec.name << ", weights of " << checkpoint << ", on " << backend->description() << "\n";
   const std::string what = (dataset_ == "fashion-mnist" ? std::string("Fashion-MNIST's test images") : dataset_) +
                            (ten_crop_ ? ", ten crops averaged" : ", centre crop");

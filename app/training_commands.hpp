@@ -28,6 +28,7 @@ class TrainingCommands {
   CLI::App* plot_command_ = nullptr;
   std::string variant_ = "mini", dataset_ = "fashion-mnist", classes_, device_ = "auto", out_, weights_;
   std::vector<int> gpus_, lr_steps_;
+  std::string kernels_ = "fast", precision_ = "fp32";  // with cuda: GpuOptions
   std::vector<std::string> logs_, labels_;
   int epochs_ = 10, threads_ = 0, patience_ = 2;
   std::int64_t batch_ = 128, validation_ = -1, limit_ = -1;

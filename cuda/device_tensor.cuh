@@ -83,6 +83,8 @@ class DeviceTensor {
 
   /// @brief The extents, outermost first.
   const Shape& shape() const { return shape_; }
+  /// @brief Extent of dimension i.
+  std::int64_t dim(std::size_t i) const { return shape_.at(i); }
   /// @brief Number of elements.
   std::int64_t size() const { return element_count(shape_); }
   /// @brief Bytes of GPU memory.

@@ -389,6 +389,22 @@ cudaError_t cudaMemcpyAsync(void* destination, const void* source, std::size_t b
   return copy("cudaMemcpyAsync", destination, source, bytes, kind);
 }
 
+cudaError_t cudaMemcpy2DAsync(void* destination, std::size_t destination_pitch, const void* source,
+                              std::size_t source_pitch, std::size_t width, std::size_t height, cudaMemcpyKind kind,
+                              cudaStream_t) {
+  if (width > destination_pitch || width > source_pitch) {
+    return record_error(cudaErrorInvalidValue, "cudaMemcpy2DAsync: a row of " + std::to_string(width) +
+                                                   " bytes is wider than a pitch");
+  }
+  for (std::size_t row = 0; row < height; ++row) {  // each row checked as its own copy
+    if (const cudaError_t e = copy("cudaMemcpy2DAsync", static_cast<unsigned char*>(destination) + row * destination_pitch,
+                                   static_cast<const unsigned char*>(source) + row * source_pitch, width, kind)) {
+      return e;
+    }
+  }
+  return cudaSuccess;
+}
+
 cudaError_t cudaMemcpyPeer(void* destination, int destination_device, const void* source, int source_device,
                            std::size_t bytes) {
   return cudaMemcpyPeerAsync(destination, destination_device, source, source_device, bytes, nullptr);

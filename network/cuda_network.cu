@@ -17,6 +17,7 @@
 #include "cuda/maxpool2d.cuh"
 #include "cuda/relu.cuh"
 #include "cuda/sgd.cuh"
+#include "network/gpu_kernel_set.cuh"
 #include "reference_cpu/channels.hpp"
 
 namespace alexnet {
@@ -67,8 +68,10 @@ TowerTensors zeros_like(const TowerTensors& tensors) {
 
 struct CudaNetwork::State {
   Plan plan;
+  GpuOptions options;
   int towers;
   std::vector<int> gpus;
+  std::vector<std::unique_ptr<TowerKernels>> kernels;  // [tower]: its convolutions and fully connected layers
   std::vector<cudaStream_t> streams;
   std::vector<cudaEvent_t> ready;  // per tower: recorded after its latest step
   std::vector<Placement> placement;
@@ -78,7 +81,13 @@ struct CudaNetwork::State {
   TowerTensors grad_weight, grad_bias;          // of the last backward
   TowerTensors velocity_weight, velocity_bias;  // SGD's v, zero until the first sgd_step
   TowerTensors running_mean, running_var;       // a batch normalization's running statistics, its channels' share
-  std::vector<DeviceTensorF> grad_input;        // [tower]: its part of ∂L/∂x (the towers' sum is ∂L/∂x)
+  // The backward's buffers, kept from one step to the next (allocated by the first batch of a size):
+  std::vector<DeviceTensorF> grad_logits;                 // [tower]: ∂L/∂logits, its share
+  std::vector<std::vector<DeviceTensorF>> grad_step_input;  // [step][tower]: ∂L/∂ the step's (joined) input
+  std::vector<std::vector<DeviceTensorF>> grad_joined;      // [step][tower]: a join's gradient, summed per tower
+  std::vector<std::vector<DeviceTensorF>> join_blocks;      // [step][tower·towers + u]: u's part for tower t
+  std::vector<const DeviceTensorF*> grad_input;  // [tower]: its part of ∂L/∂x (the towers' sum is ∂L/∂x)
+  bool input_gradient = true;                    // compute ∂L/∂x of the batch
   std::int64_t batch = 0;
   std::vector<DeviceTensorF> input;                  // [tower]: the image batch, Whole
   std::vector<std::vector<DeviceTensorF>> joined;    // [step][tower]: the gathered input of a joining step
@@ -86,7 +95,7 @@ struct CudaNetwork::State {
   std::vector<std::vector<DeviceTensorF>> batch_mean, batch_variance;  // [step][tower]: a training batch norm's
   std::int64_t crossed_bytes = 0;
   bool timing = false;
-  std::vector<double> step_ms;
+  std::vector<double> step_ms, backward_step_ms;
 
   cuda::Context context(int t) const { return cuda::Context{gpus[static_cast<std::size_t>(t)], streams[static_cast<std::size_t>(t)]}; }
 
@@ -111,19 +120,20 @@ struct CudaNetwork::State {
   }
 
   // Copies channel block `block` of every image of `from` (on tower u) into `to` (on tower t), on t's stream
-  // after u's latest work: per image one contiguous run of C_block·H·W floats.
+  // after u's latest work: per image one contiguous run of C_block·H·W floats, all images in one strided copy
+  // (rows of that run, one per image, each `channels`·H·W floats after the last; unified addressing lets the
+  // runtime see which devices the two pointers live on).
   void copy_channels(int u, const DeviceTensorF& from, std::int64_t from_offset, std::int64_t from_channels,
                      int t, DeviceTensorF& to, std::int64_t to_offset, std::int64_t to_channels,
                      std::int64_t block_channels) {
     const std::int64_t plane = inner_size(from.shape()) / from_channels;
     const std::size_t bytes = static_cast<std::size_t>(block_channels * plane) * sizeof(float);
+    const auto pitch = [&](std::int64_t channels) { return static_cast<std::size_t>(channels * plane) * sizeof(float); };
     const ScopedDevice device(gpus[static_cast<std::size_t>(t)]);
     CUDA_CHECK(cudaStreamWaitEvent(streams[static_cast<std::size_t>(t)], ready[static_cast<std::size_t>(u)], 0));
-    for (std::int64_t n = 0; n < batch; ++n) {
-      CUDA_CHECK(cudaMemcpyPeerAsync(to.data() + (n * to_channels + to_offset) * plane, gpus[static_cast<std::size_t>(t)],
-                                     from.data() + (n * from_channels + from_offset) * plane,
-                                     gpus[static_cast<std::size_t>(u)], bytes, streams[static_cast<std::size_t>(t)]));
-    }
+    CUDA_CHECK(cudaMemcpy2DAsync(to.data() + to_offset * plane, pitch(to_channels), from.data() + from_offset * plane,
+                                 pitch(from_channels), bytes, static_cast<std::size_t>(batch), cudaMemcpyDefault,
+                                 streams[static_cast<std::size_t>(t)]));
     if (u != t) crossed_bytes += static_cast<std::int64_t>(bytes) * batch;
   }
 
@@ -133,38 +143,39 @@ struct CudaNetwork::State {
     const std::int64_t share = part[1];
     Shape whole = part;
     whole[1] = share * towers;
-    joined[step].clear();
     joined[step].resize(static_cast<std::size_t>(towers));
     for (int t = 0; t < towers; ++t) {
       if (!runs(step, t)) continue;
       DeviceTensorF& gathered = joined[step][static_cast<std::size_t>(t)];
-      gathered = DeviceTensorF(whole, gpus[static_cast<std::size_t>(t)]);
+      keep_or_allocate(gathered, whole, gpus[static_cast<std::size_t>(t)]);
       for (int u = 0; u < towers; ++u) {
         copy_channels(u, *split[static_cast<std::size_t>(u)], 0, share, t, gathered, u * share, whole[1], share);
       }
     }
   }
 
-  // Backward join: tower t's gradient for its own channels is the sum of its block of every
-  // tower's gradient for the gathered input (the towers that computed one).
-  std::vector<DeviceTensorF> reduce_join(const std::vector<DeviceTensorF>& whole_grads) {
-    std::vector<DeviceTensorF> split(static_cast<std::size_t>(towers));
+  // Backward join of step `step`: tower t's gradient for its own channels is the sum of its block of every
+  // tower's gradient for the gathered input (the towers that computed one: `whole_grads[u]` not null).
+  std::vector<const DeviceTensorF*> reduce_join(std::size_t step, const std::vector<const DeviceTensorF*>& whole_grads) {
+    std::vector<const DeviceTensorF*> split(static_cast<std::size_t>(towers), nullptr);
+    grad_joined[step].resize(static_cast<std::size_t>(towers));
+    join_blocks[step].resize(static_cast<std::size_t>(towers * towers));
     for (int t = 0; t < towers; ++t) {
+      DeviceTensorF& into = grad_joined[step][static_cast<std::size_t>(t)];
+      bool first = true;
       for (int u = 0; u < towers; ++u) {
-        const DeviceTensorF& from = whole_grads[static_cast<std::size_t>(u)];
-        if (from.size() == 0) continue;
-        Shape part = from.shape();
+        const DeviceTensorF* from = whole_grads[static_cast<std::size_t>(u)];
+        if (from == nullptr) continue;
+        Shape part = from->shape();
         const std::int64_t whole_channels = part[1];
         part[1] /= towers;
-        DeviceTensorF block(part, gpus[static_cast<std::size_t>(t)]);
-        copy_channels(u, from, t * part[1], whole_channels, t, block, 0, part[1], part[1]);
-        DeviceTensorF& into = split[static_cast<std::size_t>(t)];
-        if (into.size() == 0) {
-          into = std::move(block);
-        } else {
-          cuda::add_into(context(t), block, into);
-        }
+        DeviceTensorF& block = first ? into : join_blocks[step][static_cast<std::size_t>(t * towers + u)];
+        keep_or_allocate(block, part, gpus[static_cast<std::size_t>(t)]);
+        copy_channels(u, *from, t * part[1], whole_channels, t, block, 0, part[1], part[1]);
+        if (!first) cuda::add_into(context(t), block, into);
+        first = false;
       }
+      if (!first) split[static_cast<std::size_t>(t)] = &into;
       record(t);
     }
     return split;
@@ -295,10 +306,12 @@ std::vector<int> tower_devices(const Plan& plan, std::vector<int> gpus) {
   return gpus;
 }
 
-CudaNetwork::CudaNetwork(const Plan& plan, const Parameters<float>& parameters, std::vector<int> gpus)
+CudaNetwork::CudaNetwork(const Plan& plan, const Parameters<float>& parameters, std::vector<int> gpus,
+                         GpuOptions options)
     : state_(std::make_unique<State>()) {
   State& s = *state_;
   s.plan = plan;
+  s.options = options;
   s.towers = static_cast<int>(gpus.size());
   if (s.towers != plan.spec.towers && s.towers != 1) {
     throw std::invalid_argument("CudaNetwork: " + plan.spec.name + " has " + std::to_string(plan.spec.towers) +
@@ -314,6 +327,7 @@ CudaNetwork::CudaNetwork(const Plan& plan, const Parameters<float>& parameters, 
     CUDA_CHECK(cudaEventCreate(&event));
     s.streams.push_back(stream);
     s.ready.push_back(event);
+    s.kernels.push_back(make_tower_kernels(options, s.gpus[static_cast<std::size_t>(t)]));
     for (int u = 0; u < s.towers; ++u) {  // peer access where the towers sit on different devices
       const int peer = s.gpus[static_cast<std::size_t>(u)];
       if (peer == s.gpus[static_cast<std::size_t>(t)]) continue;
@@ -394,15 +408,18 @@ TensorF CudaNetwork::forward(const TensorF& x, const RunOptions& options) {
   require_network_input(s.plan, x.shape());
   s.batch = x.dim(0);
   s.crossed_bytes = 0;
-  s.input.clear();
-  for (int t = 0; t < s.towers; ++t) s.input.emplace_back(x, s.gpus[static_cast<std::size_t>(t)]);
-  s.joined.clear();
+  s.grad_input.clear();  // a backward's gradients belong to the forward before it
+  // Every buffer is kept from the last forward when the batch size is the same: no allocation in a step.
+  s.input.resize(static_cast<std::size_t>(s.towers));
+  for (int t = 0; t < s.towers; ++t) {
+    DeviceTensorF& input = s.input[static_cast<std::size_t>(t)];
+    keep_or_allocate(input, x.shape(), s.gpus[static_cast<std::size_t>(t)]);
+    // The upload waits for the device's work, the last step's included; the towers' streams then read it.
+    input.copy_from(x);
+  }
   s.joined.resize(s.plan.steps.size());
-  s.output.clear();
   s.output.resize(s.plan.steps.size());
-  s.batch_mean.clear();
   s.batch_mean.resize(s.plan.steps.size());
-  s.batch_variance.clear();
   s.batch_variance.resize(s.plan.steps.size());
   s.step_ms.clear();
   for (std::size_t i = 0; i < s.plan.steps.size(); ++i) {
@@ -422,21 +439,22 @@ TensorF CudaNetwork::forward(const TensorF& x, const RunOptions& options) {
       const cuda::Context where = s.context(t);
       const DeviceTensorF& x_t = *in[static_cast<std::size_t>(t)];
       DeviceTensorF& y = s.output[i][static_cast<std::size_t>(t)];
-      y = DeviceTensorF(batch_shape(s.batch, s.plan.steps[i].output, p.output, s.towers), where.device);
+      keep_or_allocate(y, batch_shape(s.batch, s.plan.steps[i].output, p.output, s.towers), where.device);
       const auto& weights = s.weight[static_cast<std::size_t>(t)];
       const auto& biases = s.bias[static_cast<std::size_t>(t)];
+      TowerKernels& kernels = *s.kernels[static_cast<std::size_t>(t)];
       std::visit(Overloaded{
                      [&](const ConvolutionStep& c) {
-                       cuda::conv2d_forward(where, x_t, weights[static_cast<std::size_t>(c.parameters)],
-                                            biases[static_cast<std::size_t>(c.parameters)], c.params, y);
+                       kernels.conv2d_forward(where, x_t, weights[static_cast<std::size_t>(c.parameters)],
+                                              biases[static_cast<std::size_t>(c.parameters)], c.params, y);
                      },
                      [&](const ReluStep&) { cuda::relu_forward(where, x_t, y); },
                      [&](const LrnStep& l) { cuda::lrn_forward(where, x_t, l.params, y); },
                      [&](const MaxPoolStep& m) { cuda::maxpool2d_forward(where, x_t, m.params, y); },
                      [&](const FlattenStep&) { cuda::flatten_forward(where, x_t, y); },
                      [&](const LinearStep& l) {
-                       cuda::linear_forward(where, x_t, weights[static_cast<std::size_t>(l.parameters)],
-                                            biases[static_cast<std::size_t>(l.parameters)], y);
+                       kernels.linear_forward(where, x_t, weights[static_cast<std::size_t>(l.parameters)],
+                                              biases[static_cast<std::size_t>(l.parameters)], y);
                      },
                      [&](const DropoutStep& d) {
                        cuda::dropout_forward(where, x_t, dropout_params(d, options.seed, options.step, options.training), y);
@@ -455,8 +473,8 @@ TensorF CudaNetwork::forward(const TensorF& x, const RunOptions& options) {
                        s.batch_variance[i].resize(static_cast<std::size_t>(s.towers));
                        DeviceTensorF& batch_mean = s.batch_mean[i][static_cast<std::size_t>(t)];
                        DeviceTensorF& batch_variance = s.batch_variance[i][static_cast<std::size_t>(t)];
-                       batch_mean = DeviceTensorF(mean.shape(), where.device);
-                       batch_variance = DeviceTensorF(mean.shape(), where.device);
+                       keep_or_allocate(batch_mean, mean.shape(), where.device);
+                       keep_or_allocate(batch_variance, mean.shape(), where.device);
                        cuda::batchnorm2d_forward_training(where, x_t, weights[k], biases[k], b.params, y, batch_mean,
                                                           batch_variance);
                        const Shape& shape = x_t.shape();  // m = N·H·W values per channel
@@ -493,85 +511,104 @@ void CudaNetwork::backward(const TensorF& grad_logits, const RunOptions& options
   }
 
   // ∂L/∂logits on the towers that hold the logits (their share when the last layer is split).
-  std::vector<DeviceTensorF> grad(static_cast<std::size_t>(s.towers));
+  std::vector<const DeviceTensorF*> grad(static_cast<std::size_t>(s.towers), nullptr);
+  s.grad_logits.resize(static_cast<std::size_t>(s.towers));
   for (int t = 0; t < s.towers; ++t) {
     if (!s.runs(last, t)) continue;
     const bool split = s.placement[last].output == Layout::Split && s.towers > 1;
     const std::int64_t share = grad_logits.dim(1) / s.towers;
-    grad[static_cast<std::size_t>(t)] =
-        DeviceTensorF(split ? cpu::slice_channels(grad_logits, t * share, share) : grad_logits, s.gpus[static_cast<std::size_t>(t)]);
+    const TensorF part = split ? cpu::slice_channels(grad_logits, t * share, share) : grad_logits;
+    DeviceTensorF& on_device = s.grad_logits[static_cast<std::size_t>(t)];
+    keep_or_allocate(on_device, part.shape(), s.gpus[static_cast<std::size_t>(t)]);
+    on_device.copy_from(part);
+    grad[static_cast<std::size_t>(t)] = &on_device;
   }
 
-  TowerTensors& grad_weight = s.grad_weight;
-  TowerTensors& grad_bias = s.grad_bias;
-  grad_weight = empty_tower_tensors(s.towers, s.plan.parameter_rows.size());
-  grad_bias = empty_tower_tensors(s.towers, s.plan.parameter_rows.size());
+  const std::size_t parameters = s.plan.parameter_rows.size();
+  if (s.grad_weight.empty()) {  // allocated as each layer's gradient first comes, then kept
+    s.grad_weight = empty_tower_tensors(s.towers, parameters);
+    s.grad_bias = empty_tower_tensors(s.towers, parameters);
+  }
+  s.grad_step_input.resize(s.plan.steps.size());
+  s.grad_joined.resize(s.plan.steps.size());
+  s.join_blocks.resize(s.plan.steps.size());
+  s.backward_step_ms.assign(s.plan.steps.size(), 0.0);
   for (std::size_t i = last + 1; i-- > 0;) {
+    const auto start = std::chrono::steady_clock::now();
     const Placement& p = s.placement[i];
-    std::vector<DeviceTensorF> grad_in(static_cast<std::size_t>(s.towers));
+    // ∂L/∂images only when asked for (a plan that starts at another kind than a convolution computes it anyway).
+    const bool wanted = i > 0 || s.input_gradient || !std::holds_alternative<ConvolutionStep>(s.plan.steps[i].op);
+    std::vector<const DeviceTensorF*> grad_in(static_cast<std::size_t>(s.towers), nullptr);
+    s.grad_step_input[i].resize(static_cast<std::size_t>(s.towers));
     for (int t = 0; t < s.towers; ++t) {
-      const DeviceTensorF& g = grad[static_cast<std::size_t>(t)];
-      if (g.size() == 0) continue;
-      const cuda::Context where = s.context(t);
-      const DeviceTensorF& x = p.joins_input ? s.joined[i][static_cast<std::size_t>(t)]
-                               : i == 0      ? s.input[static_cast<std::size_t>(t)]
-                                             : s.output[i - 1][static_cast<std::size_t>(t)];
-      DeviceTensorF& gx = grad_in[static_cast<std::size_t>(t)];
-      gx = DeviceTensorF(x.shape(), where.device);
       const auto tower = static_cast<std::size_t>(t);
+      if (grad[tower] == nullptr) continue;
+      const DeviceTensorF& g = *grad[tower];
+      const cuda::Context where = s.context(t);
+      const DeviceTensorF& x = p.joins_input ? s.joined[i][tower] : i == 0 ? s.input[tower] : s.output[i - 1][tower];
+      DeviceTensorF& gx = s.grad_step_input[i][tower];
+      if (wanted) keep_or_allocate(gx, x.shape(), where.device);
       const auto& weights = s.weight[tower];
-      // This tower's gradients of layer `layer`, allocated with its weight's and bias's shapes.
-      const auto allocate_parameter_grads = [&](int layer) {
+      TowerKernels& kernels = *s.kernels[tower];
+      // This tower's gradients of layer `layer`, of its weight's and bias's shapes.
+      const auto parameter_grads = [&](int layer) {
         const auto k = static_cast<std::size_t>(layer);
-        grad_weight[tower][k] = DeviceTensorF(weights[k].shape(), where.device);
-        grad_bias[tower][k] = DeviceTensorF(s.bias[tower][k].shape(), where.device);
+        keep_or_allocate(s.grad_weight[tower][k], weights[k].shape(), where.device);
+        keep_or_allocate(s.grad_bias[tower][k], s.bias[tower][k].shape(), where.device);
         return k;
       };
       std::visit(Overloaded{
                      [&](const ConvolutionStep& c) {
-                       const auto k = allocate_parameter_grads(c.parameters);
-                       cuda::conv2d_backward(where, x, weights[k], g, c.params, gx, grad_weight[tower][k],
-                                             grad_bias[tower][k]);
+                       const auto k = parameter_grads(c.parameters);
+                       kernels.conv2d_backward(where, x, weights[k], g, c.params, wanted ? &gx : nullptr,
+                                               s.grad_weight[tower][k], s.grad_bias[tower][k],
+                                               cuda::GradientMode::Overwrite);
                      },
                      [&](const ReluStep&) { cuda::relu_backward(where, x, g, gx); },
                      [&](const LrnStep& l) { cuda::lrn_backward(where, x, g, l.params, gx); },
                      [&](const MaxPoolStep& m) { cuda::maxpool2d_backward(where, x, g, m.params, gx); },
                      [&](const FlattenStep&) { cuda::flatten_backward(where, g, gx); },
                      [&](const LinearStep& l) {
-                       const auto k = allocate_parameter_grads(l.parameters);
-                       cuda::linear_backward(where, x, weights[k], g, gx, grad_weight[tower][k], grad_bias[tower][k]);
+                       const auto k = parameter_grads(l.parameters);
+                       kernels.linear_backward(where, x, weights[k], g, gx, s.grad_weight[tower][k],
+                                               s.grad_bias[tower][k], cuda::GradientMode::Overwrite);
                      },
                      [&](const DropoutStep& d) {
                        cuda::dropout_backward(where, g, dropout_params(d, options.seed, options.step, options.training), gx);
                      },
                      [&](const BatchNormStep& b) {
-                       const auto k = allocate_parameter_grads(b.parameters);
-                       cuda::batchnorm2d_backward(where, x, weights[k], g, b.params, gx, grad_weight[tower][k],
-                                                  grad_bias[tower][k]);
+                       const auto k = parameter_grads(b.parameters);
+                       cuda::batchnorm2d_backward(where, x, weights[k], g, b.params, gx, s.grad_weight[tower][k],
+                                                  s.grad_bias[tower][k]);
                      },
                      [&](const GroupNormStep& n) {
-                       const auto k = allocate_parameter_grads(n.parameters);
-                       cuda::groupnorm_backward(where, x, weights[k], g, n.params, gx, grad_weight[tower][k],
-                                                grad_bias[tower][k]);
+                       const auto k = parameter_grads(n.parameters);
+                       cuda::groupnorm_backward(where, x, weights[k], g, n.params, gx, s.grad_weight[tower][k],
+                                                s.grad_bias[tower][k]);
                      },
                  },
                  p.local_op);
+      if (wanted) grad_in[tower] = &gx;
       s.record(t);
     }
-    grad = p.joins_input ? s.reduce_join(grad_in) : std::move(grad_in);
+    grad = p.joins_input ? s.reduce_join(i, grad_in) : grad_in;
+    if (s.timing) {
+      s.synchronize_all();
+      s.backward_step_ms[i] = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    }
   }
   s.synchronize_all();
-  s.grad_input = std::move(grad);
+  s.grad_input = grad;
 }
 
 Gradients<float> CudaNetwork::gradients() const {
   const State& s = *state_;
   if (s.grad_input.empty()) throw std::logic_error("CudaNetwork::gradients: run backward first");
   Gradients<float> result;
-  result.input = TensorF(s.input[0].shape());
-  for (const DeviceTensorF& part : s.grad_input) {  // every tower read the whole image: ∂L/∂x is the towers' sum
-    if (part.size() == 0) continue;
-    const TensorF values = part.to_host();
+  result.input = TensorF(s.input[0].shape());  // zeros when the input gradient was not asked for
+  for (const DeviceTensorF* part : s.grad_input) {  // every tower read the whole image: ∂L/∂x is the towers' sum
+    if (part == nullptr) continue;
+    const TensorF values = part->to_host();
     for (std::int64_t j = 0; j < values.size(); ++j) result.input[j] += values[j];
   }
   result.parameters = s.download(s.grad_weight, s.grad_bias);
@@ -629,9 +666,13 @@ TensorF CudaNetwork::step_output(std::size_t i) const {
   return cpu::concat_channels(parts);
 }
 
+void CudaNetwork::set_input_gradient(bool on) { state_->input_gradient = on; }
+
 void CudaNetwork::set_step_timing(bool on) { state_->timing = on; }
 
 const std::vector<double>& CudaNetwork::step_ms() const { return state_->step_ms; }
+
+const std::vector<double>& CudaNetwork::backward_step_ms() const { return state_->backward_step_ms; }
 
 std::int64_t CudaNetwork::forward_bytes_crossed_per_image() const {
   return state_->batch == 0 ? 0 : state_->crossed_bytes / state_->batch;

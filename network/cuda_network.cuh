@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "network/cpu_network.hpp"
+#include "network/gpu_options.hpp"
 #include "network/plan.hpp"
 #include "reference_cpu/sgd.hpp"
 
@@ -32,8 +33,9 @@ class CudaNetwork {
  public:
   /// @brief Uploads each tower's share of `parameters` to gpus[t]: one device per tower of the plan
   /// ({0, 1}: the paper's two GPUs; {0, 0}: both towers on device 0), or a single device ({0}) for
-  /// the one-device form, where the towers are the groups of grouped convolutions.
-  CudaNetwork(const Plan& plan, const Parameters<float>& parameters, std::vector<int> gpus);
+  /// the one-device form, where the towers are the groups of grouped convolutions. `options` chooses the kernels.
+  CudaNetwork(const Plan& plan, const Parameters<float>& parameters, std::vector<int> gpus,
+              GpuOptions options = {});
   ~CudaNetwork();
   CudaNetwork(const CudaNetwork&) = delete;
   CudaNetwork& operator=(const CudaNetwork&) = delete;
@@ -46,7 +48,8 @@ class CudaNetwork {
   /// @brief Backward from ∂L/∂logits after forward(): ∂L/∂x and every parameter's gradient, kept on the GPUs.
   void backward(const TensorF& grad_logits, const RunOptions& options);
 
-  /// @brief The last backward's ∂L/∂x and parameter gradients, downloaded in whole-layer layout.
+  /// @brief The last backward's ∂L/∂x (zeros after set_input_gradient(false)) and parameter gradients, downloaded
+  /// in whole-layer layout.
   Gradients<float> gradients() const;
 
   /// @brief The paper's update of every tower's share with the last backward's gradients, on the GPUs.
@@ -69,11 +72,18 @@ class CudaNetwork {
   /// @brief Bytes that crossed from one tower to another in the last forward (peer copies), per image.
   std::int64_t forward_bytes_crossed_per_image() const;
 
-  /// @brief With timing on, forward() waits for the GPUs after every step and records its wall time.
+  /// @brief Whether backward() computes ∂L/∂x of the input batch (on by default; training turns it off: nothing
+  /// uses the gradient of the images, and for the first layer it is the most expensive gradient of all).
+  void set_input_gradient(bool on);
+
+  /// @brief With timing on, forward() and backward() wait for the GPUs after every step and record its wall time.
   void set_step_timing(bool on);
 
   /// @brief Milliseconds each step of the last timed forward took (empty when timing is off).
   const std::vector<double>& step_ms() const;
+
+  /// @brief Milliseconds each step's backward took in the last timed backward (zeros when timing is off).
+  const std::vector<double>& backward_step_ms() const;
 
  private:
   struct State;

@@ -67,9 +67,10 @@ struct FastOps {
 class CudaBackend final : public TrainingBackend {
  public:
   CudaBackend(const Plan& plan, const Parameters<float>& parameters, const Parameters<float>& velocity,
-              std::vector<int> gpus)
-      : network_(plan, parameters, gpus), gpus_(std::move(gpus)) {
+              std::vector<int> gpus, GpuOptions options)
+      : network_(plan, parameters, gpus, options), gpus_(std::move(gpus)), options_(options) {
     network_.set_velocity(velocity);
+    network_.set_input_gradient(false);  // nothing uses ∂L/∂images
   }
   TensorF forward(const TensorF& x, const RunOptions& options) override { return network_.forward(x, options); }
   void backward(const TensorF& grad_logits, const RunOptions& options) override {
@@ -81,12 +82,14 @@ class CudaBackend final : public TrainingBackend {
   std::string description() const override {
     std::string devices;
     for (const int gpu : gpus_) devices += (devices.empty() ? "" : ",") + std::to_string(gpu);
-    return "CUDA, towers on devices " + devices + " (" + gpu_description() + ", fp32)";
+    return "CUDA, towers on devices " + devices + " (" + gpu_description() + ", " + to_string(options_.kernels) +
+           " kernels, " + to_string(options_.precision) + ")";
   }
 
  private:
   CudaNetwork network_;
   std::vector<int> gpus_;
+  GpuOptions options_;
 };
 
 #endif
@@ -103,17 +106,19 @@ std::vector<std::string> training_device_names() {
 
 std::unique_ptr<TrainingBackend> make_training_backend(const std::string& device, const Plan& plan,
                                                        Parameters<float> parameters, Parameters<float> velocity,
-                                                       std::vector<int> gpus) {
+                                                       std::vector<int> gpus, GpuOptions gpu_options) {
   if (device == "reference") {
     return std::make_unique<CpuBackend<ReferenceOps>>(plan, std::move(parameters), std::move(velocity));
   }
   if (device == "cpu") return std::make_unique<CpuBackend<FastOps>>(plan, std::move(parameters), std::move(velocity));
 #if ALEXNET_WITH_CUDA
   if (device == "cuda") {
-    return std::make_unique<CudaBackend>(plan, parameters, velocity, tower_devices(plan, std::move(gpus)));
+    return std::make_unique<CudaBackend>(plan, parameters, velocity, tower_devices(plan, std::move(gpus)),
+                                         gpu_options);
   }
 #endif
   (void)gpus;
+  (void)gpu_options;
   std::string known;
   for (const std::string& name : training_device_names()) known += (known.empty() ? "" : ", ") + name;
   throw std::invalid_argument("unknown device '" + device + "' (expected one of " + known + ")");

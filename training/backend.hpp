@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "network/cpu_network.hpp"
+#include "network/gpu_options.hpp"
 #include "network/plan.hpp"
 #include "reference_cpu/sgd.hpp"
 
@@ -36,9 +37,10 @@ class TrainingBackend {
 std::vector<std::string> training_device_names();
 
 /// @brief A backend holding `parameters` and `velocity` (zero tensors for a new run); `gpus` places the towers
-/// (device "cuda" only; empty: both towers on device 0, or on 0 and 1 when there are two GPUs).
+/// and `gpu_options` chooses their kernels (device "cuda" only; gpus empty: both towers on device 0, or on 0 and
+/// 1 when there are two GPUs).
 std::unique_ptr<TrainingBackend> make_training_backend(const std::string& device, const Plan& plan,
                                                        Parameters<float> parameters, Parameters<float> velocity,
-                                                       std::vector<int> gpus = {});
+                                                       std::vector<int> gpus = {}, GpuOptions gpu_options = {});
 
 }  // namespace alexnet

@@ -140,7 +140,7 @@ TrainingResult train(const Plan& plan, const TrainingConfig& config, const Store
   TrainingResult result;
   result.log = earlier_log(config, at.epoch);
   result.backend = make_training_backend(config.device, plan, std::move(state.parameters), std::move(state.velocity),
-                                         config.gpus);
+                                         config.gpus, config.gpu_options);
   const auto save = [&] {
     state.parameters = result.backend->parameters();
     state.velocity = result.backend->velocity();

@@ -13,6 +13,7 @@
 
 #include "datasets/stored_images.hpp"
 #include "datasets/training_batches.hpp"
+#include "network/gpu_options.hpp"
 #include "network/plan.hpp"
 #include "reference_cpu/sgd.hpp"
 #include "training/backend.hpp"
@@ -26,6 +27,7 @@ namespace alexnet {
 struct TrainingConfig {
   std::string device = "cpu";   ///< reference, cpu or cuda
   std::vector<int> gpus;        ///< with cuda: the device of each tower (empty: chosen)
+  GpuOptions gpu_options;       ///< with cuda: the kernels and their precision
   int epochs = 1;               ///< train until this many epochs are finished
   std::int64_t batch = 128;     ///< images per SGD step (§5: 128)
   std::uint64_t seed = 1;       ///< initial weights, shuffles, augmentation, dropout

@@ -7,6 +7,7 @@
 
 #include "network/cpu_network.hpp"
 #include "network/cuda_network.cuh"
+#include "tests/support/network_gpu_checks.hpp"
 #include "network/plan.hpp"
 #include "tests/support/linear_gpu_checks.hpp"
 
@@ -45,7 +46,7 @@ TEST_CASE("the FC7 block dropout(relu(W x + b)) on the GPU equals the CPU, forwa
 
   const Activations<float> cpu_forward = reference_forward(plan, parameters, x, training);
   const Gradients<float> cpu_grad = reference_backward(plan, parameters, cpu_forward, grad_y, training);
-  CudaNetwork gpu(plan, parameters, {0});
+  CudaNetwork gpu(plan, parameters, {0}, course_kernels());
   const TensorF gpu_y = gpu.forward(x, training);
   gpu.backward(grad_y, training);
   const Gradients<float> gpu_grad = gpu.gradients();

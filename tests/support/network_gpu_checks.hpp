@@ -11,6 +11,12 @@
 
 namespace alexnet::testing {
 
+/// @brief The course's kernels (chapters 01–09), which the GPU tests of chapters 08–14 check.
+inline GpuOptions course_kernels() { return GpuOptions{GpuKernels::Course, GpuPrecision::Fp32, 0}; }
+
+/// @brief The fast path (chapter 15) in fp32, with its default workspace.
+inline GpuOptions fast_kernels() { return GpuOptions{}; }
+
 /// @brief The last forward of `gpu` as the CPU keeps one: the input x and every step's output, downloaded.
 inline Activations<float> downloaded_forward(const CudaNetwork& gpu, const Plan& plan, const TensorF& x) {
   Activations<float> forward{x, {}, {}};

@@ -1,0 +1,81 @@
+// Chapter 15 on the GPU: the whole network on the fast kernels against the CPU reference, like with like (each
+// step on the GPU's own input, the decisions that differ counted, the CPU's backward on the GPU's activations),
+// on two towers and in the one-device grouped form; the fast and the course kernels against each other; the
+// first layer's ∂x left out without changing any parameter gradient; buffers kept from one step to the next.
+#include <catch2/catch.hpp>
+
+#include "network/cuda_network.cuh"
+#include "tests/support/gradient_check.hpp"
+#include "tests/support/network_gpu_checks.hpp"
+
+using namespace alexnet;
+using namespace alexnet::testing;
+
+namespace {
+
+// A network, its initial parameters, a batch and the CPU's training forward on it.
+struct Run {
+  Run(NetworkSpec spec, const Shape& batch)
+      : plan(make_plan(std::move(spec))),
+        parameters(initial_parameters(plan, 2012)),
+        cpu(reference_forward(plan, parameters, random_tensor_float(batch, 5, -1.0, 1.0), options)),
+        grad_logits(random_tensor_float(cpu.logits().shape(), 6)) {}
+  Plan plan;
+  Parameters<float> parameters;
+  RunOptions options{true, 42, 3};  // training: dropout on
+  Activations<float> cpu;
+  TensorF grad_logits;
+};
+
+}  // namespace
+
+TEST_CASE("the mini networks on the fast kernels compute what the CPU reference computes", "[gpu][fast][network]") {
+  for (const Normalization normalization : {Normalization::Lrn, Normalization::BatchNorm, Normalization::GroupNorm}) {
+    const Run run(alexnet_mini(normalization), {4, 3, 32, 32});
+    for (const std::vector<int>& gpus : {std::vector<int>{0, 0}, std::vector<int>{0}}) {
+      INFO(run.plan.spec.name << ", devices: " << gpus.size());
+      CudaNetwork gpu(run.plan, run.parameters, gpus, fast_kernels());
+      check_pass_like_with_like(gpu, run.plan, run.parameters, run.cpu, run.grad_logits, run.options);
+    }
+  }
+}
+
+TEST_CASE("the paper's network on the fast kernels computes what the CPU reference computes",
+          "[gpu][fast][network][slow]") {
+  const Run run(alexnet_two_tower(), {2, 3, 227, 227});
+  CudaNetwork gpu(run.plan, run.parameters, {0, 0}, fast_kernels());
+  check_pass_like_with_like(gpu, run.plan, run.parameters, run.cpu, run.grad_logits, run.options);
+}
+
+TEST_CASE("the fast and the course kernels agree, and the first layer's ∂x can be left out", "[gpu][fast][network]") {
+  // 3 images, and a workspace for two of conv1's: its columns come in chunks of 2 and 1.
+  const Run run(alexnet_mini(), {3, 3, 32, 32});
+  const std::int64_t two_images = 2 * (27 + 24 + 1) * 32 * 32 * static_cast<std::int64_t>(sizeof(float));
+  CudaNetwork fast(run.plan, run.parameters, {0, 0}, GpuOptions{GpuKernels::Fast, GpuPrecision::Fp32, two_images});
+  CudaNetwork course(run.plan, run.parameters, {0, 0}, course_kernels());
+  const TensorF& x = run.cpu.input;
+  const TensorF logits = fast.forward(x, run.options);
+  CHECK_TENSORS_CLOSE("logits", course.forward(x, run.options), logits, whole_network_tolerance(logits));
+  fast.backward(run.grad_logits, run.options);
+  course.backward(run.grad_logits, run.options);
+  const Gradients<float> with_input = fast.gradients();
+  check_network_gradients(run.plan, course.gradients(), with_input);
+
+  // A second step on the same batch size reuses every buffer: the same results, bit for bit.
+  fast.set_input_gradient(false);
+  CHECK(fast.forward(x, run.options).values() == logits.values());
+  fast.backward(run.grad_logits, run.options);
+  const Gradients<float> without_input = fast.gradients();
+  for (std::size_t k = 0; k < with_input.parameters.size(); ++k) {
+    CHECK(without_input.parameters[k].weight.values() == with_input.parameters[k].weight.values());
+    CHECK(without_input.parameters[k].bias.values() == with_input.parameters[k].bias.values());
+  }
+  CHECK(without_input.input.values() == std::vector<float>(static_cast<std::size_t>(x.size()), 0.0f));
+}
+
+TEST_CASE("TF32 needs the fast kernels", "[gpu][fast][tf32]") {
+  const Plan plan = make_plan(alexnet_mini());
+  const GpuOptions course_tf32{GpuKernels::Course, GpuPrecision::Tf32, 0};
+  CHECK_THROWS_WITH(CudaNetwork(plan, initial_parameters(plan, 1), {0}, course_tf32),
+                    Catch::Contains("TF32 needs --kernels fast"));
+}

@@ -1,0 +1,146 @@
+// Chapter 15 on the GPU: the fast path's ops against the CPU reference — the convolution as im2col + cuBLAS
+// SGEMM at every convolution's real shapes, forward and backward; odd cases (a batch of 1, chunks that do not
+// divide the batch, the first layer's ∂x left out, adding into ∂x); the fully connected layer on cuBLAS at FC6's
+// shape; and both in TF32 within TF32's own tolerance.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <string>
+
+#include "cuda/blas.cuh"
+#include "cuda/conv2d_gemm.cuh"
+#include "cuda/linear_gemm.cuh"
+#include "network/plan.hpp"
+#include "reference_cpu/linear.hpp"
+#include "tests/support/conv2d_gpu_checks.hpp"
+#include "tests/support/linear_gpu_checks.hpp"
+
+using namespace alexnet;
+using namespace alexnet::testing;
+
+namespace {
+
+// The tolerance of a sum of `terms` products of U[−1, 1) values whose factors a TF32 tensor core rounds to a
+// 10-bit mantissa first: each factor moves by up to 2⁻¹¹ of itself, a product by up to 2⁻¹⁰ ≈ 1e-3 of itself
+// (|product| ≤ 1), and the terms' errors, independent, add like a random walk: √terms·2⁻¹⁰/√3 is one standard
+// deviation; allow 4·√terms·2⁻¹⁰ (7 of them), plus fp32's own rule. 0.075 for CONV1's 364 terms, where outputs
+// are about √364/3 ≈ 6 and a wrong index is off by that much.
+Tolerance tf32_tolerance(std::int64_t terms) {
+  return Tolerance{4.0 * std::sqrt(static_cast<double>(terms)) / 1024.0 + sum_tolerance(terms).abs, 0.0};
+}
+
+Tolerance tolerance(cuda::Precision precision, std::int64_t terms) {
+  return precision == cuda::Precision::Tf32 ? tf32_tolerance(terms) : sum_tolerance(terms);
+}
+
+const char* name(cuda::Precision precision) { return precision == cuda::Precision::Tf32 ? "TF32" : "fp32"; }
+
+// The fast convolution on random data of the given shapes against the CPU, in chunks of `chunk` images.
+void check_conv2d_gemm(const Shape& x_shape, const Shape& weight_shape, Conv2dParams params, std::int64_t chunk,
+                       cuda::Precision precision) {
+  INFO(name(precision) << ", x " << to_string(x_shape) << ", weight " << to_string(weight_shape) << ", chunks of "
+                       << chunk);
+  const ConvCase c = conv_case(x_shape, weight_shape, params);
+  const cuda::Context context{};
+  const cuda::Blas blas(0, precision);
+  const DeviceTensorF x(c.x), weight(c.weight), bias(c.bias), grad_y(c.grad_y);
+  DeviceTensorF workspace = nan_tensor({chunk * cuda::conv2d_gemm_workspace_floats(x_shape, weight_shape, params)});
+  DeviceTensorF y = nan_tensor(c.y.shape());
+  cuda::conv2d_forward_gemm(context, blas, x, weight, bias, params, y, workspace);
+  DeviceTensorF grad_x = nan_tensor(c.x.shape()), grad_weight = nan_tensor(c.weight.shape());
+  DeviceTensorF grad_bias = nan_tensor(c.bias.shape());
+  cuda::conv2d_backward_gemm(context, blas, x, weight, grad_y, params, &grad_x, grad_weight, grad_bias, workspace);
+  cuda::synchronize(context);
+  CHECK_TENSORS_CLOSE("forward", c.y, y.to_host(), tolerance(precision, c.output_terms));
+  CHECK_TENSORS_CLOSE("grad input", c.expected.input, grad_x.to_host(), tolerance(precision, c.input_terms));
+  CHECK_TENSORS_CLOSE("grad weight", c.expected.weight, grad_weight.to_host(), tolerance(precision, c.positions));
+  CHECK_TENSORS_CLOSE("grad bias", c.expected.bias, grad_bias.to_host(), tolerance(precision, c.positions));
+}
+
+// The convolution `layer` of the two-tower table at its real shapes, `batch` images, the whole batch in one chunk.
+void check_table_conv2d_gemm(const std::string& layer, std::int64_t batch, cuda::Precision precision) {
+  const LayerSummary summary = summarize_layer(alexnet_two_tower(), layer);
+  check_conv2d_gemm({batch, summary.input[0], summary.input[1], summary.input[2]},
+                    weight_shape(summary.spec, summary.input), conv2d_params(summary.spec), batch, precision);
+}
+
+}  // namespace
+
+TEST_CASE("the fast convolution equals the CPU at every convolution's real shapes, batch 2", "[gpu][fast][conv2d]") {
+  for (const char* layer : {"conv1", "conv2", "conv3", "conv4", "conv5"}) {
+    INFO(layer);
+    check_table_conv2d_gemm(layer, 2, cuda::Precision::Fp32);
+  }
+}
+
+TEST_CASE("the fast convolution in TF32 stays within TF32's tolerance", "[gpu][fast][conv2d][tf32]") {
+  for (const char* layer : {"conv1", "conv2"}) {
+    INFO(layer);
+    check_table_conv2d_gemm(layer, 2, cuda::Precision::Tf32);
+  }
+}
+
+TEST_CASE("the fast convolution on odd cases: one image, chunks that do not divide the batch, groups",
+          "[gpu][fast][conv2d]") {
+  // 5×3@9×8 images, 4 maps of 3×3 (stride 2, padding 1): 3 chunks of 2, 2 and 1 images.
+  check_conv2d_gemm({5, 3, 9, 8}, {4, 3, 3, 3}, {2, 1, 1}, 2, cuda::Precision::Fp32);
+  // One image of CONV2's grouped shape: 96 maps in two groups of 48.
+  check_conv2d_gemm({1, 96, 27, 27}, {256, 48, 5, 5}, {1, 2, 2}, 1, cuda::Precision::Fp32);
+  // Three groups, a chunk of one image at a time.
+  check_conv2d_gemm({3, 6, 7, 7}, {9, 2, 3, 3}, {1, 0, 3}, 1, cuda::Precision::Fp32);
+}
+
+TEST_CASE("the fast convolution's backward adds into ∂x, or leaves it out", "[gpu][fast][conv2d][accumulate]") {
+  const Shape x_shape{3, 4, 10, 10}, weight_shape{6, 2, 3, 3};
+  const Conv2dParams params{1, 1, 2};
+  const ConvCase c = conv_case(x_shape, weight_shape, params);
+  const cuda::Context context{};
+  const cuda::Blas blas(0, cuda::Precision::Fp32);
+  const DeviceTensorF x(c.x), weight(c.weight), bias(c.bias);
+  DeviceTensorF grad_y(c.grad_y);
+  DeviceTensorF workspace = nan_tensor({2 * cuda::conv2d_gemm_workspace_floats(x_shape, weight_shape, params)});
+  DeviceTensorF grad_x(c.x.shape());  // zeros
+  DeviceTensorF grad_weight = nan_tensor(c.weight.shape()), grad_bias = nan_tensor(c.bias.shape());
+  for (int pass = 0; pass < 2; ++pass) {
+    cuda::conv2d_backward_gemm(context, blas, x, weight, grad_y, params, &grad_x, grad_weight, grad_bias, workspace,
+                               cuda::GradientMode::Accumulate);
+  }
+  cuda::synchronize(context);
+  CHECK_TENSORS_CLOSE("grad input, accumulated twice", twice(c.expected.input), grad_x.to_host(),
+                      twice(sum_tolerance(c.input_terms)));
+  CHECK_TENSORS_CLOSE("grad weight, overwritten", c.expected.weight, grad_weight.to_host(),
+                      sum_tolerance(c.positions));
+  // Without ∂x (the first layer): the same parameter gradients.
+  DeviceTensorF grad_weight_only = nan_tensor(c.weight.shape()), grad_bias_only = nan_tensor(c.bias.shape());
+  cuda::conv2d_backward_gemm(context, blas, x, weight, grad_y, params, nullptr, grad_weight_only, grad_bias_only,
+                             workspace);
+  CHECK(grad_weight_only.to_host().values() == grad_weight.to_host().values());
+  CHECK(grad_bias_only.to_host().values() == grad_bias.to_host().values());
+  DeviceTensorF too_small({cuda::conv2d_gemm_workspace_floats(x_shape, weight_shape, params) - 1});
+  CHECK_THROWS_WITH(cuda::conv2d_forward_gemm(context, blas, x, weight, bias, params, grad_y, too_small),
+                    Catch::Contains("cuda::conv2d_forward_gemm: the workspace holds"));
+}
+
+TEST_CASE("the fully connected layer on cuBLAS equals the CPU at FC6's shape, fp32 and TF32", "[gpu][fast][linear]") {
+  const LayerSummary fc6 = summarize_layer(alexnet_two_tower(), "fc6");
+  const std::int64_t batch = 4, inputs = element_count(fc6.input), outputs = fc6.output[0];
+  const LinearCase c = linear_case(batch, inputs, outputs);
+  const TensorF expected = cpu::linear_forward(c.x, c.weight, c.bias);
+  const cpu::LinearGradients<float> grad = cpu::linear_backward(c.x, c.weight, c.grad_y);
+  const cuda::Context context{};
+  for (const cuda::Precision precision : {cuda::Precision::Fp32, cuda::Precision::Tf32}) {
+    INFO(name(precision));
+    const cuda::Blas blas(0, precision);
+    const DeviceTensorF x(c.x), weight(c.weight), bias(c.bias), grad_y(c.grad_y);
+    DeviceTensorF y = nan_tensor({batch, outputs}), grad_x = nan_tensor(c.x.shape());
+    DeviceTensorF grad_weight = nan_tensor(c.weight.shape()), grad_bias = nan_tensor(c.bias.shape());
+    DeviceTensorF workspace = nan_tensor({batch});
+    cuda::linear_forward_gemm(context, blas, x, weight, bias, y);
+    cuda::linear_backward_gemm(context, blas, x, weight, grad_y, grad_x, grad_weight, grad_bias, workspace);
+    cuda::synchronize(context);
+    CHECK_TENSORS_CLOSE("forward", expected, y.to_host(), tolerance(precision, inputs + 1));
+    CHECK_TENSORS_CLOSE("grad input", grad.input, grad_x.to_host(), tolerance(precision, outputs));
+    CHECK_TENSORS_CLOSE("grad weight", grad.weight, grad_weight.to_host(), tolerance(precision, batch));
+    CHECK_TENSORS_CLOSE("grad bias", grad.bias, grad_bias.to_host(), tolerance(precision, batch));
+  }
+}

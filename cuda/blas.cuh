@@ -1,0 +1,58 @@
+/// @file blas.cuh
+/// @brief cuBLAS for the fast path (chapter 15): a handle per device with its math mode, and the row-major
+/// matrix product every fast op is made of.
+///
+/// cuBLAS is column-major, the course's tensors row-major. A row-major m×n matrix read column-major is its
+/// transpose, so the row-major C = op(A)·op(B) is the column-major Cᵀ = op(B)ᵀ·op(A)ᵀ: the same call with A and
+/// B, and m and n, swapped (what gemm() does).
+#pragma once
+
+#include <cublas_v2.h>
+
+#include "cuda/context.cuh"
+
+namespace alexnet::cuda {
+
+/// @brief The precision of the fast path's matrix products.
+enum class Precision {
+  Fp32,  ///< IEEE fp32 multiply-adds (the default)
+  Tf32,  ///< TF32 tensor cores: inputs rounded to a 10-bit mantissa, sums in fp32 (Ampere and later)
+};
+
+/// @brief Throws std::runtime_error "cuBLAS error at file:line in `call`: status" unless it succeeded.
+void cublas_check(cublasStatus_t status, const char* call, const char* file, int line);
+
+/// @brief Checks a cuBLAS call: `CUBLAS_CHECK(cublasCreate(&handle));`
+#define CUBLAS_CHECK(call) ::alexnet::cuda::cublas_check((call), #call, __FILE__, __LINE__)
+
+/// @brief A row-major matrix operand: its values, whether it is read transposed, its row length in memory.
+struct MatrixOperand {
+  const float* values;  ///< device memory
+  bool transposed;      ///< read as its transpose
+  int leading;          ///< floats from one row to the next as stored
+};
+
+/// @brief A cuBLAS handle on one device, in one precision.
+class Blas {
+ public:
+  /// @brief Creates the handle on `device` in `precision`.
+  Blas(int device, Precision precision);
+  ~Blas();
+  Blas(const Blas&) = delete;
+  Blas& operator=(const Blas&) = delete;
+
+  /// @brief Row-major C [m×n] = α·A·B + β·C on context's stream, A m×k and B k×n after their transposes;
+  /// C's rows are `ldc` floats apart.
+  void gemm(const Context& context, int m, int n, int k, float alpha, MatrixOperand a, MatrixOperand b, float beta,
+            float* c, int ldc) const;
+
+  /// @brief The precision of its products.
+  Precision precision() const { return precision_; }
+
+ private:
+  int device_;
+  Precision precision_;
+  cublasHandle_t handle_ = nullptr;
+};
+
+}  // namespace alexnet::cuda

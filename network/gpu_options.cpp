@@ -1,0 +1,25 @@
+#include "network/gpu_options.hpp"
+
+#include <stdexcept>
+
+namespace alexnet {
+
+GpuOptions gpu_options(const std::string& kernels, const std::string& precision) {
+  GpuOptions options;
+  if (kernels == "course") {
+    options.kernels = GpuKernels::Course;
+  } else if (kernels != "fast") {
+    throw std::invalid_argument("--kernels: expected fast or course, got '" + kernels + "'");
+  }
+  if (precision == "tf32") {
+    options.precision = GpuPrecision::Tf32;
+  } else if (precision != "fp32") {
+    throw std::invalid_argument("--precision: expected fp32 or tf32, got '" + precision + "'");
+  }
+  if (options.kernels == GpuKernels::Course && options.precision == GpuPrecision::Tf32) {
+    throw std::invalid_argument("--precision tf32: the course's kernels compute in fp32 only; TF32 needs --kernels fast");
+  }
+  return options;
+}
+
+}  // namespace alexnet

@@ -1,0 +1,41 @@
+/// @file gpu_options.hpp
+/// @brief How the CUDA executor computes, chosen once per run: which kernels run the convolutions and fully
+/// connected layers (the course's, or the fast path on cuBLAS, chapter 15) and in which precision. Plain C++, so
+/// that the command line and the trainer can name the choice without CUDA.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace alexnet {
+
+/// @brief Which kernels run the convolutions and fully connected layers (the rest is the same for both).
+enum class GpuKernels {
+  Fast,    ///< chapter 15: im2col + cuBLAS SGEMM for convolutions, cuBLAS for fully connected layers
+  Course,  ///< chapters 01–09: the course's tiled convolution and its gather backward, the tiled GEMM
+};
+
+/// @brief The precision of the fast kernels' matrix products.
+enum class GpuPrecision {
+  Fp32,  ///< IEEE fp32 multiply-adds
+  Tf32,  ///< TF32 tensor cores: products of inputs rounded to a 10-bit mantissa, sums in fp32
+};
+
+/// @brief How a CudaNetwork computes: chosen once, for the whole run.
+struct GpuOptions {
+  GpuKernels kernels = GpuKernels::Fast;        ///< which kernel set
+  GpuPrecision precision = GpuPrecision::Fp32;  ///< TF32 only with the fast kernels
+  std::int64_t workspace_bytes = 256ll << 20;   ///< per tower, for im2col's columns: the images of a chunk
+};
+
+/// @brief "fast" or "course".
+inline const char* to_string(GpuKernels kernels) { return kernels == GpuKernels::Fast ? "fast" : "course"; }
+
+/// @brief "fp32" or "tf32".
+inline const char* to_string(GpuPrecision precision) { return precision == GpuPrecision::Tf32 ? "tf32" : "fp32"; }
+
+/// @brief The options of the command-line words `kernels` ("fast" or "course") and `precision` ("fp32" or "tf32");
+/// throws std::invalid_argument naming what was expected for another word.
+GpuOptions gpu_options(const std::string& kernels, const std::string& precision);
+
+}  // namespace alexnet
