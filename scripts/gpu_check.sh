@@ -8,8 +8,9 @@
 # 2. compute-sanitizer memcheck and racecheck over each, where it exists, on the test cases not
 #    tagged [slow] (each [slow] case, e.g. the paper's whole network, has a smaller twin that is not);
 # 3. every benchmark listed there;
-# 4. the whole network: `alexnet bench --device cuda --batch 128`, and PyTorch on the identical
-#    network (scripts/pytorch_alexnet.py, FP32, TF32 off) when `import torch` works;
+# 4. the whole network at batch 128: `alexnet bench --device cuda` (the paper's network and the mini one,
+#    fast kernels in fp32 and TF32, the course's kernels once), and PyTorch on the identical networks
+#    (scripts/pytorch_alexnet.py) when `import torch` works, with the ratios;
 # then a summary: one line per run with its outcome, its seconds and, for a test program, Catch2's
 # counts of test cases and assertions. Meant to finish within 10 minutes on one GPU.
 # GPU_CHECK_PARTS chooses what runs (default "tests sanitizers benchmarks network"), e.g.
@@ -103,31 +104,47 @@ wanted benchmarks && for bench in $(sed -n 's|^benchmarks/|'"$build"'/benchmarks
   cat "$out/$name.log"
 done
 
-# The whole network at the paper's batch, ours and PyTorch's, in the same run.
+# The whole network at batch 128, ours (the fast kernels; the course's once, for the ladder) and PyTorch's on
+# the identical network, in the same run: the paper's and the mini network, fp32 and TF32, and the ratios.
 alexnet="$build/bin/alexnet"
-if ! wanted network; then
-  :
-elif missing=$(ldd "$alexnet" 2>/dev/null | grep 'not found'); [ -z "$missing" ] && [ -x "$alexnet" ]; then
-  run "alexnet bench --device cuda --batch 128" "$out/alexnet_bench_cuda.log" "$timeout_s" \
-    "$alexnet" bench --device cuda --batch 128
-  cat "$out/alexnet_bench_cuda.log"
-else
-  record "alexnet bench --device cuda" "skipped (the command lacks libraries here: $(echo "$missing" | awk '{print $1}' | tr '\n' ' '))"
-fi
 script_dir=$(dirname "$0")
+torch_ok=false
+python3 -c "import torch; assert torch.cuda.is_available()" 2>/dev/null && torch_ok=true
+ratios=()
+# field LOG PATTERN: the number before " ms" on the first line of LOG that matches PATTERN.
+field() { grep -m 1 "$2" "$1" | sed -E 's/.*[: ] +([0-9.]+) ms.*/\1/'; }
 if ! wanted network; then
   :
-elif python3 -c "import torch; assert torch.cuda.is_available()" 2>/dev/null; then
-  run "pytorch alexnet cuda batch 128" "$out/pytorch_cuda.log" "$timeout_s" python3 "$script_dir/pytorch_alexnet.py" \
-    --device cuda --threads 1 --batch 128 --repeats 10
-  cat "$out/pytorch_cuda.log"
+elif missing=$(ldd "$alexnet" 2>/dev/null | grep 'not found'); [ -n "$missing" ] || [ ! -x "$alexnet" ]; then
+  record "alexnet bench --device cuda" "skipped (the command lacks libraries here: $(echo "$missing" | awk '{print $1}' | tr '\n' ' '))"
 else
-  record "pytorch alexnet cuda" "skipped (no torch with CUDA here)"
+  for case in "paper course fp32" "paper fast fp32" "paper fast tf32" "mini fast fp32" "mini fast tf32"; do
+    read -r variant kernels precision <<<"$case"
+    ours="$out/alexnet_bench_${variant}_${kernels}_${precision}.log"
+    run "alexnet bench $variant $kernels $precision" "$ours" "$timeout_s" \
+      "$alexnet" bench --device cuda --batch 128 --variant "$variant" --kernels "$kernels" --precision "$precision"
+    cat "$ours"
+    [ "$kernels" = fast ] && $torch_ok || continue
+    theirs="$out/pytorch_${variant}_${precision}.log"
+    run "pytorch $variant $precision" "$theirs" "$timeout_s" python3 "$script_dir/pytorch_alexnet.py" \
+      --device cuda --threads 1 --batch 128 --repeats 20 --variant "$variant" --precision "$precision"
+    cat "$theirs"
+    ours_step=$(field "$ours" '^training step:') ours_forward=$(field "$ours" '^forward:')
+    torch_step=$(field "$theirs" 'train-step batch 128:') torch_forward=$(field "$theirs" 'forward batch 128:')
+    ratios+=("$(printf '%-6s %-5s  training step: ours %8s ms, PyTorch %8s ms, PyTorch/ours %5s;  forward: ours %8s ms, PyTorch %8s ms, PyTorch/ours %5s' \
+      "$variant" "$precision" "$ours_step" "$torch_step" "$(awk -v a="$torch_step" -v b="$ours_step" 'BEGIN{if (b>0) printf "%.2f", a/b}')" \
+      "$ours_forward" "$torch_forward" "$(awk -v a="$torch_forward" -v b="$ours_forward" 'BEGIN{if (b>0) printf "%.2f", a/b}')")")
+  done
+  $torch_ok || record "pytorch alexnet cuda" "skipped (no torch with CUDA here)"
 fi
 
 echo
 echo "== summary ($SECONDS s in all)"
 printf '%s\n' "${summary[@]}" | tee "$out/summary.txt"
+if [ ${#ratios[@]} -gt 0 ]; then
+  echo "== batch 128, ours (fast kernels) against PyTorch + cuDNN on the same GPU (above 1: ours is faster)"
+  printf '%s\n' "${ratios[@]}" | tee -a "$out/summary.txt"
+fi
 if [ -n "${GPU_CHECK_OUT:-}" ]; then
   mkdir -p "$GPU_CHECK_OUT"
   cp "$out/summary.txt" "$GPU_CHECK_OUT/"

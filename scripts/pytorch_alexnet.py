@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The paper's two-tower AlexNet in PyTorch, timed on the CPU: the yardstick of chapter 13.
+"""The paper's two-tower AlexNet in PyTorch, timed: the yardstick of chapters 13 (CPU) and 15 (GPU).
 
 The identical network: grouped convolutions (groups = 2) for CONV2, CONV4, CONV5, LRN
 inside each tower with PyTorch's alpha = n * the paper's alpha (5 * 1e-4), dropout 0.5
@@ -9,7 +9,9 @@ after FC6 and FC7, FP32. Prints one line per measurement:
     pytorch train-step batch 16: 1830.2 ms, 8.74 images/s
 
 Usage: pytorch_alexnet.py --threads T --batch B [--batch B ...] [--repeats R] [--device cpu|cuda]
-On CUDA, TF32 is switched off so that both sides compute in FP32.
+                          [--precision fp32|tf32] [--variant paper|mini]
+On CUDA, TF32 is switched off unless --precision tf32, so that both sides compute in the same precision.
+--variant mini is the course's mini network (3@32x32, maps 24-48-48-48-32, FC 256-256-10).
 PyTorch is optional: the course never depends on it (scripts/bench_cpu.sh runs this
 only when `import torch` works).
 """
@@ -45,6 +47,19 @@ def paper_alexnet():
         nn.Linear(4096, 1000))
 
 
+def mini_alexnet():
+    return nn.Sequential(
+        nn.Conv2d(3, 24, 3, 1, 1), nn.ReLU(), TowerLRN(), nn.MaxPool2d(3, 2),
+        nn.Conv2d(24, 48, 3, 1, 1, groups=2), nn.ReLU(), TowerLRN(), nn.MaxPool2d(3, 2),
+        nn.Conv2d(48, 48, 3, 1, 1), nn.ReLU(),
+        nn.Conv2d(48, 48, 3, 1, 1, groups=2), nn.ReLU(),
+        nn.Conv2d(48, 32, 3, 1, 1, groups=2), nn.ReLU(), nn.MaxPool2d(3, 2),
+        nn.Flatten(),
+        nn.Linear(288, 256), nn.ReLU(), nn.Dropout(0.5),
+        nn.Linear(256, 256), nn.ReLU(), nn.Dropout(0.5),
+        nn.Linear(256, 10))
+
+
 def median_ms(work, repeats, device):
     def timed():
         start = time.perf_counter()
@@ -64,23 +79,27 @@ def main():
     parser.add_argument("--batch", type=int, action="append", required=True)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    parser.add_argument("--precision", choices=["fp32", "tf32"], default="fp32")
+    parser.add_argument("--variant", choices=["paper", "mini"], default="paper")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
+    tf32 = args.precision == "tf32"
+    torch.backends.cuda.matmul.allow_tf32 = tf32
+    torch.backends.cudnn.allow_tf32 = tf32
     torch.manual_seed(2012)
-    net = paper_alexnet().to(args.device)
+    net = (mini_alexnet() if args.variant == "mini" else paper_alexnet()).to(args.device)
+    side, classes = (32, 10) if args.variant == "mini" else (227, 1000)
     sgd = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
-    where = (torch.cuda.get_device_name() + ", TF32 off" if args.device == "cuda" else
+    where = (torch.cuda.get_device_name() + f", cuDNN {torch.backends.cudnn.version()}" if args.device == "cuda" else
              f"{torch.get_num_threads()} threads, oneDNN {'on' if torch.backends.mkldnn.is_available() else 'off'}")
-    print(f"pytorch {torch.__version__}, {where}, fp32")
+    print(f"pytorch {torch.__version__}, {args.variant} network, {where}, {args.precision}")
     for batch in args.batch:
-        x = torch.randn(batch, 3, 227, 227, device=args.device)
-        labels = torch.randint(0, 1000, (batch,), device=args.device)
+        x = torch.randn(batch, 3, side, side, device=args.device)
+        labels = torch.randint(0, classes, (batch,), device=args.device)
         net.eval()
         with torch.no_grad():
             ms = median_ms(lambda: net(x), args.repeats, args.device)
-        print(f"pytorch forward batch {batch}: {ms:.1f} ms, {1000.0 * batch / ms:.2f} images/s")
+        print(f"pytorch forward batch {batch}: {ms:.2f} ms, {1000.0 * batch / ms:.2f} images/s")
         net.train()
 
         def step():
@@ -89,7 +108,7 @@ def main():
             sgd.step()
 
         ms = median_ms(step, args.repeats, args.device)
-        print(f"pytorch train-step batch {batch}: {ms:.1f} ms, {1000.0 * batch / ms:.2f} images/s")
+        print(f"pytorch train-step batch {batch}: {ms:.2f} ms, {1000.0 * batch / ms:.2f} images/s")
 
 
 if __name__ == "__main__":
