@@ -75,7 +75,8 @@ __global__ void col2im_kernel(const float* grad_col, float* grad_x, GemmConv c, 
       const int left = w + c.pad - kx;
       if (left < 0 || left % c.stride != 0 || left / c.stride >= c.out_width) continue;
       const std::int64_t r = (static_cast<std::int64_t>(ci) * c.kernel + ky) * c.kernel + kx;
-      const std::int64_t q = image * c.outputs + static_cast<std::int64_t>(top / c.stride) * c.out_width + left / c.stride;
+      const std::int64_t q =
+          image * c.outputs + static_cast<std::int64_t>(top / c.stride) * c.out_width + left / c.stride;
       sum += grad_col[r * c.columns + q];
     }
   }
@@ -185,8 +186,9 @@ void conv2d_backward_gemm(const Context& context, const Blas& blas, const Device
   require_shape(op, "grad_weight", weight.shape(), grad_weight.shape());
   require_shape(op, "grad_bias", bias_shape, grad_bias.shape());
   const ScopedDevice device = use_device(context, op,
-                                         {{"x", x}, {"weight", weight}, {"grad_y", grad_y}, {"grad_weight", grad_weight},
-                                          {"grad_bias", grad_bias}, {"workspace", workspace}});
+                                         {{"x", x}, {"weight", weight}, {"grad_y", grad_y},
+                                          {"grad_weight", grad_weight}, {"grad_bias", grad_bias},
+                                          {"workspace", workspace}});
   if (grad_x != nullptr) require_on_device(context, op, {{"grad_x", *grad_x}});
   GemmConv c = gemm_conv(x.shape(), weight.shape(), params);
   const Workspace space = cut(workspace, c, x.dim(0), op);

@@ -397,8 +397,9 @@ cudaError_t cudaMemcpy2DAsync(void* destination, std::size_t destination_pitch, 
                                                    " bytes is wider than a pitch");
   }
   for (std::size_t row = 0; row < height; ++row) {  // each row checked as its own copy
-    if (const cudaError_t e = copy("cudaMemcpy2DAsync", static_cast<unsigned char*>(destination) + row * destination_pitch,
-                                   static_cast<const unsigned char*>(source) + row * source_pitch, width, kind)) {
+    auto* to = static_cast<unsigned char*>(destination) + row * destination_pitch;
+    const auto* from = static_cast<const unsigned char*>(source) + row * source_pitch;
+    if (const cudaError_t e = copy("cudaMemcpy2DAsync", to, from, width, kind)) {
       return e;
     }
   }

@@ -128,7 +128,9 @@ struct CudaNetwork::State {
                      std::int64_t block_channels) {
     const std::int64_t plane = inner_size(from.shape()) / from_channels;
     const std::size_t bytes = static_cast<std::size_t>(block_channels * plane) * sizeof(float);
-    const auto pitch = [&](std::int64_t channels) { return static_cast<std::size_t>(channels * plane) * sizeof(float); };
+    const auto pitch = [&](std::int64_t channels) {
+      return static_cast<std::size_t>(channels * plane) * sizeof(float);
+    };
     const ScopedDevice device(gpus[static_cast<std::size_t>(t)]);
     CUDA_CHECK(cudaStreamWaitEvent(streams[static_cast<std::size_t>(t)], ready[static_cast<std::size_t>(u)], 0));
     CUDA_CHECK(cudaMemcpy2DAsync(to.data() + to_offset * plane, pitch(to_channels), from.data() + from_offset * plane,
@@ -156,7 +158,8 @@ struct CudaNetwork::State {
 
   // Backward join of step `step`: tower t's gradient for its own channels is the sum of its block of every
   // tower's gradient for the gathered input (the towers that computed one: `whole_grads[u]` not null).
-  std::vector<const DeviceTensorF*> reduce_join(std::size_t step, const std::vector<const DeviceTensorF*>& whole_grads) {
+  std::vector<const DeviceTensorF*> reduce_join(std::size_t step,
+                                                const std::vector<const DeviceTensorF*>& whole_grads) {
     std::vector<const DeviceTensorF*> split(static_cast<std::size_t>(towers), nullptr);
     grad_joined[step].resize(static_cast<std::size_t>(towers));
     join_blocks[step].resize(static_cast<std::size_t>(towers * towers));

@@ -10,9 +10,10 @@
 /// bit for bit passes here and fails on a GPU. This device makes CI see the difference.
 ///
 /// The bounds (CUDA C++ Programming Guide, "Mathematical Functions", single precision, maximum ulp error):
-/// powf 4, expf 2, logf 1 (the functions the kernels call); sqrtf 0 and x/y 0 (IEEE-rounded under nvcc's default -prec-sqrt=true,
-/// -prec-div=true): those stay exact. The shift of each call is a hash of the function, its arguments and the
-/// seed ALEXNET_EMULATED_ROUNDING_SEED (default 2012), so a run reproduces, and another seed moves other values.
+/// powf 4, expf 2, logf 1 (the functions the kernels call); sqrtf 0 and x/y 0 (IEEE-rounded under nvcc's
+/// default -prec-sqrt=true, -prec-div=true): those stay exact. The shift of each call is a hash of the function,
+/// its arguments and the seed ALEXNET_EMULATED_ROUNDING_SEED (default 2012), so a run reproduces, and another
+/// seed moves other values.
 #pragma once
 
 #include <cmath>
