@@ -40,6 +40,7 @@ struct State {
   std::set<std::pair<int, int>> peer_access;               // (device, peer) enabled
   cudaError_t sticky = cudaSuccess;
   std::string sticky_detail;
+  std::uint64_t allocations_made = 0;  // cudaMalloc calls that succeeded, ever
 };
 
 State& state() {
@@ -186,6 +187,11 @@ void check_guards(int device) {
     }
   }
   if (!damaged.empty()) record_error(cudaErrorIllegalAddress, damaged);
+}
+
+std::uint64_t allocation_count() {
+  std::lock_guard<std::mutex> lock(state().mutex);
+  return state().allocations_made;
 }
 
 }  // namespace alexnet::emulator
@@ -354,6 +360,7 @@ cudaError_t cudaMalloc(void** pointer, std::size_t bytes) {
   {
     std::lock_guard<std::mutex> lock(state().mutex);
     state().allocations[memory] = Allocation{tls_device, bytes};
+    ++state().allocations_made;
   }
   *pointer = memory;
   return cudaSuccess;

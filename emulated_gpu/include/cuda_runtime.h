@@ -67,6 +67,9 @@ void block_barrier();
 std::uint64_t warp_exchange(unsigned mask, std::uint64_t bits, int source_lane);
 /// @brief Lane of this thread in its warp.
 int lane_id();
+/// @brief How many cudaMalloc calls have succeeded since the program started (a test can check that a step
+/// allocates nothing; a real GPU has no such count).
+std::uint64_t allocation_count();
 /// @brief The launch's dynamic shared memory (NaN-filled before each block).
 void* dynamic_shared_memory();
 /// @brief Runs `thread_body` once per thread of every block of the grid, after checking the
