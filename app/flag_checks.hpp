@@ -1,6 +1,6 @@
 /// @file flag_checks.hpp
 /// @brief CLI11 validators for numeric flags: NaN, infinities, signs and overflowing values are refused
-/// by name, with the allowed range in a short message (`--lr: expected a finite number above 0 and at most 100, got 'nan'`).
+/// by name, with the allowed range in a short message (`--lr: expected a finite number above 0 and at most 10000, got 'nan'`).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -24,8 +24,8 @@ constexpr std::int64_t kMaxBatch = 65536;
 /// @brief The most epochs (and the longest patience or step epoch) accepted: 100,000.
 constexpr std::int64_t kMaxEpochs = 100000;
 
-/// @brief The largest initial learning rate accepted: 100 (the paper's is 0.01).
-constexpr double kMaxLearningRate = 100;
+/// @brief The largest initial learning rate accepted: 10,000 (the paper's is 0.01; chapter 12 diverges on purpose at 1000).
+constexpr double kMaxLearningRate = 10000;
 
 /// @brief The largest CUDA device index accepted by --gpus.
 constexpr std::int64_t kMaxGpuIndex = 63;

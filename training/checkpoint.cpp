@@ -158,7 +158,7 @@ std::string named_checkpoint(const std::string& out) {
   }
   const fs::path folder = fs::path(out) / name;
   if (!fs::is_directory(fs::symlink_status(folder))) {
-    throw std::runtime_error(latest.string() + " names " + name + ", but " + folder.string() +
+    throw std::runtime_error(latest.string() + ": names " + name + ", but " + folder.string() +
                              " is not a folder (a symbolic link is not followed)");
   }
   return folder.string();
