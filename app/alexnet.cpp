@@ -23,6 +23,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <new>
+#include <stdexcept>
 #include <numeric>
 #include <string>
 
@@ -405,6 +407,13 @@ int main(int argc, char** argv) {
     if (*bench_command) bench(options);
     if (*demo_command) demo(options);
     training.run();
+  } catch (const std::bad_alloc&) {  // a safety net: every reader checks sizes before it allocates
+    std::cerr << "alexnet: out of memory: the command asked for more memory than this machine gives it "
+                 "(limits: docs/untrusted_input.md)\n";
+    return 1;
+  } catch (const std::length_error& error) {
+    std::cerr << "alexnet: a size too large for this machine (" << error.what() << ")\n";
+    return 1;
   } catch (const std::exception& error) {
     std::cerr << "alexnet: " << error.what() << "\n";
     return 1;

@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <optional>
-#include <regex>
 #include <stdexcept>
 #include <vector>
 
@@ -128,19 +127,31 @@ std::string folder_name(const TrainingProgress& p) {
   return name;
 }
 
+// Whether text[from, to) is 1 to `most` decimal digits.
+bool digits_only(const std::string& text, std::size_t from, std::size_t to, std::size_t most) {
+  if (from >= to || to - from > most) return false;
+  for (std::size_t i = from; i < to; ++i) {
+    if (text[i] < '0' || text[i] > '9') return false;
+  }
+  return true;
+}
+
 // "checkpoint-epoch-N" or "checkpoint-epoch-N-batch-M": the only names `latest` may hold, so that it
 // can only name a folder directly inside the run's folder (no '/', no '..').
 bool is_checkpoint_name(const std::string& name) {
-  static const std::regex pattern("checkpoint-epoch-[0-9]{1,9}(-batch-[0-9]{1,18})?");
-  return std::regex_match(name, pattern);
+  const std::string prefix = "checkpoint-epoch-", batch = "-batch-";
+  if (name.compare(0, prefix.size(), prefix) != 0) return false;
+  const std::size_t at_batch = name.find(batch, prefix.size());
+  if (at_batch == std::string::npos) return digits_only(name, prefix.size(), name.size(), 9);
+  return digits_only(name, prefix.size(), at_batch, 9) && digits_only(name, at_batch + batch.size(), name.size(), 18);
 }
 
 // "<name>.tmp-<pid>": what write_file_atomically() and save_checkpoint() write before renaming; the pid.
 std::optional<long> temporary_owner(const std::string& name) {
-  static const std::regex pattern(".+\\.tmp-([0-9]{1,9})");
-  std::smatch match;
-  if (!std::regex_match(name, match, pattern)) return std::nullopt;
-  return std::stol(match[1].str());
+  const std::string marker = ".tmp-";
+  const std::size_t at = name.rfind(marker);
+  if (at == std::string::npos || at == 0 || !digits_only(name, at + marker.size(), name.size(), 9)) return std::nullopt;
+  return std::stol(name.substr(at + marker.size()));
 }
 
 bool process_is_running(long pid) { return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM); }

@@ -7,7 +7,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <string>
 
 #include "datasets/synthetic.hpp"
@@ -61,8 +60,11 @@ struct TinyRun {
 
 // The manifest of `folder` with the line of `key` replaced by "key value".
 void set_manifest_field(const fs::path& folder, const std::string& key, const std::string& value) {
-  const std::string text = read_text(folder / "manifest.txt");
-  write_text(folder / "manifest.txt", std::regex_replace(text, std::regex("\n" + key + " [^\n]*"), "\n" + key + " " + value));
+  std::string text = read_text(folder / "manifest.txt");
+  const std::size_t start = text.find("\n" + key + " ") + 1;
+  REQUIRE(start != 0);
+  text.replace(start, text.find('\n', start) - start, key + " " + value);
+  write_text(folder / "manifest.txt", text);
 }
 
 }  // namespace
