@@ -21,6 +21,7 @@
 #include "network/summary.hpp"
 #include "reference_cpu/atomic_file.hpp"
 #include "reference_cpu/format.hpp"
+#include "reference_cpu/untrusted_file.hpp"
 #include "training/plot_script.hpp"
 #include "training/trainer.hpp"
 #if ALEXNET_WITH_CUDA
@@ -72,11 +73,17 @@ std::string mean_text(const std::array<float, 3>& mean) {
   return format("%.9g,%.9g,%.9g", mean[0], mean[1], mean[2]);
 }
 
+// "R,G,B" as a checkpoint records it: three pixel values 0..255.
 std::array<float, 3> parse_mean(const std::string& text, const std::string& where) {
   std::array<float, 3> mean{};
-  char end = 0;
-  if (std::sscanf(text.c_str(), "%f,%f,%f%c", &mean[0], &mean[1], &mean[2], &end) != 3) {
-    throw std::runtime_error(where + ": expected 'mean R,G,B', got '" + text + "'");
+  std::size_t start = 0;
+  for (std::size_t c = 0; c < 3; ++c) {
+    const std::size_t comma = c < 2 ? text.find(',', start) : text.size();
+    if (comma == std::string::npos) {
+      throw std::runtime_error(where + ": mean: expected R,G,B, got '" + quoted_for_message(text) + "'");
+    }
+    mean[c] = static_cast<float>(parse_real_field(text.substr(start, comma - start), 0, 255, where + ": mean"));
+    start = comma + 1;
   }
   return mean;
 }
