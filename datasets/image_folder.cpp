@@ -75,8 +75,8 @@ std::int64_t resolve_label(const std::string& label, const std::vector<std::stri
   }
   const auto index = parse_index(label);
   if (index && *index < static_cast<std::int64_t>(classes.size())) return *index;
-  throw std::runtime_error("label '" + quoted_for_message(label) + "' is not a known class (" + options.classes_path + " lists " +
-                           std::to_string(classes.size()) + ")");
+  throw std::runtime_error("label '" + quoted_for_message(label) + "' is not a known class (" + options.classes_path +
+                           " lists " + std::to_string(classes.size()) + ")");
 }
 
 }  // namespace
