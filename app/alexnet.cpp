@@ -23,6 +23,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <new>
+#include <stdexcept>
 #include <numeric>
 #include <string>
 
@@ -30,6 +32,7 @@
 #include "cpu_fast/workspace.hpp"
 #include "datasets/fashion_mnist.hpp"
 #include "datasets/image.hpp"
+#include "flag_checks.hpp"
 #include "network/cpu_network.hpp"
 #include "network/fast_network.hpp"
 #include "network/plan.hpp"
@@ -87,7 +90,7 @@ void add_variant(CLI::App& command, Options& options) {
 void add_threads(CLI::App& command, Options& options) {
   command.add_option("--threads", options.threads, "threads of the fast CPU backend (OpenMP and OpenBLAS); "
                                                    "default: the cores this process may use")
-      ->check(CLI::Range(1, 1024));
+      ->check(integer_in(1, 1024));
 }
 
 // The fast backend's setup: --threads (else every core the process may use), and a heap that keeps
@@ -104,7 +107,8 @@ void add_device(CLI::App& command, Options& options) {
       ->capture_default_str();
   add_threads(command, options);
   command.add_option("--gpus", options.gpus, "with --device cuda: the device of each tower, e.g. 0,1")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->check(integer_in(0, kMaxGpuIndex));
   command.add_option("--kernels", options.kernels,
                      "with --device cuda: fast (im2col + cuBLAS, chapter 15) or course (the kernels of chapters 01-09)")
       ->check(CLI::IsMember({"fast", "course"}))
@@ -376,7 +380,9 @@ int main(int argc, char** argv) {
 
   CLI::App* init_command = app.add_subcommand("init", "write the paper's initialisation, one .npy file per tensor");
   add_variant(*init_command, options);
-  init_command->add_option("--seed", options.seed, "seed of the weights' N(0, 0.01^2) draws")->capture_default_str();
+  init_command->add_option("--seed", options.seed, "seed of the weights' N(0, 0.01^2) draws")
+      ->check(integer_in(0, kMaxSeed))
+      ->capture_default_str();
   init_command->add_option("--out", options.out, "folder for conv1.weight.npy ... fc8.bias.npy")->required();
 
   CLI::App* forward_command = app.add_subcommand("forward", "logits of a batch of images");
@@ -395,14 +401,18 @@ int main(int argc, char** argv) {
   add_variant(*bench_command, options);
   add_device(*bench_command, options);
   bench_command->add_option("--batch", options.batch, "images per batch")
-      ->check(CLI::PositiveNumber)
+      ->check(integer_in(1, kMaxBatch))
       ->capture_default_str();
   bench_command->add_flag("--reference", options.with_reference,
                           "with --device cpu: time the naive loops too, step by step (slow)");
 
   CLI::App* demo_command = app.add_subcommand("demo", "a Fashion-MNIST image through the whole network");
-  demo_command->add_option("--seed", options.seed, "seed of the initial weights")->capture_default_str();
-  demo_command->add_option("--gpus", options.gpus, "the device of each tower, e.g. 0,1")->delimiter(',');
+  demo_command->add_option("--seed", options.seed, "seed of the initial weights")
+      ->check(integer_in(0, kMaxSeed))
+      ->capture_default_str();
+  demo_command->add_option("--gpus", options.gpus, "the device of each tower, e.g. 0,1")
+      ->delimiter(',')
+      ->check(integer_in(0, kMaxGpuIndex));
   add_threads(*demo_command, options);
 
   TrainingCommands training(app);  // train, eval, plot
@@ -415,6 +425,13 @@ int main(int argc, char** argv) {
     if (*bench_command) bench(options);
     if (*demo_command) demo(options);
     training.run();
+  } catch (const std::bad_alloc&) {  // a safety net: every reader checks sizes before it allocates
+    std::cerr << "alexnet: out of memory: the command asked for more memory than this machine gives it "
+                 "(limits: docs/untrusted_input.md)\n";
+    return 1;
+  } catch (const std::length_error& error) {
+    std::cerr << "alexnet: a size too large for this machine (" << error.what() << ")\n";
+    return 1;
   } catch (const std::exception& error) {
     std::cerr << "alexnet: " << error.what() << "\n";
     return 1;

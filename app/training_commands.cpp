@@ -1,11 +1,15 @@
 #include "training_commands.hpp"
 
+#include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cmath>
 #include <csignal>
 #include <cstdlib>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -13,9 +17,12 @@
 
 #include "cpu_fast/threads.hpp"
 #include "cpu_fast/workspace.hpp"
+#include "flag_checks.hpp"
 #include "network/summary.hpp"
 #include "reference_cpu/atomic_file.hpp"
 #include "reference_cpu/format.hpp"
+#include "reference_cpu/untrusted_file.hpp"
+#include "training/plot_script.hpp"
 #include "training/trainer.hpp"
 #if ALEXNET_WITH_CUDA
 #include "cuda/gpu.cuh"
@@ -61,40 +68,22 @@ Plan plan_of(const std::string& variant, bool dropout) {
   return make_plan(spec);
 }
 
-// Images of a dataset as stored bytes: fashion-mnist's training or test split, or csv:PATH (a manifest).
-StoredImages load_images(const std::string& dataset, bool test_split, const std::string& classes, bool skip_bad,
-                         int side, std::int64_t limit) {
-  if (dataset == "fashion-mnist") {
-    return load_fashion_mnist_stored(kFashionMnistDirectory, test_split ? FashionMnistSplit::Test : FashionMnistSplit::Train,
-                                     limit);
-  }
-  if (dataset.rfind("csv:", 0) == 0) {
-    ImageFolderOptions options;
-    options.classes_path = classes;
-    options.skip_bad = skip_bad;
-    options.side = side;
-    StoredImageFolder folder = load_image_folder_stored(dataset.substr(4), options);
-    std::cout << describe_skipped(folder.skipped);
-    if (limit >= 0 && limit < folder.data.count) {
-      std::vector<std::int64_t> first(static_cast<std::size_t>(limit));
-      for (std::int64_t i = 0; i < limit; ++i) first[static_cast<std::size_t>(i)] = i;
-      return select_images(folder.data, first);
-    }
-    return std::move(folder.data);
-  }
-  throw std::invalid_argument("--dataset: expected fashion-mnist or csv:PATH, got '" + dataset + "'");
-}
-
 // "72.94,72.94,72.94": the training set's mean, exactly, as a checkpoint records it.
 std::string mean_text(const std::array<float, 3>& mean) {
   return format("%.9g,%.9g,%.9g", mean[0], mean[1], mean[2]);
 }
 
+// "R,G,B" as a checkpoint records it: three pixel values 0..255.
 std::array<float, 3> parse_mean(const std::string& text, const std::string& where) {
   std::array<float, 3> mean{};
-  char end = 0;
-  if (std::sscanf(text.c_str(), "%f,%f,%f%c", &mean[0], &mean[1], &mean[2], &end) != 3) {
-    throw std::runtime_error(where + ": expected 'mean R,G,B', got '" + text + "'");
+  std::size_t start = 0;
+  for (std::size_t c = 0; c < 3; ++c) {
+    const std::size_t comma = c < 2 ? text.find(',', start) : text.size();
+    if (comma == std::string::npos) {
+      throw std::runtime_error(where + ": mean: expected R,G,B, got '" + quoted_for_message(text) + "'");
+    }
+    mean[c] = static_cast<float>(parse_real_field(text.substr(start, comma - start), 0, 255, where + ": mean"));
+    start = comma + 1;
   }
   return mean;
 }
@@ -102,6 +91,42 @@ std::array<float, 3> parse_mean(const std::string& text, const std::string& wher
 void print_evaluation(const std::string& what, const Evaluation& e) {
   std::printf("%s: top-1 %.2f%%, top-5 %.2f%%, loss %.4f (%s images)\n", what.c_str(), 100.0 * e.top1, 100.0 * e.top5,
               e.loss, with_commas(e.images).c_str());
+}
+
+// Runs gnuplot (no shell) on `script` with its standard output, the PNG, written to the new file `png`.
+void run_gnuplot(const std::string& script, const std::string& png) {
+  const int output = ::open(png.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (output < 0) throw std::runtime_error(png + ": cannot create (" + std::strerror(errno) + ")");
+  int script_pipe[2];
+  if (::pipe(script_pipe) != 0) {
+    ::close(output);
+    throw std::runtime_error("cannot start gnuplot: no pipe");
+  }
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::dup2(script_pipe[0], STDIN_FILENO);
+    ::dup2(output, STDOUT_FILENO);
+    ::close(script_pipe[0]);
+    ::close(script_pipe[1]);
+    char* const arguments[] = {const_cast<char*>("gnuplot"), nullptr};
+    ::execvp("gnuplot", arguments);
+    ::_exit(127);
+  }
+  ::close(output);
+  ::close(script_pipe[0]);
+  const auto old_sigpipe = std::signal(SIGPIPE, SIG_IGN);  // gnuplot may exit before reading it all
+  const bool written = child > 0 && ::write(script_pipe[1], script.data(), script.size()) ==
+                                        static_cast<ssize_t>(script.size());
+  ::close(script_pipe[1]);
+  int status = 0;
+  const bool waited = child > 0 && ::waitpid(child, &status, 0) == child;
+  std::signal(SIGPIPE, old_sigpipe);
+  if (waited && WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+    throw std::runtime_error("gnuplot not found: install Debian's gnuplot-nox (scripts/setup does)");
+  }
+  if (!written || !waited || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || fs::file_size(png) == 0) {
+    throw std::runtime_error(png + ": gnuplot failed to draw the curves (its message is above)");
+  }
 }
 
 void set_threads(int threads) {
@@ -124,7 +149,9 @@ TrainingCommands::TrainingCommands(CLI::App& app) {
           return names;
         }()))
         ->capture_default_str();
-    command->add_option("--gpus", gpus_, "with --device cuda: the device of each tower, e.g. 0,1")->delimiter(',');
+    command->add_option("--gpus", gpus_, "with --device cuda: the device of each tower, e.g. 0,1")
+        ->delimiter(',')
+        ->check(integer_in(0, kMaxGpuIndex));
     command->add_option("--kernels", kernels_, "with --device cuda: fast (im2col + cuBLAS, chapter 15) or course "
                                                "(the kernels of chapters 01-09)")
         ->check(CLI::IsMember({"fast", "course"}))
@@ -133,9 +160,13 @@ TrainingCommands::TrainingCommands(CLI::App& app) {
         ->check(CLI::IsMember({"fp32", "tf32"}))
         ->capture_default_str();
     command->add_option("--threads", threads_, "threads of the fast CPU backend (default: the cores available)")
-        ->check(CLI::Range(1, 1024));
-    command->add_option("--batch", batch_, "images per batch")->check(CLI::PositiveNumber)->capture_default_str();
-    command->add_option("--limit", limit_, "use only the first N images of the dataset")->check(CLI::PositiveNumber);
+        ->check(integer_in(1, 1024));
+    command->add_option("--batch", batch_, "images per batch")->check(integer_in(1, kMaxBatch))->capture_default_str();
+    command->add_option("--limit", limit_, "use only the first N images of the dataset")
+        ->check(integer_in(1, kMaxImageCount));
+    command->add_option("--max-pixels", max_pixels_, "with csv:PATH, refuse images whose header declares more pixels")
+        ->check(integer_in(1, kMaxImageCount))
+        ->capture_default_str();
   };
 
   train_command_ = app.add_subcommand("train", "train a network with the paper's SGD; a checkpoint per epoch");
@@ -144,24 +175,25 @@ TrainingCommands::TrainingCommands(CLI::App& app) {
       ->check(CLI::IsMember(variant_names()))
       ->capture_default_str();
   train_command_->add_option("--epochs", epochs_, "train until this many epochs are done")
-      ->check(CLI::PositiveNumber)
+      ->check(integer_in(1, kMaxEpochs))
       ->capture_default_str();
   train_command_->add_option("--lr", learning_rate_, "initial learning rate epsilon")
-      ->check(CLI::PositiveNumber)
+      ->check(finite_above(0, kMaxLearningRate))
       ->capture_default_str();
   train_command_->add_option("--patience", patience_, "divide epsilon by 10 after this many epochs without a new best "
                                                       "validation error")
-      ->check(CLI::PositiveNumber)
+      ->check(integer_in(1, kMaxEpochs))
       ->capture_default_str();
   train_command_->add_option("--lr-steps", lr_steps_, "instead: divide epsilon by 10 after these epochs, e.g. 8,11")
       ->delimiter(',')
-      ->check(CLI::PositiveNumber);
+      ->check(integer_in(1, kMaxEpochs));
   train_command_->add_option("--seed", seed_, "seed of the weights, shuffles, augmentation and dropout")
+      ->check(integer_in(0, kMaxSeed))
       ->capture_default_str();
   train_command_->add_option("--validation", validation_,
                              "images held out of the training set for validation (default: 1 in 12, 5,000 of "
                              "Fashion-MNIST's 60,000)")
-      ->check(CLI::PositiveNumber);
+      ->check(integer_in(1, kMaxImageCount));
   train_command_->add_flag("--no-dropout", no_dropout_, "train without the dropout layers (an experiment)");
   train_command_->add_option("--out", out_, "folder for checkpoints and log.csv")->required();
   train_command_->add_flag("--resume", resume_, "continue the run in --out from its last checkpoint");
@@ -181,6 +213,38 @@ TrainingCommands::TrainingCommands(CLI::App& app) {
   plot_command_->add_option("--out", out_, "the PNG to write")->required();
 }
 
+// Images of a dataset as stored bytes: fashion-mnist's training or test split, or csv:PATH (a manifest); labels
+// beyond the network's classes are refused here, at load time, naming the manifest's line.
+StoredImages TrainingCommands::load_images(bool test_split, const Plan& plan, int side, std::int64_t limit) const {
+  const std::int64_t classes = plan.steps.back().output.at(0);
+  if (dataset_ == "fashion-mnist") {
+    StoredImages data = load_fashion_mnist_stored(
+        kFashionMnistDirectory, test_split ? FashionMnistSplit::Test : FashionMnistSplit::Train, limit);
+    if (static_cast<std::int64_t>(data.class_names.size()) > classes) {
+      throw std::runtime_error(format("--dataset fashion-mnist: its %zu classes do not fit %s's %lld outputs",
+                                      data.class_names.size(), plan.spec.name.c_str(), static_cast<long long>(classes)));
+    }
+    return data;
+  }
+  if (dataset_.rfind("csv:", 0) == 0) {
+    ImageFolderOptions options;
+    options.classes_path = classes_;
+    options.skip_bad = skip_bad_;
+    options.side = side;
+    options.max_pixels = max_pixels_;
+    options.class_count = classes;
+    StoredImageFolder folder = load_image_folder_stored(dataset_.substr(4), options);
+    std::cout << describe_skipped(folder.skipped);
+    if (limit >= 0 && limit < folder.data.count) {
+      std::vector<std::int64_t> first(static_cast<std::size_t>(limit));
+      for (std::int64_t i = 0; i < limit; ++i) first[static_cast<std::size_t>(i)] = i;
+      return select_images(folder.data, first);
+    }
+    return std::move(folder.data);
+  }
+  throw std::invalid_argument("--dataset: expected fashion-mnist or csv:PATH, got '" + dataset_ + "'");
+}
+
 bool TrainingCommands::run() {
   if (*train_command_) train();
   else if (*eval_command_) evaluate();
@@ -193,7 +257,7 @@ void TrainingCommands::train() {
   const Plan plan = plan_of(variant_, !no_dropout_);
   const int crop_side = static_cast<int>(plan.spec.input.at(1));
   const int stored_side = stored_side_for(plan.spec);
-  const StoredImages all = load_images(dataset_, false, classes_, skip_bad_, stored_side, limit_);
+  const StoredImages all = load_images(false, plan, stored_side, limit_);
   const std::int64_t validation_count = validation_ > 0 ? validation_ : std::max<std::int64_t>(1, all.count / 12);
   const TrainValidationSplit split = hold_out_validation(all, validation_count, seed_);
 
@@ -252,7 +316,7 @@ void TrainingCommands::train() {
   }
   std::cout << "log: " << (fs::path(out_) / "log.csv").string() << "; weights: " << result.checkpoint << "\n";
   if (dataset_ == "fashion-mnist") {
-    const StoredImages test = load_images(dataset_, true, classes_, skip_bad_, stored_side, -1);
+    const StoredImages test = load_images(true, plan, stored_side, -1);
     print_evaluation("test (Fashion-MNIST's 10,000 test images, centre crop)",
                      alexnet::evaluate(*result.backend, test, config.recipe, batch_, false));
   } else {
@@ -276,7 +340,7 @@ void TrainingCommands::evaluate() {
   recipe.train = false;
   recipe.mean = parse_mean(settings["mean"], checkpoint + "/manifest.txt");
   recipe.scale = plan.spec.input_scale;
-  const StoredImages test = load_images(dataset_, true, classes_, skip_bad_, recipe.image_side, limit_);
+  const StoredImages test = load_images(true, plan, recipe.image_side, limit_);
   const std::string device = chosen_device(device_);
   if (device == "cpu") set_threads(threads_);
   const std::unique_ptr<TrainingBackend> backend =
@@ -292,42 +356,19 @@ void TrainingCommands::plot() {
   if (!labels_.empty() && labels_.size() != logs_.size()) {
     throw std::invalid_argument(format("--labels: expected one per log (%zu), got %zu", logs_.size(), labels_.size()));
   }
-  for (const std::string& path : logs_) {
-    read_log_csv(path);  // a malformed log is refused by name, before gnuplot sees it
-    if (path.find('\'') != std::string::npos) throw std::invalid_argument(path + ": a log path may not hold a quote");
+  std::vector<std::vector<EpochRecord>> logs;
+  std::vector<std::string> names;  // a log's --labels entry, or its run's folder when several logs share the plot
+  for (std::size_t i = 0; i < logs_.size(); ++i) {
+    logs.push_back(read_log_csv(logs_[i]));  // a malformed log is refused by name, before gnuplot runs
+    if (!labels_.empty()) names.push_back(labels_[i]);
+    else names.push_back(logs_.size() > 1 ? fs::path(logs_[i]).parent_path().filename().string() : "");
   }
-  if (std::system("command -v gnuplot >/dev/null 2>&1") != 0) {
-    throw std::runtime_error("gnuplot not found: install Debian's gnuplot-nox (scripts/setup does)");
-  }
-  const std::string temporary = out_ + ".tmp-" + std::to_string(::getpid()) + ".png";
-  std::string script = "set terminal pngcairo size 1200,480 font 'sans,10'\nset output '" + temporary +
-                       "'\nset datafile separator ','\nset key bottom right\nset grid\nset xlabel 'epoch'\n"
-                       "set multiplot layout 1,2\n";
-  // A log's curves are named by its --labels entry, or by its run's folder when several logs share the plot.
-  const auto name = [&](std::size_t i) {
-    if (!labels_.empty()) return labels_[i] + " ";
-    return logs_.size() > 1 ? fs::path(logs_[i]).parent_path().filename().string() + " " : std::string();
-  };
-  // One panel: for every log, its `train` and `validation` columns (gnuplot's `using` expressions) as two
-  // curves of one colour, dashed and solid.
-  const auto panel = [&](const std::string& title, const std::string& train, const std::string& validation) {
-    script += "set title '" + title + "'\nplot ";
-    for (std::size_t i = 0; i < logs_.size(); ++i) {
-      const std::string colour = " with linespoints lc " + std::to_string(i + 1);
-      script += (i ? ", '" : "'") + logs_[i] + "' skip 1 using 1:" + train + colour + " dt 2 title '" + name(i) +
-                "train', '' skip 1 using 1:" + validation + colour + " title '" + name(i) + "validation'";
-    }
-    script += "\n";
-  };
-  panel("loss (cross-entropy)", "3", "5");
-  panel("top-1 accuracy (%)", "($4*100)", "($6*100)");
-  script += "unset multiplot\n";
-  std::FILE* gnuplot = ::popen("gnuplot", "w");
-  if (!gnuplot) throw std::runtime_error("cannot start gnuplot");
-  std::fputs(script.c_str(), gnuplot);
-  if (::pclose(gnuplot) != 0 || !fs::exists(temporary)) {
+  const std::string temporary = out_ + ".tmp-" + std::to_string(::getpid());
+  try {
+    run_gnuplot(training_curves_script(logs, names), temporary);
+  } catch (...) {
     fs::remove(temporary);
-    throw std::runtime_error(out_ + ": gnuplot failed to draw the curves (its message is above)");
+    throw;
   }
   fs::rename(temporary, out_);
   std::cout << "wrote " << out_ << "\n";

@@ -8,6 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "datasets/image_decoder.hpp"
+#include "datasets/stored_images.hpp"
+#include "network/plan.hpp"
+
 namespace alexnet {
 
 /// @brief The training subcommands of the alexnet command and the flags they share.
@@ -22,6 +26,7 @@ class TrainingCommands {
   void train();
   void evaluate();
   void plot();
+  StoredImages load_images(bool test_split, const Plan& plan, int side, std::int64_t limit) const;
 
   CLI::App* train_command_ = nullptr;
   CLI::App* eval_command_ = nullptr;
@@ -31,7 +36,7 @@ class TrainingCommands {
   std::string kernels_ = "fast", precision_ = "fp32";  // with cuda: GpuOptions
   std::vector<std::string> logs_, labels_;
   int epochs_ = 10, threads_ = 0, patience_ = 2;
-  std::int64_t batch_ = 128, validation_ = -1, limit_ = -1;
+  std::int64_t batch_ = 128, validation_ = -1, limit_ = -1, max_pixels_ = kDefaultMaxPixels;
   double learning_rate_ = 0.01;
   std::uint64_t seed_ = 1;
   bool resume_ = false, skip_bad_ = false, no_dropout_ = false, ten_crop_ = false;

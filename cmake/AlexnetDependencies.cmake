@@ -53,13 +53,24 @@ else()
   alexnet_missing("fast C++ CSV parser <libfccp/csv.h>" libfccp-dev)
 endif()
 
-# stb_image / stb_image_write (header only).
+# stb_image_write (header only): writing PNGs and the benchmark's JPEG.
 find_path(STB_INCLUDE_DIR NAMES stb/stb_image.h)
 if(STB_INCLUDE_DIR)
   add_library(alexnet::stb INTERFACE IMPORTED)
   target_include_directories(alexnet::stb INTERFACE "${STB_INCLUDE_DIR}")
 else()
   alexnet_missing("stb_image <stb/stb_image.h>" libstb-dev)
+endif()
+
+# libjpeg-turbo and libpng: decoding images from outside (datasets/image_decoder.cpp). stb_image is
+# not used for reading: it says of itself that it is not meant for untrusted files.
+find_package(JPEG QUIET)
+if(NOT JPEG_FOUND)
+  alexnet_missing("libjpeg-turbo (jpeglib.h)" libjpeg62-turbo-dev)
+endif()
+find_package(PNG QUIET)
+if(NOT PNG_FOUND)
+  alexnet_missing("libpng (png.h)" libpng-dev)
 endif()
 
 if(ALEXNET_MISSING)

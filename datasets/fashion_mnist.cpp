@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "datasets/stored_images.hpp"
+#include "reference_cpu/untrusted_file.hpp"
 
 namespace alexnet {
 namespace {
@@ -23,8 +24,25 @@ constexpr std::uint32_t kMaxSide = 1u << 14;  // refuse absurd headers before al
 // A gzip'd (or plain) file read through zlib; every short read is an error naming the file.
 class GzipFile {
  public:
-  explicit GzipFile(std::string path) : path_(std::move(path)), file_(gzopen(path_.c_str(), "rb"), &gzclose) {
+  explicit GzipFile(std::string path)
+      : path_(std::move(path)),
+        file_size_(regular_file_size(path_, "a gzip'd IDX file")),
+        file_(gzopen(path_.c_str(), "rb"), &gzclose) {
     if (!file_) throw std::runtime_error(path_ + ": cannot open (" + std::strerror(errno) + ")");
+  }
+
+  // Refuses a header announcing more data than the file can hold, before anything is allocated:
+  // deflate expands at most 1032:1, and a plain (not gzip'd) file holds its own size.
+  void require_room_for(std::uint32_t count, std::int64_t item_bytes, const std::string& items) {
+    constexpr std::int64_t kDeflateMaxRatio = 1032;
+    const auto most = checked_multiply(static_cast<std::int64_t>(file_size_), kDeflateMaxRatio, path_);
+    const std::int64_t announced = checked_multiply(count, item_bytes, path_ + ": the header's count");
+    if (announced > most) {
+      throw std::runtime_error(path_ + ": the header announces " + std::to_string(count) + " " + items + " (" +
+                               std::to_string(announced) + " bytes), more than a file of " +
+                               std::to_string(file_size_) + " bytes can hold (at most " + std::to_string(most) +
+                               " bytes uncompressed)");
+    }
   }
 
   // Reads `bytes` bytes of `what` (e.g. "image 17") or throws "<path>: truncated ..." / "corrupt gzip ...".
@@ -62,6 +80,7 @@ class GzipFile {
 
  private:
   std::string path_;
+  std::uintmax_t file_size_;
   std::unique_ptr<std::remove_pointer_t<gzFile>, int (*)(gzFile)> file_;
 };
 
@@ -89,8 +108,9 @@ IdxContents<StoredImages> read_images(const std::string& path, std::int64_t limi
   images.channels = 1;
   images.height = static_cast<int>(rows);
   images.width = static_cast<int>(cols);
-  images.pixels.resize(static_cast<std::size_t>(images.count * images.image_bytes()));
+  file.require_room_for(count, images.image_bytes(), "images");
   for (std::int64_t i = 0; i < images.count; ++i) {
+    images.pixels.resize(static_cast<std::size_t>((i + 1) * images.image_bytes()));  // grows with what was read
     file.read(images.pixels.data() + i * images.image_bytes(), static_cast<std::size_t>(images.image_bytes()),
               "image " + std::to_string(i) + " of " + std::to_string(count));
   }
@@ -100,11 +120,12 @@ IdxContents<StoredImages> read_images(const std::string& path, std::int64_t limi
 IdxContents<std::vector<std::int64_t>> read_labels(const std::string& path, std::int64_t limit) {
   GzipFile file(path);
   const std::uint32_t count = file.read_header(kLabelsMagic, "labels");
-  std::vector<std::int64_t> labels(static_cast<std::size_t>(how_many(count, limit)));
-  for (std::size_t i = 0; i < labels.size(); ++i) {
+  file.require_room_for(count, 1, "labels");
+  std::vector<std::int64_t> labels;
+  for (std::int64_t i = 0; i < how_many(count, limit); ++i) {
     unsigned char label = 0;
     file.read(&label, 1, "label " + std::to_string(i) + " of " + std::to_string(count));
-    labels[i] = label;
+    labels.push_back(label);  // grows with what was read
   }
   return {std::move(labels), count};
 }

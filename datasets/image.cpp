@@ -1,14 +1,10 @@
 #include "datasets/image.hpp"
 
-#define STB_IMAGE_IMPLEMENTATION
-#include <stb/stb_image.h>
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #include <stb/stb_image_write.h>
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
-#include <memory>
 #include <stdexcept>
 #include <vector>
 
@@ -36,21 +32,6 @@ void require_image(const std::string& op, const TensorF& image) {
 }
 
 }  // namespace
-
-TensorF decode_image_rgb(const std::string& path) {
-  if (!std::filesystem::is_regular_file(path)) throw std::runtime_error(path + ": no such file");
-  int width = 0, height = 0, channels_in_file = 0;
-  std::unique_ptr<stbi_uc, void (*)(void*)> pixels(stbi_load(path.c_str(), &width, &height, &channels_in_file, 3),
-                                                   &stbi_image_free);
-  if (!pixels) throw std::runtime_error(path + ": cannot decode image (" + stbi_failure_reason() + ")");
-  TensorF image({3, height, width});
-  for (int y = 0; y < height; ++y) {
-    for (int x = 0; x < width; ++x) {
-      for (int c = 0; c < 3; ++c) image.at(c, y, x) = pixels.get()[(std::int64_t{y} * width + x) * 3 + c];
-    }
-  }
-  return image;
-}
 
 TensorF resize_and_crop_centre(const TensorF& image, int side) {
   require_image("resize_and_crop_centre", image);

@@ -1,5 +1,5 @@
 /// @file image.hpp
-/// @brief Decoding (stb_image), the paper's rescale-and-centre-crop, and writing PNGs (stb_image_write).
+/// @brief Decoding (image_decoder.hpp: libjpeg-turbo and libpng), the paper's rescale-and-centre-crop, and writing PNGs (stb_image_write).
 ///
 /// Images are float tensors [C, H, W] (one image) or [N, C, H, W] holding 8-bit
 /// pixel values 0..255; C = 3 is RGB, C = 1 grey.
@@ -7,17 +7,13 @@
 
 #include <string>
 
+#include "datasets/image_decoder.hpp"
 #include "reference_cpu/tensor.hpp"
 
 namespace alexnet {
 
 /// @brief Side of the square training images: the paper rescales the shorter side to 256 and keeps the central 256×256.
 constexpr int kTrainingImageSide = 256;
-
-/// @brief Decodes any image stb_image reads (PNG, JPEG, BMP, ...) as RGB [3, H, W]; grey and RGBA become RGB.
-///
-/// Throws std::runtime_error "<path>: no such file" or "<path>: cannot decode image (<stb's reason>)".
-TensorF decode_image_rgb(const std::string& path);
 
 /// @brief Rescales `image` [C, H, W] so its shorter side is `side` and returns the central `side`×`side` square.
 ///

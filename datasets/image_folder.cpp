@@ -14,6 +14,7 @@
 #include <stdexcept>
 
 #include "datasets/stored_images.hpp"
+#include "reference_cpu/untrusted_file.hpp"
 
 namespace alexnet {
 namespace {
@@ -32,9 +33,14 @@ std::string csv_reason(const io::error::base& error) {
 
 // Opens a CSV and checks its header; errors name the file and line 1.
 std::unique_ptr<CsvReader> open_csv(const std::string& path, const char* first, const char* second) {
-  if (!std::filesystem::is_regular_file(path)) throw std::runtime_error(path + ": no such file");
-  auto reader = std::make_unique<CsvReader>(path);
+  const std::uintmax_t size = regular_file_size(path, std::string("a CSV file (") + first + "," + second + ")");
+  if (size > kMaxTextFileBytes) {
+    throw std::runtime_error(path + ": a CSV file of " + std::to_string(size) + " bytes, expected at most " +
+                             std::to_string(kMaxTextFileBytes));
+  }
+  std::unique_ptr<CsvReader> reader;
   try {
+    reader = std::make_unique<CsvReader>(path);
     reader->read_header(io::ignore_no_column, first, second);
   } catch (const io::error::base& error) {
     throw std::runtime_error(where(path, 1) + ": expected the header '" + first + "," + second + "' (" +
@@ -51,18 +57,26 @@ std::optional<std::int64_t> parse_index(const std::string& text) {
 
 // The class a manifest label names, or a reason why it names none.
 std::int64_t resolve_label(const std::string& label, const std::vector<std::string>& classes,
-                           const std::string& classes_path) {
+                           const ImageFolderOptions& options) {
   if (classes.empty()) {
-    if (const auto index = parse_index(label)) return *index;
-    throw std::runtime_error("label '" + label + "' is not a class index (without a classes file labels are 0, 1, ...)");
+    const auto index = parse_index(label);
+    if (!index) {
+      throw std::runtime_error("label '" + quoted_for_message(label) +
+                               "' is not a class index (without a classes file labels are 0, 1, ...)");
+    }
+    if (options.class_count > 0 && *index >= options.class_count) {
+      throw std::runtime_error("label " + label + " is not a class of the network (expected 0.." +
+                               std::to_string(options.class_count - 1) + ")");
+    }
+    return *index;
   }
   for (std::size_t i = 0; i < classes.size(); ++i) {
     if (classes[i] == label) return static_cast<std::int64_t>(i);
   }
   const auto index = parse_index(label);
   if (index && *index < static_cast<std::int64_t>(classes.size())) return *index;
-  throw std::runtime_error("label '" + label + "' is not a known class (" + classes_path + " lists " +
-                           std::to_string(classes.size()) + ")");
+  throw std::runtime_error("label '" + quoted_for_message(label) + "' is not a known class (" + options.classes_path +
+                           " lists " + std::to_string(classes.size()) + ")");
 }
 
 }  // namespace
@@ -127,11 +141,12 @@ std::vector<SkippedRow> read_manifest(
     const std::string here = where(manifest_path, reader->get_file_line());
     try {
       if (path.empty()) throw std::runtime_error("empty path");
-      const std::int64_t class_index = resolve_label(label, class_names, options.classes_path);
+      const std::int64_t class_index = resolve_label(label, class_names, options);
       const std::string image_path = (base / path).string();
-      keep(resize_and_crop_centre(decode_image_rgb(image_path), options.side), class_index, image_path);
+      const DecodeLimits limits{options.max_pixels, options.side};
+      keep(resize_and_crop_centre(decode_image_rgb(image_path, limits), options.side), class_index, image_path);
       ++kept;
-    } catch (const std::runtime_error& error) {
+    } catch (const std::exception& error) {  // every class of bad row: --skip-bad skips them all
       bad_row(here, error.what());
     }
   }
@@ -139,11 +154,22 @@ std::vector<SkippedRow> read_manifest(
   return skipped;
 }
 
+// The classes file's names, refused when it lists more classes than the network has.
+std::vector<std::string> class_names_for(const ImageFolderOptions& options) {
+  if (options.classes_path.empty()) return {};
+  std::vector<std::string> names = read_class_names(options.classes_path);
+  if (options.class_count > 0 && static_cast<std::int64_t>(names.size()) > options.class_count) {
+    throw std::runtime_error(options.classes_path + ": lists " + std::to_string(names.size()) +
+                             " classes, expected at most the network's " + std::to_string(options.class_count));
+  }
+  return names;
+}
+
 }  // namespace
 
 ImageFolder load_image_folder(const std::string& manifest_path, const ImageFolderOptions& options) {
   ImageFolder folder;
-  if (!options.classes_path.empty()) folder.data.class_names = read_class_names(options.classes_path);
+  folder.data.class_names = class_names_for(options);
   std::vector<float> pixels;
   folder.skipped = read_manifest(manifest_path, options, folder.data.class_names,
                                  [&](const TensorF& square, std::int64_t label, const std::string& path) {
@@ -159,7 +185,7 @@ ImageFolder load_image_folder(const std::string& manifest_path, const ImageFolde
 StoredImageFolder load_image_folder_stored(const std::string& manifest_path, const ImageFolderOptions& options) {
   StoredImageFolder folder;
   StoredImages& data = folder.data;
-  if (!options.classes_path.empty()) data.class_names = read_class_names(options.classes_path);
+  data.class_names = class_names_for(options);
   data.channels = 3;
   data.height = data.width = options.side;
   folder.skipped = read_manifest(manifest_path, options, data.class_names,

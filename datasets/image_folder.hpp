@@ -13,7 +13,8 @@
 ///
 /// Both files are parsed with the fast C++ CSV parser (libfccp; fields may be
 /// double-quoted). Every bad row — a missing or extra column, an empty path, an
-/// unknown label, a missing or undecodable image — is an error "<file>:<line>: <reason>".
+/// unknown label or one beyond the network's classes, a missing, undecodable, empty or too large
+/// image — is an error "<file>:<line>: <reason>", raised while the manifest is read.
 /// With `skip_bad` the row is skipped instead and listed in ImageFolder::skipped:
 /// nothing is dropped silently.
 #pragma once
@@ -31,6 +32,8 @@ struct ImageFolderOptions {
   std::string classes_path;        ///< the classes CSV (`index,name`); empty: labels are class indices
   bool skip_bad = false;           ///< skip bad rows and list them, instead of throwing at the first
   int side = kTrainingImageSide;   ///< images are rescaled and centre-cropped to side×side
+  std::int64_t max_pixels = kDefaultMaxPixels;  ///< images declaring more pixels are refused before decoding
+  std::int64_t class_count = 0;    ///< when > 0, the network's classes: a label ≥ this is refused at its line
 };
 
 /// @brief A manifest row that was skipped, and why.

@@ -1,5 +1,5 @@
 # Checks that every lesson page ends with its navigation line, in course order:
-#   index -> emulated_gpu -> ch00_... -> ch01_... -> ... (chapter folders sorted) -> glossary -> index
+#   index -> emulated_gpu -> untrusted_input -> ch00_... -> ch01_... -> ... (chapter folders sorted) -> glossary -> index
 # A page's last line must be, exactly,
 #   **Previous:** \ref PREVIOUS · **Next:** \ref NEXT · \ref index "Contents"
 # where the index is written \ref index "Contents" and the third link is left out
@@ -14,7 +14,7 @@ endif()
 
 file(GLOB chapter_readmes "${SOURCE}/chapters/[0-9][0-9]_*/README.md")
 list(SORT chapter_readmes)
-set(pages "${SOURCE}/docs/emulated_gpu.md" ${chapter_readmes} "${SOURCE}/docs/glossary.md")
+set(pages "${SOURCE}/docs/emulated_gpu.md" "${SOURCE}/docs/untrusted_input.md" ${chapter_readmes} "${SOURCE}/docs/glossary.md")
 
 set(ids index)
 foreach(page IN LISTS pages)

@@ -2,12 +2,14 @@
 
 #include <cstring>
 #include <fstream>
-#include <iterator>
+#include <algorithm>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "atomic_file.hpp"
+#include "untrusted_file.hpp"
 
 namespace alexnet {
 namespace {
@@ -25,12 +27,6 @@ bool host_is_little_endian() {
 
 [[noreturn]] void fail(const std::string& path, const std::string& message) {
   throw std::runtime_error(path + ": " + message);
-}
-
-std::vector<char> read_whole_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, "cannot open file");
-  return std::vector<char>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 struct NpyHeader {
@@ -63,53 +59,61 @@ std::string dict_value(const std::string& path, const std::string& dict, const s
 
 Shape parse_shape(const std::string& path, const std::string& text) {
   // text is "()", "(5,)" or "(2, 3)".
+  constexpr int kMaxRank = 32;
   Shape shape;
   std::size_t i = 1;
   while (i < text.size()) {
     while (i < text.size() && (text[i] == ' ' || text[i] == ',')) ++i;
     if (i >= text.size() || text[i] == ')') break;
-    std::size_t used = 0;
-    long long extent = 0;
-    try {
-      extent = std::stoll(text.substr(i), &used);
-    } catch (const std::exception&) {
-      fail(path, "malformed shape " + text);
-    }
-    if (extent < 0) fail(path, "negative extent in shape " + text);
-    shape.push_back(extent);
-    i += used;
+    const std::size_t end = std::min(text.find_first_of(",) ", i), text.size());
+    shape.push_back(parse_integer_field(text.substr(i, end - i), 0, INT64_MAX, path + ": shape " + text));
+    if (shape.size() > kMaxRank) fail(path, "shape " + text + " has more than " + std::to_string(kMaxRank) + " dimensions");
+    i = end;
   }
   return shape;
 }
 
-NpyHeader parse_header(const std::string& path, const std::vector<char>& bytes) {
-  if (bytes.size() < kMagicLength + 4) {
-    fail(path, "truncated file: " + std::to_string(bytes.size()) + " bytes, too short for a .npy header");
+// Reads `bytes` bytes at the stream's position, or throws naming the file and `what`.
+std::string read_exactly(std::istream& in, std::size_t bytes, const std::string& path, const std::string& what) {
+  std::string buffer(bytes, '\0');
+  in.read(buffer.data(), static_cast<std::streamsize>(bytes));
+  if (static_cast<std::size_t>(in.gcount()) != bytes) {
+    fail(path, "truncated file: " + what + " has " + std::to_string(in.gcount()) + " of " + std::to_string(bytes) +
+                   " bytes");
   }
-  if (std::memcmp(bytes.data(), kMagic, kMagicLength) != 0) {
+  return buffer;
+}
+
+// The preamble and the header dict, read from the start of a file of `file_size` bytes.
+NpyHeader parse_header(const std::string& path, std::istream& in, std::uintmax_t file_size) {
+  if (file_size < kMagicLength + 4) {
+    fail(path, "truncated file: " + std::to_string(file_size) + " bytes, too short for a .npy header");
+  }
+  const std::string preamble = read_exactly(in, kMagicLength + 4, path, "the preamble");
+  if (std::memcmp(preamble.data(), kMagic, kMagicLength) != 0) {
     fail(path, "not a .npy file: expected the magic string \\x93NUMPY at the start");
   }
-  const int major = static_cast<unsigned char>(bytes[6]);
-  const int minor = static_cast<unsigned char>(bytes[7]);
-  auto byte_at = [&](std::size_t i) { return static_cast<std::size_t>(static_cast<unsigned char>(bytes[i])); };
+  const int major = static_cast<unsigned char>(preamble[6]);
+  const int minor = static_cast<unsigned char>(preamble[7]);
+  auto byte_at = [](const std::string& b, std::size_t i) { return static_cast<std::size_t>(static_cast<unsigned char>(b[i])); };
   std::size_t header_length = 0;
   std::size_t header_start = 0;
   if (major == 1 && minor == 0) {
-    header_length = byte_at(8) | byte_at(9) << 8;
+    header_length = byte_at(preamble, 8) | byte_at(preamble, 9) << 8;
     header_start = 10;
   } else if ((major == 2 || major == 3) && minor == 0) {
-    if (bytes.size() < 12) fail(path, "truncated file: header length missing");
-    header_length = byte_at(8) | byte_at(9) << 8 | byte_at(10) << 16 | byte_at(11) << 24;
+    const std::string high = read_exactly(in, 2, path, "the header length");
+    header_length = byte_at(preamble, 8) | byte_at(preamble, 9) << 8 | byte_at(high, 0) << 16 | byte_at(high, 1) << 24;
     header_start = 12;
   } else {
     fail(path, "unsupported .npy version " + std::to_string(major) + "." + std::to_string(minor) +
                    " (expected 1.0, 2.0 or 3.0)");
   }
-  if (header_start + header_length > bytes.size()) {
+  if (header_start + header_length > file_size) {
     fail(path, "truncated file: header says " + std::to_string(header_length) + " bytes, file has " +
-                   std::to_string(bytes.size() - header_start) + " after the preamble");
+                   std::to_string(file_size - header_start) + " after the preamble");
   }
-  const std::string dict(bytes.data() + header_start, header_length);
+  const std::string dict = read_exactly(in, header_length, path, "the header");
   NpyHeader header;
   std::string descr = dict_value(path, dict, "descr");
   if (descr.size() < 2 || descr.front() != '\'' || descr.back() != '\'') fail(path, "malformed descr " + descr);
@@ -125,26 +129,38 @@ NpyHeader parse_header(const std::string& path, const std::vector<char>& bytes) 
 template <typename T>
 Tensor<T> load_npy(const std::string& path, const std::string& descr, const std::string& dtype_name) {
   if (!host_is_little_endian()) fail(path, ".npy reading needs a little-endian host");
-  const std::vector<char> bytes = read_whole_file(path);
-  const NpyHeader header = parse_header(path, bytes);
+  const std::uintmax_t file_size = regular_file_size(path, "a .npy file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, "cannot open file");
+  const NpyHeader header = parse_header(path, in, file_size);
   if (header.descr != descr) {
     fail(path, "unsupported dtype '" + header.descr + "' (expected '" + descr + "', " + dtype_name + ")");
   }
   if (header.fortran_order) {
     fail(path, "Fortran-order array (expected C order; save it with numpy.ascontiguousarray)");
   }
-  const std::size_t expected = static_cast<std::size_t>(element_count(header.shape)) * sizeof(T);
-  const std::size_t available = bytes.size() - header.data_offset;
-  if (available < expected) {
+  // Checked before anything is allocated: the shape must describe exactly the bytes the file holds.
+  // Zero extents aside, the product must fit too: strides are products of the extents.
+  const std::string context = path + ": shape " + to_string(header.shape);
+  Shape nonzero = header.shape;
+  for (std::int64_t& extent : nonzero) extent = std::max<std::int64_t>(extent, 1);
+  checked_multiply(checked_product(nonzero, context), sizeof(T), context);
+  const std::int64_t count = checked_product(header.shape, context);
+  const std::int64_t expected = checked_multiply(count, sizeof(T), context);
+  const std::uintmax_t available = file_size - header.data_offset;
+  if (available < static_cast<std::uintmax_t>(expected)) {
     fail(path, "truncated data: shape " + to_string(header.shape) + " needs " + std::to_string(expected) +
                    " bytes, the file holds " + std::to_string(available));
   }
-  if (available > expected) {
+  if (available > static_cast<std::uintmax_t>(expected)) {
     fail(path, "shape " + to_string(header.shape) + " does not match the data: it needs " +
                    std::to_string(expected) + " bytes, the file holds " + std::to_string(available));
   }
-  std::vector<T> values(static_cast<std::size_t>(element_count(header.shape)));
-  if (expected > 0) std::memcpy(values.data(), bytes.data() + header.data_offset, expected);
+  std::vector<T> values(static_cast<std::size_t>(count));
+  in.read(reinterpret_cast<char*>(values.data()), static_cast<std::streamsize>(expected));
+  if (in.gcount() != static_cast<std::streamsize>(expected)) {
+    fail(path, "read " + std::to_string(in.gcount()) + " of " + std::to_string(expected) + " data bytes");
+  }
   return Tensor<T>(header.shape, std::move(values));
 }
 

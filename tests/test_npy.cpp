@@ -71,7 +71,13 @@ TEST_CASE("bad files are refused with a message naming the file and the fault", 
   REQUIRE(good.size() == 128 + 6 * 4);
 
   SECTION("missing file") {
-    CHECK_THAT(load_error(output_dir + "/no_such.npy"), Catch::Contains("no_such.npy: cannot open file"));
+    CHECK_THAT(load_error(output_dir + "/no_such.npy"),
+               Catch::Contains("no_such.npy: cannot read a .npy file (No such file or directory)"));
+  }
+  SECTION("a directory or a device, refused by name before reading") {
+    CHECK_THAT(load_error(output_dir), Catch::EndsWith("expected a .npy file (a regular file), got a directory"));
+    CHECK_THAT(load_error("/dev/zero"), Catch::Equals("/dev/zero: expected a .npy file (a regular file), got a "
+                                                      "character device"));
   }
   SECTION("bad magic string") {
     const std::string path = write_bytes("bad_magic.npy", "\x93NUMPZ" + good.substr(6));
@@ -99,6 +105,36 @@ TEST_CASE("bad files are refused with a message naming the file and the fault", 
   SECTION("truncated header") {
     const std::string path = write_bytes("truncated_header.npy", good.substr(0, 40));
     CHECK_THAT(load_error(path), Catch::Contains("truncated file"));
+  }
+  SECTION("a shape whose product overflows int64 is refused, not wrapped") {
+    // 2^32 · 2^32 = 2^64: wraps to 0 elements in unchecked int64 arithmetic.
+    const std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296), }";
+    const std::string path = write_bytes("overflow.npy", std::string("\x93NUMPY\x01\x00", 8) +
+                                                             static_cast<char>(header.size()) + '\0' + header);
+    CHECK_THAT(load_error(path), Catch::Contains("overflow.npy: shape [4294967296, 4294967296]") &&
+                                     Catch::Contains("overflows a 64-bit integer"));
+  }
+  SECTION("a zero extent does not hide an overflowing product of the others") {
+    const std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 4294967296, 4294967296), }";
+    const std::string path = write_bytes("zero_overflow.npy", std::string("\x93NUMPY\x01\x00", 8) +
+                                                                  static_cast<char>(header.size()) + '\0' + header);
+    CHECK_THAT(load_error(path), Catch::Contains("overflows a 64-bit integer"));
+  }
+  SECTION("negative and malformed extents name the shape") {
+    for (const char* shape : {"(-2, 3)", "(2x, 3)", "(99999999999999999999,)"}) {
+      const std::string header = std::string("{'descr': '<f4', 'fortran_order': False, 'shape': ") + shape + ", }";
+      const std::string path = write_bytes("bad_extent.npy", std::string("\x93NUMPY\x01\x00", 8) +
+                                                                 static_cast<char>(header.size()) + '\0' + header);
+      CHECK_THAT(load_error(path), Catch::Contains("bad_extent.npy: shape " + std::string(shape)) &&
+                                       Catch::Contains("expected an integer in [0, 9223372036854775807]"));
+    }
+  }
+  SECTION("a large shape over a small file is refused before anything is allocated") {
+    const std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000000,), }";
+    const std::string path = write_bytes("huge.npy", std::string("\x93NUMPY\x01\x00", 8) +
+                                                         static_cast<char>(header.size()) + '\0' + header);
+    CHECK_THAT(load_error(path), Catch::Contains("truncated data: shape [1000000000000] needs 4000000000000 bytes, "
+                                                 "the file holds 0"));
   }
   SECTION("shape does not match the data") {
     const std::string path = write_bytes("extra_data.npy", good + std::string(8, '\0'));

@@ -22,11 +22,19 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "network/plan.hpp"
 #include "training/schedule.hpp"
 
 namespace alexnet {
+
+/// @brief The largest epoch a checkpoint manifest may record (and bound of its schedule's counters).
+constexpr std::int64_t kMaxCheckpointEpoch = 1000000;
+/// @brief The largest step, batch or image counter a checkpoint manifest may record: 2^50.
+constexpr std::int64_t kMaxCheckpointCount = std::int64_t{1} << 50;
+/// @brief The largest learning rate a checkpoint manifest may record.
+constexpr double kMaxCheckpointLearningRate = 1e9;
 
 /// @brief Where a run stands: enough, with the seed, to continue it bit for bit.
 struct TrainingProgress {
@@ -48,10 +56,22 @@ struct Checkpoint {
 };
 
 /// @brief Saves `checkpoint` under `out` (which must exist) as above; returns the checkpoint's folder.
+///
+/// A save that fails removes its partial folder and throws naming the intact checkpoint (the one
+/// `latest` still names). Only the folder `latest` named before, directly inside `out`, is ever deleted.
 std::string save_checkpoint(const std::string& out, const Checkpoint& checkpoint);
 
-/// @brief The folder `out/latest` names; throws naming `out` when there is none.
+/// @brief The folder `out/latest` names; throws naming `out` when there is none, and naming `latest` when it
+/// holds anything but the name of a checkpoint folder directly inside `out` (no '/', no '..').
 std::string latest_checkpoint(const std::string& out);
+
+/// @brief Removes what killed saves of earlier runs left in `out` (`.checkpoint-epoch-N.tmp-PID/`,
+/// `latest.tmp-PID`, `*.npy.tmp-PID`, ...) unless process PID still runs; returns the paths removed.
+std::vector<std::string> remove_stale_temporaries(const std::string& out);
+
+/// @brief The last complete checkpoint folder directly inside `out` (its manifest valid), or "": what a run
+/// killed between renaming its checkpoint and writing `latest` left.
+std::string complete_checkpoint_without_latest(const std::string& out);
 
 /// @brief The settings a checkpoint folder's manifest records (variant, dataset, mean, ...), without loading its tensors.
 std::map<std::string, std::string> checkpoint_settings(const std::string& folder);

@@ -18,19 +18,36 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kLogHeader = "epoch,lr,train_loss,train_top1,val_loss,val_top1,val_top5,seconds";
-
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// The checkpoint to start from: a fresh run's initial weights and zero velocity, or out/latest.
+// The checkpoint --resume continues: the one out/latest names, or else (with a note) the last complete
+// checkpoint a run killed before writing `latest` left.
+Checkpoint resumed_checkpoint(const Plan& plan, const TrainingConfig& config) {
+  if (fs::exists(fs::symlink_status(fs::path(config.out) / "latest"))) return load_checkpoint(config.out, plan);
+  const std::string found = complete_checkpoint_without_latest(config.out);
+  if (found.empty()) return load_checkpoint(config.out, plan);  // throws: nothing to resume from
+  std::fprintf(stderr, "note: %s/latest is missing; resuming from %s, a complete checkpoint it did not name yet\n",
+               config.out.c_str(), found.c_str());
+  write_file_atomically((fs::path(config.out) / "latest").string(),
+                        [&](std::ostream& file) { file << fs::path(found).filename().string() << '\n'; });
+  return load_checkpoint(config.out, plan);
+}
+
+// The checkpoint to start from: a fresh run's initial weights and zero velocity, or the one to resume.
 Checkpoint starting_point(const Plan& plan, const TrainingConfig& config) {
   const fs::path latest = fs::path(config.out) / "latest";
   if (!config.resume) {
-    if (fs::exists(latest)) {
+    if (fs::exists(fs::symlink_status(latest))) {
       throw std::runtime_error(config.out + " already holds a training run (" + latest.string() +
                                "): pass --resume to continue it, or choose another --out");
+    }
+    const std::string unnamed = complete_checkpoint_without_latest(config.out);
+    if (!unnamed.empty()) {
+      throw std::runtime_error(config.out + " already holds a complete checkpoint, " + unnamed +
+                               " (its run stopped before writing latest): pass --resume to continue it, or choose "
+                               "another --out");
     }
     Checkpoint start;
     start.settings = config.settings;
@@ -39,12 +56,12 @@ Checkpoint starting_point(const Plan& plan, const TrainingConfig& config) {
     start.velocity = allocate_parameters(plan);  // zero
     return start;
   }
-  Checkpoint start = load_checkpoint(config.out, plan);
+  Checkpoint start = resumed_checkpoint(plan, config);
   for (const auto& [key, value] : config.settings) {
     const auto saved = start.settings.find(key);
     const std::string was = saved == start.settings.end() ? "(not recorded)" : saved->second;
     if (was != value) {
-      throw std::runtime_error(latest_checkpoint(config.out) + " was trained with " + key + " " + was +
+      throw std::runtime_error("the checkpoint in " + config.out + " was trained with " + key + " " + was +
                                "; this run asks for " + key + " " + value + ": resume with the same settings");
     }
   }
@@ -135,8 +152,17 @@ bool train_epoch(TrainingBackend& backend, const TrainingConfig& config, const S
 TrainingResult train(const Plan& plan, const TrainingConfig& config, const StoredImages& train_set,
                      const StoredImages& validation, ProgressBar& progress) {
   fs::create_directories(config.out);
+  for (const std::string& stale : remove_stale_temporaries(config.out)) {
+    std::fprintf(stderr, "note: removed %s, left by an earlier run's interrupted save\n", stale.c_str());
+  }
   Checkpoint state = starting_point(plan, config);
   TrainingProgress& at = state.progress;
+  const std::int64_t batches = batch_count(train_set.count, config.batch);
+  if (at.batch >= batches) {
+    throw std::runtime_error(format("%s: the checkpoint's batch_in_epoch is %lld, beyond the epoch (%lld batches of "
+                                    "%lld images)", config.out.c_str(), static_cast<long long>(at.batch),
+                                    static_cast<long long>(batches), static_cast<long long>(config.batch)));
+  }
   TrainingResult result;
   result.log = earlier_log(config, at.epoch);
   result.backend = make_training_backend(config.device, plan, std::move(state.parameters), std::move(state.velocity),
@@ -207,12 +233,12 @@ Evaluation evaluate(TrainingBackend& backend, const StoredImages& data, const Ba
     if (ten_crop) probabilities = cpu::average_crop_probabilities(probabilities, 10);
     const std::vector<std::int64_t>& image_labels = prepared->labels;  // one per image, also with ten crops
     const auto images = static_cast<double>(probabilities.dim(0));
+    top1_sum += images * cpu::top_k_accuracy(probabilities, image_labels, 1);  // checks every label first
+    top5_sum += images * cpu::top_k_accuracy(probabilities, image_labels, 5);
     for (std::int64_t n = 0; n < probabilities.dim(0); ++n) {
       const float p = probabilities.at(n, image_labels[static_cast<std::size_t>(n)]);
       loss_sum -= std::log(std::max(p, 1e-30f));  // −log p(label), guarded against a probability rounded to 0
     }
-    top1_sum += images * cpu::top_k_accuracy(probabilities, image_labels, 1);
-    top5_sum += images * cpu::top_k_accuracy(probabilities, image_labels, 5);
     result.images += probabilities.dim(0);
   }
   const auto n = static_cast<double>(result.images);
@@ -220,38 +246,6 @@ Evaluation evaluate(TrainingBackend& backend, const StoredImages& data, const Ba
   result.top1 = top1_sum / n;
   result.top5 = top5_sum / n;
   return result;
-}
-
-std::string log_csv(const std::vector<EpochRecord>& log) {
-  std::string text = std::string(kLogHeader) + "\n";
-  for (const EpochRecord& r : log) {
-    char row[256];
-    std::snprintf(row, sizeof row, "%d,%.9g,%.6f,%.6f,%.6f,%.6f,%.6f,%.1f\n", r.epoch, r.learning_rate, r.train_loss,
-                  r.train_top1, r.validation_loss, r.validation_top1, r.validation_top5, r.seconds);
-    text += row;
-  }
-  return text;
-}
-
-std::vector<EpochRecord> read_log_csv(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(path + ": cannot open the training log");
-  std::string line;
-  if (!std::getline(in, line) || line != kLogHeader) {
-    throw std::runtime_error(path + ":1: expected the header '" + std::string(kLogHeader) + "', got '" + line + "'");
-  }
-  std::vector<EpochRecord> log;
-  for (int number = 2; std::getline(in, line); ++number) {
-    EpochRecord r;
-    char end = 0;
-    if (std::sscanf(line.c_str(), "%d,%lf,%lf,%lf,%lf,%lf,%lf,%lf%c", &r.epoch, &r.learning_rate, &r.train_loss,
-                    &r.train_top1, &r.validation_loss, &r.validation_top1, &r.validation_top5, &r.seconds,
-                    &end) != 8) {
-      throw std::runtime_error(path + ":" + std::to_string(number) + ": expected 8 numbers, got '" + line + "'");
-    }
-    log.push_back(r);
-  }
-  return log;
 }
 
 }  // namespace alexnet

@@ -20,6 +20,7 @@
 #include "training/checkpoint.hpp"
 #include "training/progress.hpp"
 #include "training/schedule.hpp"
+#include "training/training_log.hpp"
 
 namespace alexnet {
 
@@ -66,11 +67,5 @@ TrainingResult train(const Plan& plan, const TrainingConfig& config, const Store
 /// ten crops per image with their softmax averaged.
 Evaluation evaluate(TrainingBackend& backend, const StoredImages& data, const BatchRecipe& recipe,
                     std::int64_t batch, bool ten_crop);
-
-/// @brief The log's CSV text: a header, then one row per epoch.
-std::string log_csv(const std::vector<EpochRecord>& log);
-
-/// @brief The rows of a log written by log_csv (throws naming the file and line when one is malformed).
-std::vector<EpochRecord> read_log_csv(const std::string& path);
 
 }  // namespace alexnet

@@ -5,7 +5,7 @@
 //
 // Two drawn patterns of other aspect ratios than square (to exercise the
 // rescale and centre crop), a disc, and two Fashion-MNIST test images, one
-// saved as a grey PNG (stb_image must turn it into RGB) and one tinted.
+// saved as a grey PNG (the decoder must turn it into RGB) and one tinted.
 #include <CLI/CLI.hpp>
 
 #include <cmath>

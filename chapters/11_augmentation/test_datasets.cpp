@@ -122,7 +122,7 @@ TEST_CASE("image and label files of different lengths are refused", "[datasets][
   CHECK_THROWS_WITH(load_fashion_mnist(dir, FashionMnistSplit::Test),
                     dir + "/t10k-labels-idx1-ubyte.gz: label 1 is 12, not a class (0..9)");
   CHECK_THROWS_WITH(load_fashion_mnist(dir + "/nowhere", FashionMnistSplit::Test),
-                    Catch::StartsWith(dir + "/nowhere/t10k-images-idx3-ubyte.gz: cannot open"));
+                    Catch::StartsWith(dir + "/nowhere/t10k-images-idx3-ubyte.gz: cannot read a gzip'd IDX file"));
 }
 
 TEST_CASE("the committed image folder loads as 256×256 RGB with its classes", "[datasets][csv]") {
@@ -214,8 +214,9 @@ TEST_CASE("skip_bad skips bad rows and says which and why", "[datasets][csv][bad
         "skipped 4 bad rows:\n"
         "  " + m + ":3: missing column (expected 2)\n"
         "  " + m + ":4: label 'zebra' is not a known class (" + folder.dir + "/classes.csv lists 2)\n"
-        "  " + m + ":5: " + folder.dir + "/missing.png: no such file\n"
-        "  " + m + ":6: " + folder.dir + "/junk.png: cannot decode image (unknown image type)\n");
+        "  " + m + ":5: " + folder.dir + "/missing.png: cannot read an image (No such file or directory)\n"
+        "  " + m + ":6: " + folder.dir + "/junk.png: not a JPEG or PNG file (expected FF D8 FF or the PNG "
+        "signature at the start; convert other formats, e.g. with ImageMagick's convert)\n");
 }
 
 TEST_CASE("without a classes file labels must be class indices", "[datasets][csv][bad_input]") {
@@ -242,5 +243,6 @@ TEST_CASE("bad headers and bad classes files name file and line", "[datasets][cs
   CHECK_THROWS_WITH(read_class_names(dir + "/classes.csv"), dir + "/classes.csv: class 1 is missing");
   write_bytes(dir + "/classes.csv", "index,name\nx,cat\n");
   CHECK_THROWS_WITH(read_class_names(dir + "/classes.csv"), dir + "/classes.csv:2: index 'x' is not a class index");
-  CHECK_THROWS_WITH(load_image_folder(dir + "/absent.csv"), dir + "/absent.csv: no such file");
+  CHECK_THROWS_WITH(load_image_folder(dir + "/absent.csv"),
+                    dir + "/absent.csv: cannot read a CSV file (path,label) (No such file or directory)");
 }
