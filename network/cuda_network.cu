@@ -68,7 +68,6 @@ TowerTensors zeros_like(const TowerTensors& tensors) {
 
 struct CudaNetwork::State {
   Plan plan;
-  GpuOptions options;
   int towers;
   std::vector<int> gpus;
   std::vector<std::unique_ptr<TowerKernels>> kernels;  // [tower]: its convolutions and fully connected layers
@@ -314,7 +313,6 @@ CudaNetwork::CudaNetwork(const Plan& plan, const Parameters<float>& parameters, 
     : state_(std::make_unique<State>()) {
   State& s = *state_;
   s.plan = plan;
-  s.options = options;
   s.towers = static_cast<int>(gpus.size());
   if (s.towers != plan.spec.towers && s.towers != 1) {
     throw std::invalid_argument("CudaNetwork: " + plan.spec.name + " has " + std::to_string(plan.spec.towers) +
