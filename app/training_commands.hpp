@@ -24,6 +24,7 @@ class TrainingCommands {
 
  private:
   void train();
+  void apply_recipe_defaults();
   void evaluate();
   void plot();
   StoredImages load_images(bool test_split, const Plan& plan, int side, std::int64_t limit) const;
