@@ -34,30 +34,30 @@ class TowerLRN(nn.Module):
         return torch.cat([self.lrn(part) for part in x.chunk(self.towers, dim=1)], dim=1)
 
 
-def paper_alexnet():
+def two_tower_alexnet(maps, conv1, conv2, side_after_pools, hidden, classes):
+    """The course's layer table as PyTorch layers: five convolutions (CONV2, CONV4, CONV5 grouped), LRN inside
+    each tower after CONV1 and CONV2, three overlapping poolings, three fully connected layers with dropout.
+    conv1, conv2: (kernel, stride, padding); CONV3-5 are 3x3, stride 1, padding 1."""
+    m1, m2, m3, m4, m5 = maps
     return nn.Sequential(
-        nn.Conv2d(3, 96, 11, 4), nn.ReLU(), TowerLRN(), nn.MaxPool2d(3, 2),
-        nn.Conv2d(96, 256, 5, 1, 2, groups=2), nn.ReLU(), TowerLRN(), nn.MaxPool2d(3, 2),
-        nn.Conv2d(256, 384, 3, 1, 1), nn.ReLU(),
-        nn.Conv2d(384, 384, 3, 1, 1, groups=2), nn.ReLU(),
-        nn.Conv2d(384, 256, 3, 1, 1, groups=2), nn.ReLU(), nn.MaxPool2d(3, 2),
+        nn.Conv2d(3, m1, *conv1), nn.ReLU(), TowerLRN(), nn.MaxPool2d(3, 2),
+        nn.Conv2d(m1, m2, *conv2, groups=2), nn.ReLU(), TowerLRN(), nn.MaxPool2d(3, 2),
+        nn.Conv2d(m2, m3, 3, 1, 1), nn.ReLU(),
+        nn.Conv2d(m3, m4, 3, 1, 1, groups=2), nn.ReLU(),
+        nn.Conv2d(m4, m5, 3, 1, 1, groups=2), nn.ReLU(), nn.MaxPool2d(3, 2),
         nn.Flatten(),
-        nn.Linear(9216, 4096), nn.ReLU(), nn.Dropout(0.5),
-        nn.Linear(4096, 4096), nn.ReLU(), nn.Dropout(0.5),
-        nn.Linear(4096, 1000))
+        nn.Linear(m5 * side_after_pools ** 2, hidden), nn.ReLU(), nn.Dropout(0.5),
+        nn.Linear(hidden, hidden), nn.ReLU(), nn.Dropout(0.5),
+        nn.Linear(hidden, classes))
+
+
+def paper_alexnet():
+    return two_tower_alexnet((96, 256, 384, 384, 256), (11, 4, 0), (5, 1, 2), 6, 4096, 1000)
 
 
 def mini_alexnet():
-    return nn.Sequential(
-        nn.Conv2d(3, 24, 3, 1, 1), nn.ReLU(), TowerLRN(), nn.MaxPool2d(3, 2),
-        nn.Conv2d(24, 48, 3, 1, 1, groups=2), nn.ReLU(), TowerLRN(), nn.MaxPool2d(3, 2),
-        nn.Conv2d(48, 48, 3, 1, 1), nn.ReLU(),
-        nn.Conv2d(48, 48, 3, 1, 1, groups=2), nn.ReLU(),
-        nn.Conv2d(48, 32, 3, 1, 1, groups=2), nn.ReLU(), nn.MaxPool2d(3, 2),
-        nn.Flatten(),
-        nn.Linear(288, 256), nn.ReLU(), nn.Dropout(0.5),
-        nn.Linear(256, 256), nn.ReLU(), nn.Dropout(0.5),
-        nn.Linear(256, 10))
+    """The course's mini network: 3@32x32, maps 24-48-48-48-32, FC 256-256-10."""
+    return two_tower_alexnet((24, 48, 48, 48, 32), (3, 1, 1), (3, 1, 1), 3, 256, 10)
 
 
 def median_ms(work, repeats, device):
