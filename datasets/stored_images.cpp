@@ -100,7 +100,7 @@ TrainValidationSplit hold_out_validation(const StoredImages& all, std::int64_t v
   }
   // The first validation_count positions of a shuffle are held out; both parts keep the original order.
   const std::vector<std::int64_t> order =
-      shuffled("hold_out_validation", all.count, RandomStream(seed ^ kHoldOutSeedTag, 0));
+      shuffled("hold_out_validation", all.count, RandomStream(purpose_seed(seed, RandomPurpose::HoldOut), 0));
   std::vector<bool> held(static_cast<std::size_t>(all.count), false);
   for (std::int64_t k = 0; k < validation_count; ++k) held[static_cast<std::size_t>(order[static_cast<std::size_t>(k)])] = true;
   std::vector<std::int64_t> train, validation;
@@ -109,7 +109,7 @@ TrainValidationSplit hold_out_validation(const StoredImages& all, std::int64_t v
 }
 
 std::vector<std::int64_t> epoch_order(std::int64_t count, std::uint64_t seed, std::uint64_t epoch) {
-  return shuffled("epoch_order", count, RandomStream(seed ^ kShuffleSeedTag, epoch));
+  return shuffled("epoch_order", count, RandomStream(purpose_seed(seed, RandomPurpose::Shuffling), epoch));
 }
 
 std::array<float, 3> stored_channel_mean(const StoredImages& data) {

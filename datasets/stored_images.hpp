@@ -22,11 +22,6 @@
 
 namespace alexnet {
 
-/// @brief XOR-ed into the seed of epoch_order() ("shuffle" in ASCII), so the order does not reuse another user's draws.
-constexpr std::uint64_t kShuffleSeedTag = 0x73687566666c65ull;
-/// @brief XOR-ed into the seed of hold_out_validation() ("holdout" in ASCII).
-constexpr std::uint64_t kHoldOutSeedTag = 0x686f6c646f7574ull;
-
 /// @brief Images as 8-bit pixels at their stored size, with one label each.
 struct StoredImages {
   std::int64_t count = 0;                ///< number of images

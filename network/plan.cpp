@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <utility>
 
 #include "reference_cpu/npy.hpp"
 #include "reference_cpu/random.hpp"
@@ -16,7 +17,6 @@ std::string layer_number(const std::string& name) {
 }
 
 constexpr double kPaperDropout = 0.5;  // "setting to zero the output of each hidden neuron with probability 0.5"
-constexpr std::uint64_t kStreamsPerStep = 256;  // a layer's row index < 256 picks its dropout stream
 
 // A block starts at a convolution or a fully connected layer; LRN, pooling and the normalizations that
 // follow it belong to its block.
@@ -41,7 +41,24 @@ void fresh_running_statistics(const LayerSummary& layer, LayerTensors<float>& te
   tensors.running_var = TensorF({layer.output[0]}, 1.0f);
 }
 
+// Two dropout layers with one tag would draw the same masks; with the course's names this never happens.
+void require_distinct_dropout_tags(const Plan& plan) {
+  std::vector<std::pair<std::uint32_t, std::string>> tags;
+  for (const Step& step : plan.steps) {
+    if (const auto* dropout = std::get_if<DropoutStep>(&step.op)) tags.emplace_back(dropout->layer_tag, step.name);
+  }
+  std::sort(tags.begin(), tags.end());
+  for (std::size_t i = 1; i < tags.size(); ++i) {
+    if (tags[i].first == tags[i - 1].first) {
+      throw std::invalid_argument(plan.spec.name + ": the dropout layers " + tags[i - 1].second + " and " +
+                                  tags[i].second + " would draw the same masks (their names hash alike); rename one");
+    }
+  }
+}
+
 }  // namespace
+
+std::uint32_t dropout_layer_tag(const std::string& name) { return static_cast<std::uint32_t>(name_stream(name) >> 32); }
 
 Plan make_plan(const NetworkSpec& spec) {
   Plan plan{spec, {}, summarize(spec), {}};
@@ -75,8 +92,9 @@ Plan make_plan(const NetworkSpec& spec) {
                s.op);
     const std::string number = layer_number(s.name);
     if (s.relu) add("relu" + number, ReluStep{}, layer.output);
-    if (s.dropout) add("drop" + number, DropoutStep{kPaperDropout, static_cast<int>(row)}, layer.output);
+    if (s.dropout) add("drop" + number, DropoutStep{kPaperDropout, dropout_layer_tag(s.name)}, layer.output);
   }
+  require_distinct_dropout_tags(plan);
   return plan;
 }
 
@@ -101,8 +119,13 @@ Pool2dParams pool2d_params(const LayerSpec& layer) {
 
 DropoutParams dropout_params(const DropoutStep& step, std::uint64_t seed, std::uint64_t training_step,
                              bool training) {
-  return DropoutParams{step.p, seed, training_step * kStreamsPerStep + static_cast<std::uint64_t>(step.stream_index),
-                       training};
+  constexpr std::uint64_t kStepsPerLayer = std::uint64_t{1} << 32;
+  if (training_step >= kStepsPerLayer) {
+    throw std::invalid_argument("dropout_params: expected a training step below 2^32, got " +
+                                std::to_string(training_step));
+  }
+  return DropoutParams{step.p, purpose_seed(seed, RandomPurpose::Dropout),
+                       static_cast<std::uint64_t>(step.layer_tag) * kStepsPerLayer + training_step, training};
 }
 
 Parameters<float> allocate_parameters(const Plan& plan) {
@@ -120,7 +143,8 @@ Parameters<float> initial_parameters(const Plan& plan, std::uint64_t seed) {
   for (const int row : plan.parameter_rows) {
     const LayerSummary& layer = plan.layers[static_cast<std::size_t>(row)];
     LayerParameters initial =
-        initial_parameters(layer.spec, layer.input, seed, static_cast<std::uint64_t>(row), plan.spec.weight_init);
+        initial_parameters(layer.spec, layer.input, purpose_seed(seed, RandomPurpose::Initialisation),
+                           name_stream(layer.spec.name), plan.spec.weight_init);
     parameters.push_back({layer.spec.name, std::move(initial.weight), std::move(initial.bias)});
     fresh_running_statistics(layer, parameters.back());
   }

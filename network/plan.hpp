@@ -48,8 +48,8 @@ struct LinearStep {
 };
 /// @brief Inverted dropout while training; the identity at test time.
 struct DropoutStep {
-  double p;          ///< probability of dropping a unit
-  int stream_index;  ///< the layer's row in the table: its own Philox streams
+  double p;                   ///< probability of dropping a unit
+  std::uint32_t layer_tag;    ///< from the layer's name (dropout_layer_tag): the high half of its Philox streams
 };
 
 /// @brief Batch normalization with γ, β (weight, bias) and the running statistics of layer `parameters`:
@@ -117,15 +117,22 @@ LrnParams lrn_params(const LayerSpec& layer);
 /// @brief The window and stride of a max-pooling row; throws std::invalid_argument for another kind.
 Pool2dParams pool2d_params(const LayerSpec& layer);
 
-/// @brief The dropout of step `step` at training step `training_step` under `seed`: layer r
-/// draws from Philox stream training_step·256 + r, so FC6 and FC7 never share a mask.
+/// @brief The high 32 bits of name_stream(name): the dropout after layer `name` draws from streams
+/// tag·2³² + training step. make_plan() refuses a network whose dropout layers' tags coincide.
+std::uint32_t dropout_layer_tag(const std::string& name);
+
+/// @brief The dropout of step `step` at training step `training_step` of the run with seed `seed`:
+/// key purpose_seed(seed, Dropout), stream layer_tag·2³² + training_step. FC6 and FC7 never share a
+/// mask, each step draws a new one, and no mask shares a key with the initial weights (or with
+/// augmentation or shuffling). Throws std::invalid_argument once training_step reaches 2³².
 DropoutParams dropout_params(const DropoutStep& step, std::uint64_t seed, std::uint64_t training_step, bool training);
 
 /// @brief Every layer's weight and bias, allocated and zero, and each batch normalization's running statistics
 /// as PyTorch starts them (mean 0, variance 1): the shapes the plan needs.
 Parameters<float> allocate_parameters(const Plan& plan);
 
-/// @brief The initialisation of every layer: weights from Philox stream = the row's index under `seed`, drawn as
+/// @brief The initialisation of every layer: weights drawn under key purpose_seed(seed, Initialisation) from
+/// stream name_stream(layer name) — so a layer's initial weights depend on its name and shape, not on its row —, drawn as
 /// the spec's weight_init says (the paper's N(0, 0.01²), or He's fan-in scaling for the mini network), biases the
 /// row's initial_bias (1 in CONV2, CONV4, CONV5, FC6, FC7, else 0); normalizations γ = 1, β = 0, running mean 0
 /// and variance 1.

@@ -149,7 +149,7 @@ std::vector<AugmentParams> draw_augment_params(const AugmentConfig& config, std:
   std::vector<AugmentParams> params(static_cast<std::size_t>(count));
   for (std::int64_t i = 0; i < count; ++i) {
     const auto image = static_cast<std::uint64_t>(first_image + i);
-    RandomStream draws(config.seed ^ kAugmentSeedTag, (epoch << 32) + image);
+    RandomStream draws(purpose_seed(config.seed, RandomPurpose::Augmentation), (epoch << 32) + image);
     AugmentParams& p = params[static_cast<std::size_t>(i)];
     p.top = static_cast<int>(draws.below(positions));
     p.left = static_cast<int>(draws.below(positions));

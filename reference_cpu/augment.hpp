@@ -20,8 +20,6 @@ namespace alexnet {
 
 /// @brief Standard deviation of the colour-noise coefficients α_i (the paper: "Gaussian with mean zero and standard deviation 0.1").
 constexpr double kColourNoiseStddev = 0.1;
-/// @brief XOR-ed into the seed so that augmentation does not draw the very numbers another user of the same seed draws at the same (stream, index).
-constexpr std::uint64_t kAugmentSeedTag = 0x6175676d656e74ull;  // "augment" in ASCII
 /// @brief 8-bit pixel values are 0..255; the colour PCA measures them in [0, 1] (value / 255).
 constexpr double kPixelScale = 255.0;
 
@@ -67,7 +65,7 @@ std::array<float, 3> colour_shift(const SymmetricEigen3& pca, const std::array<d
 /// @brief Draws crop position, reflection and α for images first_image .. first_image+count−1 of `epoch`.
 ///
 /// Image i of epoch e draws, in this order, top, left, flip and α_0..α_2 from
-/// RandomStream(config.seed ⊕ kAugmentSeedTag, e·2^32 + i): the draws depend on
+/// RandomStream(purpose_seed(config.seed, RandomPurpose::Augmentation), e·2^32 + i): the draws depend on
 /// (seed, epoch, image) only, not on the batch size, the order of calls or the device.
 std::vector<AugmentParams> draw_augment_params(const AugmentConfig& config, std::uint64_t epoch,
                                                std::int64_t first_image, std::int64_t count);

@@ -14,6 +14,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <string_view>
 
 #include "host_device.hpp"
 #include "tensor.hpp"
@@ -97,6 +98,30 @@ void fill_uniform(Tensor<T>& t, std::uint64_t seed, std::uint64_t stream, double
   for (std::int64_t i = 0; i < t.size(); ++i) {
     t[i] = static_cast<T>(low + (high - low) * random_uniform(seed, stream, static_cast<std::uint64_t>(i)));
   }
+}
+
+/// @brief What a draw is for. Each purpose XORs its tag (its name in ASCII) into the run's seed, so
+/// two purposes never share a Philox key: initial weights, dropout masks, crops, the epoch order and
+/// the held-out split are independent draws of one seed, however their streams and indices line up.
+enum class RandomPurpose : std::uint64_t {
+  Initialisation = 0x696e6974ull,      ///< "init": initial weights, stream = name_stream(layer)
+  Dropout = 0x64726f706f7574ull,       ///< "dropout": masks, stream = (layer, training step)
+  Augmentation = 0x6175676d656e74ull,  ///< "augment": crops, flips and colour noise, stream = (epoch, image)
+  Shuffling = 0x73687566666c65ull,     ///< "shuffle": the order of an epoch, stream = epoch
+  HoldOut = 0x686f6c646f7574ull,       ///< "holdout": which images are held out for validation
+};
+
+/// @brief The Philox key of `purpose` in the run with seed `seed`: seed ⊕ the purpose's tag.
+constexpr std::uint64_t purpose_seed(std::uint64_t seed, RandomPurpose purpose) {
+  return seed ^ static_cast<std::uint64_t>(purpose);
+}
+
+/// @brief A layer's stream number, from its name (64-bit FNV-1a): "conv2" draws the same numbers
+/// wherever its row is, so adding or removing another row changes none of its draws.
+constexpr std::uint64_t name_stream(std::string_view name) {
+  std::uint64_t hash = 0xcbf29ce484222325ull;  // FNV-1a offset basis
+  for (const char c : name) hash = (hash ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;  // FNV prime
+  return hash;
 }
 
 /// @brief A sequence of draws from one (seed, stream): the n-th call uses index n.

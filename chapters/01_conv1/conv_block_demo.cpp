@@ -51,7 +51,7 @@ Block make_block(const std::string& name, std::uint64_t seed) {
   Block block;
   block.conv = summarize_layer(block.network, name);
   block.plan = make_plan(layer_block(block.network, name));
-  block.weights = initial_parameters(block.plan, seed);  // the convolution is the block's row 0: Philox stream 0
+  block.weights = initial_parameters(block.plan, seed);  // keyed by the layer's name: the whole network's weights
   block.first = block.network.layers.front().name == name;
   return block;
 }

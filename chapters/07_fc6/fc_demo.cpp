@@ -54,7 +54,7 @@ Experiment build(const std::string& name) {
   const Plan plan = make_plan(layer_block(network, name));
   Shape input_shape{kBatch};
   input_shape.insert(input_shape.end(), layer.input.begin(), layer.input.end());
-  // The layer is the block's row 0: its weights come from Philox stream 0, its dropout mask from stream 0.
+  // Weights and dropout masks come from streams keyed by the layer's name: those of the whole network.
   Experiment e{layer, plan, initial_parameters(plan, kSeed), TensorF(input_shape), {}};
   fill_uniform(e.input, kSeed, 1, 0.0, 1.0);  // after a ReLU, activations are >= 0
   RandomStream classes(kSeed, 2);

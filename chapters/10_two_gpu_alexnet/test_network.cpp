@@ -8,12 +8,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <string>
 
 #include "network/cpu_network.hpp"
 #include "network/plan.hpp"
 #include "reference_cpu/channels.hpp"
 #include "reference_cpu/npy.hpp"
+#include "reference_cpu/random.hpp"
 #include "reference_cpu/softmax_cross_entropy.hpp"
 #include "tests/support/gradient_check.hpp"
 
@@ -128,6 +130,77 @@ TEST_CASE("FC6 and FC7 draw their dropout masks from different streams", "[netwo
   for (std::uint64_t i = 0; i < 4096; ++i) differ += dropout_keeps(dropouts[0], i) != dropout_keeps(dropouts[1], i);
   CHECK(differ > 1700);
   CHECK(differ < 2400);
+}
+
+// The weights of the layer named `name` in `parameters` (every learning layer has one entry).
+const LayerTensors<float>& parameters_named(const Parameters<float>& parameters, const std::string& name) {
+  const auto named = [&](const LayerTensors<float>& layer) { return layer.name == name; };
+  const auto layer = std::find_if(parameters.begin(), parameters.end(), named);
+  REQUIRE(layer != parameters.end());
+  return *layer;
+}
+
+TEST_CASE("a layer's initial weights depend on its name, not on its row", "[network][random]") {
+  // The mini network with LRN has rows lrn1 and lrn2; with batch normalization it has bn1..bn5 instead
+  // and no LRN: every convolution and FC layer moves to another row, and keeps its initial weights.
+  const Parameters<float> with_lrn = initial_parameters(make_plan(alexnet_mini(Normalization::Lrn)), 2012);
+  const Parameters<float> with_bn = initial_parameters(make_plan(alexnet_mini(Normalization::BatchNorm)), 2012);
+  const Parameters<float> without = initial_parameters(make_plan(alexnet_mini(Normalization::None)), 2012);
+  int compared = 0;
+  for (const LayerTensors<float>& layer : without) {
+    INFO(layer.name);
+    CHECK(parameters_named(with_lrn, layer.name).weight.values() == layer.weight.values());
+    CHECK(parameters_named(with_bn, layer.name).weight.values() == layer.weight.values());
+    ++compared;
+  }
+  CHECK(compared == 8);  // conv1..conv5, fc6..fc8
+  // And a different seed draws different weights.
+  const Parameters<float> other_seed = initial_parameters(make_plan(alexnet_mini(Normalization::None)), 2013);
+  CHECK(other_seed[0].weight.values() != without[0].weight.values());
+}
+
+TEST_CASE("no dropout mask is drawn from an initialisation's stream", "[network][random][dropout]") {
+  // A draw is fixed by its key (the seed with the purpose's tag) and its stream: dropout's keys differ
+  // from the initialisation's for every seed, and within dropout each (layer, step) has its own stream.
+  const Plan plan = make_plan(alexnet_two_tower());
+  for (const std::uint64_t seed : {std::uint64_t{0}, std::uint64_t{7}, std::uint64_t{2012}}) {
+    const std::uint64_t init_key = purpose_seed(seed, RandomPurpose::Initialisation);
+    std::set<std::uint64_t> dropout_streams;
+    int masks = 0;
+    for (const Step& step : plan.steps) {
+      const auto* d = std::get_if<DropoutStep>(&step.op);
+      if (d == nullptr) continue;
+      for (const std::uint64_t training_step : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{99999}}) {
+        const DropoutParams params = dropout_params(*d, seed, training_step, true);
+        CHECK(params.seed != init_key);
+        CHECK(params.seed != purpose_seed(seed, RandomPurpose::Augmentation));
+        CHECK(params.seed != purpose_seed(seed, RandomPurpose::Shuffling));
+        dropout_streams.insert(params.step);
+        ++masks;
+      }
+    }
+    CHECK(masks == 6);
+    CHECK(dropout_streams.size() == 6);  // FC6 and FC7, three steps each: six different masks
+  }
+  // Before the streams were tagged, the mask of layer r at step 0 was Philox stream r under the seed:
+  // the very numbers that drew layer r's initial weights. Now the first numbers differ.
+  const Step& drop6 = *std::find_if(plan.steps.begin(), plan.steps.end(), [](const Step& s) { return s.name == "drop6"; });
+  const DropoutParams first_mask = dropout_params(std::get<DropoutStep>(drop6.op), 2012, 0, true);
+  const std::uint64_t fc6_stream = name_stream("fc6");
+  int same = 0;
+  for (std::uint64_t i = 0; i < 1000; ++i) {
+    same += random_uniform(first_mask.seed, first_mask.step, i) ==
+            random_uniform(purpose_seed(2012, RandomPurpose::Initialisation), fc6_stream, i);
+  }
+  CHECK(same < 5);
+}
+
+TEST_CASE("dropout refuses a training step past its stream's range", "[network][dropout]") {
+  const Plan plan = make_plan(alexnet_two_tower());
+  const auto d = std::find_if(plan.steps.begin(), plan.steps.end(), [](const Step& s) { return s.name == "drop7"; });
+  CHECK_NOTHROW(dropout_params(std::get<DropoutStep>(d->op), 1, (std::uint64_t{1} << 32) - 1, true));
+  CHECK_THROWS_WITH(dropout_params(std::get<DropoutStep>(d->op), 1, std::uint64_t{1} << 32, true),
+                    Catch::Contains("training step below 2^32"));
 }
 
 TEST_CASE("whole-network backward matches finite differences on a tiny AlexNet", "[network][gradient]") {
