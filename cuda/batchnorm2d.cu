@@ -1,79 +1,82 @@
 #include "cuda/batchnorm2d.cuh"
 
+#include <stdexcept>
+#include <string>
+
 #include "cuda/launch.cuh"
+#include "cuda/set_reduction.cuh"
 
 namespace alexnet::cuda {
 namespace {
 
 // x [N, C, H, W] as the kernels index it.
 struct BatchNormGeometry {
-  std::int64_t elements, plane, count;  // N·C·H·W, H·W, m = N·H·W values per channel
+  std::int64_t planes, plane, count;  // N·C, H·W, m = N·H·W values per channel
   int channels;
   float epsilon;
 };
 
 BatchNormGeometry geometry(const Shape& x, BatchNormParams params) {
-  return BatchNormGeometry{element_count(x), x[2] * x[3], x[0] * x[2] * x[3], static_cast<int>(x[1]),
+  return BatchNormGeometry{x[0] * x[1], x[2] * x[3], x[0] * x[2] * x[3], static_cast<int>(x[1]),
                            static_cast<float>(params.epsilon)};
 }
 
-// The flat index of the j-th value of channel c (j < m): image j / plane, position j % plane.
-// Consecutive j are consecutive addresses within a plane, so a block's reads coalesce.
-__device__ std::int64_t channel_value(const BatchNormGeometry& g, int c, std::int64_t j) {
-  return (j / g.plane * g.channels + c) * g.plane + j % g.plane;
+// Channel c is a set of N runs (its planes) of H·W values, run n at (n·C + c)·H·W.
+SetLayout channel_sets(const BatchNormGeometry& g) {
+  return SetLayout{g.channels, g.plane, g.planes / g.channels, g.channels * g.plane, g.plane};
 }
 
-// The sum of every thread's `value`, returned to all threads of the block: a tree of pairwise
-// additions in `partial`, the kernel's __shared__ float[kThreadsPerBlock] (blockDim.x = kThreadsPerBlock).
-__device__ float block_sum(float value, float* partial) {
-  partial[threadIdx.x] = value;
-  __syncthreads();
-  for (int half = kThreadsPerBlock / 2; half > 0; half /= 2) {
-    if (static_cast<int>(threadIdx.x) < half) partial[threadIdx.x] += partial[threadIdx.x + half];
-    __syncthreads();
+// The elementwise kernels cover plane p = n·C + c with blocks (p, 0..): no division per element.
+dim3 plane_grid(const BatchNormGeometry& g) {
+  if (blocks_for(g.plane) > 65535) {
+    throw std::invalid_argument("cuda batch normalization: expected planes of at most 65535·256 values, got " +
+                                std::to_string(g.plane));
   }
-  const float sum = partial[0];
-  __syncthreads();  // before the next call overwrites partial
-  return sum;
+  return dim3(static_cast<unsigned>(g.planes), blocks_for(g.plane));
 }
 
-struct Moments {
-  float mean, variance;  // the biased variance
+// Forward statistics: Welford's moments of each channel; its mean and biased variance.
+struct AddValue {
+  const float* x;
+  __device__ void operator()(Moments& moments, std::int64_t, std::int64_t, std::int64_t at) const {
+    moments.add(x[at]);
+  }
+};
+struct StoreMeanAndVariance {
+  float *mean, *variance;
+  __device__ void operator()(std::int64_t c, const Moments& moments) const {
+    mean[c] = moments.mean;
+    variance[c] = moments.squares / static_cast<float>(moments.count);
+  }
 };
 
-// Mean and biased variance of channel c over (N, H, W), by the whole block, in two passes.
-__device__ Moments channel_moments(const float* x, int c, const BatchNormGeometry& g, float* partial) {
-  const auto m = static_cast<float>(g.count);
-  float sum = 0.0f;
-  for (std::int64_t j = threadIdx.x; j < g.count; j += blockDim.x) sum += x[channel_value(g, c, j)];
-  const float mean = block_sum(sum, partial) / m;
-  float squares = 0.0f;
-  for (std::int64_t j = threadIdx.x; j < g.count; j += blockDim.x) {
-    const float deviation = x[channel_value(g, c, j)] - mean;
-    squares += deviation * deviation;
+// Backward sums with the forward's mean: Σ g and Σ g·(x − μ_c); ∂β = Σ g, ∂γ = Σ g·x̂ = Σ g·(x − μ_c)/σ̂_c.
+struct AddGradientTerms {
+  const float *x, *grad_y, *mean;
+  __device__ void operator()(GradientSums& sums, std::int64_t c, std::int64_t, std::int64_t at) const {
+    sums.g += grad_y[at];
+    sums.g_centered += grad_y[at] * (x[at] - mean[c]);
   }
-  return Moments{mean, block_sum(squares, partial) / m};
-}
-
-// One block per channel: its batch mean and biased variance.
-__global__ void batchnorm_statistics_kernel(const float* x, float* mean, float* variance, BatchNormGeometry g) {
-  __shared__ float partial[kThreadsPerBlock];
-  const int c = blockIdx.x;
-  const Moments moments = channel_moments(x, c, g, partial);
-  if (threadIdx.x == 0) {
-    mean[c] = moments.mean;
-    variance[c] = moments.variance;
+};
+struct StoreParameterGradients {
+  const float* variance;
+  float epsilon;
+  float *grad_gamma, *grad_beta;
+  __device__ void operator()(std::int64_t c, const GradientSums& sums) const {
+    grad_beta[c] = sums.g;
+    grad_gamma[c] = sums.g_centered / sqrtf(variance[c] + epsilon);
   }
-}
+};
 
-// One thread per element: y = γ_c·(x − mean_c)/√(variance_c + ε) + β_c, with the batch's statistics
-// (training) or the running ones (evaluation).
+// y = γ_c·(x − mean_c)/√(variance_c + ε) + β_c, with the batch's statistics (training) or the running ones
+// (evaluation); block (p, k) covers values k·256… of plane p.
 __global__ void batchnorm_normalize_kernel(const float* x, const float* gamma, const float* beta, const float* mean,
                                            const float* variance, float* y, BatchNormGeometry g) {
-  const std::int64_t index = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (index >= g.elements) return;
-  const auto c = static_cast<int>(index / g.plane % g.channels);
-  y[index] = gamma[c] * (x[index] - mean[c]) / sqrtf(variance[c] + g.epsilon) + beta[c];
+  const std::int64_t i = static_cast<std::int64_t>(blockIdx.y) * blockDim.x + threadIdx.x;
+  if (i >= g.plane) return;
+  const auto c = static_cast<int>(blockIdx.x % static_cast<unsigned>(g.channels));
+  const std::int64_t at = static_cast<std::int64_t>(blockIdx.x) * g.plane + i;
+  y[at] = gamma[c] * (x[at] - mean[c]) / sqrtf(variance[c] + g.epsilon) + beta[c];
 }
 
 // One thread per channel.
@@ -86,32 +89,19 @@ __global__ void update_running_statistics_kernel(float* running_mean, float* run
   running_var[c] = (1.0f - momentum) * running_var[c] + momentum * batch_variance[c] * unbias;
 }
 
-// One block per channel: the statistics again, Σ g and Σ g·x̂ (∂β and ∂γ), then
-// ∂x = γ/σ̂·(g − Σg/m − x̂·Σg·x̂/m) for the channel's m values.
-__global__ void batchnorm_backward_kernel(const float* x, const float* gamma, const float* grad_y, float* grad_x,
-                                          float* grad_gamma, float* grad_beta, BatchNormGeometry g) {
-  __shared__ float partial[kThreadsPerBlock];
-  const int c = blockIdx.x;
-  const Moments moments = channel_moments(x, c, g, partial);
-  const float inv_std = 1.0f / sqrtf(moments.variance + g.epsilon);
-  float sum_g = 0.0f, sum_g_xhat = 0.0f;
-  for (std::int64_t j = threadIdx.x; j < g.count; j += blockDim.x) {
-    const std::int64_t at = channel_value(g, c, j);
-    sum_g += grad_y[at];
-    sum_g_xhat += grad_y[at] * (x[at] - moments.mean) * inv_std;
-  }
-  sum_g = block_sum(sum_g, partial);
-  sum_g_xhat = block_sum(sum_g_xhat, partial);
-  if (threadIdx.x == 0) {
-    grad_beta[c] = sum_g;
-    grad_gamma[c] = sum_g_xhat;
-  }
+// ∂x = γ_c/σ̂_c·(g − Σg/m − x̂·Σg·x̂/m), with Σ g = ∂β_c and Σ g·x̂ = ∂γ_c already summed; blocks as in
+// batchnorm_normalize_kernel.
+__global__ void batchnorm_backward_input_kernel(const float* x, const float* gamma, const float* mean,
+                                                const float* variance, const float* grad_y, const float* grad_gamma,
+                                                const float* grad_beta, float* grad_x, BatchNormGeometry g) {
+  const std::int64_t i = static_cast<std::int64_t>(blockIdx.y) * blockDim.x + threadIdx.x;
+  if (i >= g.plane) return;
+  const auto c = static_cast<int>(blockIdx.x % static_cast<unsigned>(g.channels));
+  const std::int64_t at = static_cast<std::int64_t>(blockIdx.x) * g.plane + i;
   const auto m = static_cast<float>(g.count);
-  for (std::int64_t j = threadIdx.x; j < g.count; j += blockDim.x) {
-    const std::int64_t at = channel_value(g, c, j);
-    const float x_hat = (x[at] - moments.mean) * inv_std;
-    grad_x[at] = gamma[c] * inv_std * (grad_y[at] - sum_g / m - x_hat * sum_g_xhat / m);
-  }
+  const float inv_std = 1.0f / sqrtf(variance[c] + g.epsilon);
+  const float x_hat = (x[at] - mean[c]) * inv_std;
+  grad_x[at] = gamma[c] * inv_std * (grad_y[at] - grad_beta[c] / m - x_hat * grad_gamma[c] / m);
 }
 
 }  // namespace
@@ -129,11 +119,11 @@ void batchnorm2d_forward_training(const Context& context, const DeviceTensorF& x
   require_shape(op, "batch_variance", gamma.shape(), batch_variance.shape());
   if (x.size() == 0) return;  // C = 0
   const BatchNormGeometry g = geometry(x.shape(), params);
-  launch(batchnorm_statistics_kernel, g.channels, kThreadsPerBlock, 0, context.stream, x.data(), batch_mean.data(),
-         batch_variance.data(), g);
-  CUDA_CHECK_LAUNCH();
-  launch(batchnorm_normalize_kernel, blocks_for(x.size()), kThreadsPerBlock, 0, context.stream, x.data(),
-         gamma.data(), beta.data(), batch_mean.data(), batch_variance.data(), y.data(), g);
+  // The statistics' partial results go to y, which the normalization then overwrites.
+  reduce_sets<Moments>(context, channel_sets(g), AddValue{x.data()},
+                       StoreMeanAndVariance{batch_mean.data(), batch_variance.data()}, y.data(), y.size());
+  launch(batchnorm_normalize_kernel, plane_grid(g), kThreadsPerBlock, 0, context.stream, x.data(), gamma.data(),
+         beta.data(), batch_mean.data(), batch_variance.data(), y.data(), g);
   CUDA_CHECK_LAUNCH();
 }
 
@@ -149,8 +139,9 @@ void batchnorm2d_forward_inference(const Context& context, const DeviceTensorF& 
   require_shape(op, "running_var", gamma.shape(), running_var.shape());
   require_shape(op, "y", x.shape(), y.shape());
   if (x.size() == 0) return;
-  launch(batchnorm_normalize_kernel, blocks_for(x.size()), kThreadsPerBlock, 0, context.stream, x.data(),
-         gamma.data(), beta.data(), running_mean.data(), running_var.data(), y.data(), geometry(x.shape(), params));
+  const BatchNormGeometry g = geometry(x.shape(), params);
+  launch(batchnorm_normalize_kernel, plane_grid(g), kThreadsPerBlock, 0, context.stream, x.data(), gamma.data(),
+         beta.data(), running_mean.data(), running_var.data(), y.data(), g);
   CUDA_CHECK_LAUNCH();
 }
 
@@ -172,21 +163,31 @@ void update_running_statistics(const Context& context, DeviceTensorF& running_me
 }
 
 void batchnorm2d_backward(const Context& context, const DeviceTensorF& x, const DeviceTensorF& gamma,
+                          const DeviceTensorF& batch_mean, const DeviceTensorF& batch_variance,
                           const DeviceTensorF& grad_y, BatchNormParams params, DeviceTensorF& grad_x,
                           DeviceTensorF& grad_gamma, DeviceTensorF& grad_beta) {
   const std::string op = "cuda::batchnorm2d_backward";
-  const ScopedDevice device = use_device(context, op,
-                                         {{"x", x}, {"gamma", gamma}, {"grad_y", grad_y}, {"grad_x", grad_x},
-                                          {"grad_gamma", grad_gamma}, {"grad_beta", grad_beta}});
+  const ScopedDevice device =
+      use_device(context, op,
+                 {{"x", x}, {"gamma", gamma}, {"batch_mean", batch_mean}, {"batch_variance", batch_variance},
+                  {"grad_y", grad_y}, {"grad_x", grad_x}, {"grad_gamma", grad_gamma}, {"grad_beta", grad_beta}});
   require_batchnorm_input(op, x.shape(), gamma.shape(), gamma.shape(), params);
+  require_shape(op, "batch_mean", gamma.shape(), batch_mean.shape());
+  require_shape(op, "batch_variance", gamma.shape(), batch_variance.shape());
   require_shape(op, "grad_y", x.shape(), grad_y.shape());
   require_shape(op, "grad_x", x.shape(), grad_x.shape());
   require_shape(op, "grad_gamma", gamma.shape(), grad_gamma.shape());
   require_shape(op, "grad_beta", gamma.shape(), grad_beta.shape());
   if (x.size() == 0) return;
   const BatchNormGeometry g = geometry(x.shape(), params);
-  launch(batchnorm_backward_kernel, g.channels, kThreadsPerBlock, 0, context.stream, x.data(), gamma.data(),
-         grad_y.data(), grad_x.data(), grad_gamma.data(), grad_beta.data(), g);
+  // ∂γ and ∂β first, their partial sums in grad_x, which the last kernel then overwrites.
+  reduce_sets<GradientSums>(context, channel_sets(g), AddGradientTerms{x.data(), grad_y.data(), batch_mean.data()},
+                            StoreParameterGradients{batch_variance.data(), g.epsilon, grad_gamma.data(),
+                                                    grad_beta.data()},
+                            grad_x.data(), grad_x.size());
+  launch(batchnorm_backward_input_kernel, plane_grid(g), kThreadsPerBlock, 0, context.stream, x.data(),
+         gamma.data(), batch_mean.data(), batch_variance.data(), grad_y.data(), grad_gamma.data(), grad_beta.data(),
+         grad_x.data(), g);
   CUDA_CHECK_LAUNCH();
 }
 

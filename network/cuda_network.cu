@@ -91,10 +91,22 @@ struct CudaNetwork::State {
   std::vector<DeviceTensorF> input;                  // [tower]: the image batch, Whole
   std::vector<std::vector<DeviceTensorF>> joined;    // [step][tower]: the gathered input of a joining step
   std::vector<std::vector<DeviceTensorF>> output;    // [step][tower]
-  std::vector<std::vector<DeviceTensorF>> batch_mean, batch_variance;  // [step][tower]: a training batch norm's
+  // [step][tower]: a normalization's mean and biased variance from its forward, which its backward reads
+  // (BatchNorm: the batch's, per channel, in training; GroupNorm: per image and group)
+  std::vector<std::vector<DeviceTensorF>> saved_mean, saved_variance;
   std::int64_t crossed_bytes = 0;
   bool timing = false;
   std::vector<double> step_ms, backward_step_ms;
+
+  // Step i's saved statistics on tower t, allocated on the first step and kept.
+  std::pair<DeviceTensorF&, DeviceTensorF&> saved_statistics(std::size_t i, int t, const Shape& shape) {
+    const auto tower = static_cast<std::size_t>(t);
+    saved_mean[i].resize(static_cast<std::size_t>(towers));
+    saved_variance[i].resize(static_cast<std::size_t>(towers));
+    keep_or_allocate(saved_mean[i][tower], shape, gpus[tower]);
+    keep_or_allocate(saved_variance[i][tower], shape, gpus[tower]);
+    return {saved_mean[i][tower], saved_variance[i][tower]};
+  }
 
   cuda::Context context(int t) const { return cuda::Context{gpus[static_cast<std::size_t>(t)], streams[static_cast<std::size_t>(t)]}; }
 
@@ -420,8 +432,8 @@ TensorF CudaNetwork::forward(const TensorF& x, const RunOptions& options) {
   }
   s.joined.resize(s.plan.steps.size());
   s.output.resize(s.plan.steps.size());
-  s.batch_mean.resize(s.plan.steps.size());
-  s.batch_variance.resize(s.plan.steps.size());
+  s.saved_mean.resize(s.plan.steps.size());
+  s.saved_variance.resize(s.plan.steps.size());
   s.step_ms.clear();
   for (std::size_t i = 0; i < s.plan.steps.size(); ++i) {
     const auto start = std::chrono::steady_clock::now();
@@ -470,12 +482,7 @@ TensorF CudaNetwork::forward(const TensorF& x, const RunOptions& options) {
                        }
                        // Training: the batch's statistics, kept until the next forward (the update reads them
                        // on the stream), and the running ones updated on the device as PyTorch does.
-                       s.batch_mean[i].resize(static_cast<std::size_t>(s.towers));
-                       s.batch_variance[i].resize(static_cast<std::size_t>(s.towers));
-                       DeviceTensorF& batch_mean = s.batch_mean[i][static_cast<std::size_t>(t)];
-                       DeviceTensorF& batch_variance = s.batch_variance[i][static_cast<std::size_t>(t)];
-                       keep_or_allocate(batch_mean, mean.shape(), where.device);
-                       keep_or_allocate(batch_variance, mean.shape(), where.device);
+                       auto [batch_mean, batch_variance] = s.saved_statistics(i, t, mean.shape());
                        cuda::batchnorm2d_forward_training(where, x_t, weights[k], biases[k], b.params, y, batch_mean,
                                                           batch_variance);
                        const Shape& shape = x_t.shape();  // m = N·H·W values per channel
@@ -484,7 +491,10 @@ TensorF CudaNetwork::forward(const TensorF& x, const RunOptions& options) {
                      },
                      [&](const GroupNormStep& g) {
                        const auto k = static_cast<std::size_t>(g.parameters);
-                       cuda::groupnorm_forward(where, x_t, weights[k], biases[k], g.params, y);
+                       auto [group_mean, group_variance] =
+                           s.saved_statistics(i, t, Shape{x_t.shape()[0], g.params.groups});
+                       cuda::groupnorm_forward(where, x_t, weights[k], biases[k], g.params, y, group_mean,
+                                               group_variance);
                      },
                  },
                  p.local_op);
@@ -579,13 +589,15 @@ void CudaNetwork::backward(const TensorF& grad_logits, const RunOptions& options
                      },
                      [&](const BatchNormStep& b) {
                        const auto k = parameter_grads(b.parameters);
-                       cuda::batchnorm2d_backward(where, x, weights[k], g, b.params, gx, s.grad_weight[tower][k],
-                                                  s.grad_bias[tower][k]);
+                       cuda::batchnorm2d_backward(where, x, weights[k], s.saved_mean[i][tower],
+                                                  s.saved_variance[i][tower], g, b.params, gx,
+                                                  s.grad_weight[tower][k], s.grad_bias[tower][k]);
                      },
                      [&](const GroupNormStep& n) {
                        const auto k = parameter_grads(n.parameters);
-                       cuda::groupnorm_backward(where, x, weights[k], g, n.params, gx, s.grad_weight[tower][k],
-                                                s.grad_bias[tower][k]);
+                       cuda::groupnorm_backward(where, x, weights[k], s.saved_mean[i][tower],
+                                                s.saved_variance[i][tower], g, n.params, gx,
+                                                s.grad_weight[tower][k], s.grad_bias[tower][k]);
                      },
                  },
                  p.local_op);

@@ -46,6 +46,15 @@ int main() {
   const BatchNormParams bn;
   const GroupNormParams layer_norm{1}, group_norm{32}, instance_norm{static_cast<int>(channels)};
   const LrnParams lrn = lrn_params(find_layer(alexnet_two_tower(), "lrn1"));
+  struct GroupStatistics {  // what a group normalization's forward hands to its backward: [N, G] each
+    DeviceTensorF mean, variance;
+  };
+  const auto statistics_for = [&](const GroupNormParams& params) {
+    const Shape shape{x_shape[0], params.groups};
+    return GroupStatistics{DeviceTensorF(shape), DeviceTensorF(shape)};
+  };
+  GroupStatistics layer_stats = statistics_for(layer_norm), group_stats = statistics_for(group_norm),
+                  instance_stats = statistics_for(instance_norm);
 
   const double tensor_bytes = static_cast<double>(x.size()) * sizeof(float);
   const double copy_ms = median_gpu_time_ms(
@@ -66,15 +75,29 @@ int main() {
          cuda::batchnorm2d_forward_inference(context, x_dev, gamma_dev, beta_dev, running_mean, running_var, bn, y_dev);
        }},
       {"batchnorm backward", 3,
-       [&] { cuda::batchnorm2d_backward(context, x_dev, gamma_dev, g_dev, bn, gx_dev, dgamma, dbeta); }},
+       [&] {
+         cuda::batchnorm2d_backward(context, x_dev, gamma_dev, mean, variance, g_dev, bn, gx_dev, dgamma, dbeta);
+       }},
       {"layernorm forward (G=1)", 2,
-       [&] { cuda::groupnorm_forward(context, x_dev, gamma_dev, beta_dev, layer_norm, y_dev); }},
+       [&] {
+         cuda::groupnorm_forward(context, x_dev, gamma_dev, beta_dev, layer_norm, y_dev, layer_stats.mean,
+                                 layer_stats.variance);
+       }},
       {"groupnorm forward (G=32)", 2,
-       [&] { cuda::groupnorm_forward(context, x_dev, gamma_dev, beta_dev, group_norm, y_dev); }},
+       [&] {
+         cuda::groupnorm_forward(context, x_dev, gamma_dev, beta_dev, group_norm, y_dev, group_stats.mean,
+                                 group_stats.variance);
+       }},
       {"instancenorm forward (G=C)", 2,
-       [&] { cuda::groupnorm_forward(context, x_dev, gamma_dev, beta_dev, instance_norm, y_dev); }},
+       [&] {
+         cuda::groupnorm_forward(context, x_dev, gamma_dev, beta_dev, instance_norm, y_dev, instance_stats.mean,
+                                 instance_stats.variance);
+       }},
       {"groupnorm backward (G=32)", 3,
-       [&] { cuda::groupnorm_backward(context, x_dev, gamma_dev, g_dev, group_norm, gx_dev, dgamma, dbeta); }},
+       [&] {
+         cuda::groupnorm_backward(context, x_dev, gamma_dev, group_stats.mean, group_stats.variance, g_dev,
+                                  group_norm, gx_dev, dgamma, dbeta);
+       }},
       {"lrn forward (paper)", 2, [&] { cuda::lrn_forward(context, x_dev, lrn, y_dev); }},
       {"lrn backward (paper)", 3, [&] { cuda::lrn_backward(context, x_dev, g_dev, lrn, gx_dev); }},
   };

@@ -16,7 +16,9 @@ using namespace alexnet::testing;
 TEST_CASE("cuda batchnorm2d equals the CPU: training, evaluation, running statistics, backward",
           "[gpu][batchnorm]") {
   const cuda::Context context{};
-  for (const Shape& shape : normalization_shapes()) {
+  std::vector<Shape> shapes = normalization_shapes();
+  shapes.push_back({64, 8, 2, 1});  // planes of two values: the partial sums barely fit in the output they borrow
+  for (const Shape& shape : shapes) {
     INFO("x " << to_string(shape));
     const std::int64_t m = shape[0] * shape[2] * shape[3];  // values per channel
     const Shape channels{shape[1]};
@@ -53,7 +55,8 @@ TEST_CASE("cuda batchnorm2d equals the CPU: training, evaluation, running statis
                         statistics_tolerance());
 
     DeviceTensorF grad_x = nan_tensor(shape), grad_gamma = nan_tensor(channels), grad_beta = nan_tensor(channels);
-    cuda::batchnorm2d_backward(context, x_dev, gamma_dev, grad_y_dev, params, grad_x, grad_gamma, grad_beta);
+    cuda::batchnorm2d_backward(context, x_dev, gamma_dev, mean, variance, grad_y_dev, params, grad_x, grad_gamma,
+                               grad_beta);
     const NormGradients<double> grad = cpu::batchnorm2d_backward(x, gamma, in.grad_y.cast<double>(), params);
     CHECK_TENSORS_CLOSE("grad_x", grad.input.cast<float>(), grad_x.to_host(), normalized_tolerance());
     CHECK_TENSORS_CLOSE("grad_gamma", grad.gamma.cast<float>(), grad_gamma.to_host(), parameter_gradient_tolerance(m));
@@ -72,13 +75,19 @@ TEST_CASE("cuda groupnorm equals the CPU: LayerNorm, 8 groups and InstanceNorm",
     for (const int groups : {1, 8, static_cast<int>(shape[1])}) {
       INFO("x " << to_string(shape) << ", groups = " << groups);
       const GroupNormParams params{groups, 1e-5};
-      DeviceTensorF y = nan_tensor(shape);
-      cuda::groupnorm_forward(context, x_dev, gamma_dev, beta_dev, params, y);
+      const Shape statistics{shape[0], groups};
+      DeviceTensorF y = nan_tensor(shape), mean = nan_tensor(statistics), variance = nan_tensor(statistics);
+      cuda::groupnorm_forward(context, x_dev, gamma_dev, beta_dev, params, y, mean, variance);
       CHECK_TENSORS_CLOSE("y", cpu::groupnorm_forward(x, gamma, beta, params).cast<float>(), y.to_host(),
                           normalized_tolerance());
+      const GroupMoments expected = group_moments(x, groups);
+      CHECK_TENSORS_CLOSE("group mean", expected.mean.cast<float>(), mean.to_host(), statistics_tolerance());
+      CHECK_TENSORS_CLOSE("group variance", expected.variance.cast<float>(), variance.to_host(),
+                          statistics_tolerance());
 
       DeviceTensorF grad_x = nan_tensor(shape), grad_gamma = nan_tensor(channels), grad_beta = nan_tensor(channels);
-      cuda::groupnorm_backward(context, x_dev, gamma_dev, grad_y_dev, params, grad_x, grad_gamma, grad_beta);
+      cuda::groupnorm_backward(context, x_dev, gamma_dev, mean, variance, grad_y_dev, params, grad_x, grad_gamma,
+                               grad_beta);
       const NormGradients<double> grad = cpu::groupnorm_backward(x, gamma, in.grad_y.cast<double>(), params);
       CHECK_TENSORS_CLOSE("grad_x", grad.input.cast<float>(), grad_x.to_host(), normalized_tolerance());
       CHECK_TENSORS_CLOSE("grad_gamma", grad.gamma.cast<float>(), grad_gamma.to_host(),
@@ -99,11 +108,19 @@ TEST_CASE("cuda normalizations check their shapes", "[gpu][batchnorm][groupnorm]
   CHECK_THROWS_WITH(cuda::update_running_statistics(context, mean, var, c6, c6, 1, BatchNormParams{}),
                     "cuda::update_running_statistics: expected at least 2 values per channel (the unbiased "
                     "variance divides by m - 1), got 1");
-  CHECK_THROWS_WITH(cuda::batchnorm2d_backward(context, x, c6, x, BatchNormParams{}, grad_x, grad_gamma, c4),
+  CHECK_THROWS_WITH(cuda::batchnorm2d_backward(context, x, c6, mean, var, x, BatchNormParams{}, grad_x, grad_gamma,
+                                               c4),
                     "cuda::batchnorm2d_backward: expected grad_beta of shape [6], got [4]");
-  CHECK_THROWS_WITH(cuda::groupnorm_forward(context, x, c6, c6, GroupNormParams{4, 1e-5}, y),
+  CHECK_THROWS_WITH(cuda::batchnorm2d_backward(context, x, c6, c4, var, x, BatchNormParams{}, grad_x, grad_gamma,
+                                               grad_beta),
+                    "cuda::batchnorm2d_backward: expected batch_mean of shape [6], got [4]");
+  DeviceTensorF group_mean({2, 1}), group_var({2, 1});  // statistics of G = 1 (GroupNormParams{}'s)
+  CHECK_THROWS_WITH(cuda::groupnorm_forward(context, x, c6, c6, GroupNormParams{4, 1e-5}, y, group_mean, group_var),
                     "cuda::groupnorm_forward: expected x [N, C, H, W] with C > 0 divisible into 4 groups, got "
                     "[2, 6, 3, 3]");
-  CHECK_THROWS_WITH(cuda::groupnorm_backward(context, x, c6, c6, GroupNormParams{}, grad_x, grad_gamma, grad_beta),
+  CHECK_THROWS_WITH(cuda::groupnorm_forward(context, x, c6, c6, GroupNormParams{}, y, mean, group_var),
+                    "cuda::groupnorm_forward: expected group_mean of shape [2, 1], got [6]");
+  CHECK_THROWS_WITH(cuda::groupnorm_backward(context, x, c6, group_mean, group_var, c6, GroupNormParams{}, grad_x,
+                                             grad_gamma, grad_beta),
                     "cuda::groupnorm_backward: expected grad_y of shape [2, 6, 3, 3], got [6]");
 }

@@ -17,7 +17,9 @@
 namespace alexnet::testing {
 
 /// @brief Realistic shapes: a mid-size feature map, a small late one, and CONV1's output [2, 96, 55, 55].
-inline std::vector<Shape> normalization_shapes() { return {{8, 32, 16, 16}, {4, 64, 7, 7}, {2, 96, 55, 55}}; }
+inline std::vector<Shape> normalization_shapes() {
+  return {{8, 32, 16, 16}, {4, 64, 7, 7}, {2, 96, 55, 55}};
+}
 
 /// @brief The inputs of a normalization: x, γ, β and an upstream gradient.
 struct NormInputs {
@@ -42,6 +44,26 @@ void randomize_parameters(const Plan& plan, Parameters<T>& parameters, std::uint
     }
     fill_uniform(parameters[i].bias, seed, 200 + i, -0.1, 0.1);
   }
+}
+
+/// @brief The mean and biased variance of each (image, group) of x [N, C, H, W]: [N, G] each.
+struct GroupMoments {
+  TensorD mean, variance;
+};
+
+/// @brief group_moments(x, G): the statistics group normalization uses, by the definition, in two passes.
+inline GroupMoments group_moments(const TensorD& x, int groups) {
+  const std::int64_t batch = x.shape()[0], m = x.size() / (batch * groups);  // group (n, g): m values from (n·G + g)·m
+  GroupMoments moments{TensorD({batch, groups}), TensorD({batch, groups})};
+  for (std::int64_t group = 0; group < batch * groups; ++group) {
+    double sum = 0.0, squares = 0.0;
+    for (std::int64_t i = 0; i < m; ++i) sum += x[group * m + i];
+    const double mean = sum / static_cast<double>(m);
+    for (std::int64_t i = 0; i < m; ++i) squares += (x[group * m + i] - mean) * (x[group * m + i] - mean);
+    moments.mean[group] = mean;
+    moments.variance[group] = squares / static_cast<double>(m);
+  }
+  return moments;
 }
 
 // Tolerances of float against the reference run in double on the same float inputs (cast back to

@@ -76,25 +76,28 @@ TEST_CASE("the fast and the course kernels agree, and the first layer's ∂x can
 
 TEST_CASE("a training step after the first of its batch size allocates no device memory", "[gpu][fast][network]") {
 #if ALEXNET_EMULATED_GPU
-  // cudaMalloc and cudaFree synchronise the device: the executor keeps every buffer from one step to the next.
-  const Run run(alexnet_mini(), {4, 3, 32, 32});
-  for (const GpuOptions& options : {fast_kernels(), course_kernels()}) {
-    INFO(to_string(options.kernels) << " kernels");
-    CudaNetwork gpu(run.plan, run.parameters, {0, 0}, options);
-    gpu.set_input_gradient(false);
-    const auto step = [&](std::uint64_t number) {
-      const RunOptions training{true, 42, number};
-      gpu.forward(run.cpu.input, training);
-      gpu.backward(run.grad_logits, training);
-      gpu.sgd_step(0.01, SgdParams{});
-    };
-    const std::uint64_t constructed = alexnet::emulator::allocation_count();
-    step(0);  // the first step of a batch size allocates its buffers: the count sees them
-    const std::uint64_t before = alexnet::emulator::allocation_count();
-    REQUIRE(before > constructed);
-    step(1);
-    step(2);
-    CHECK(alexnet::emulator::allocation_count() == before);
+  // cudaMalloc and cudaFree synchronise the device: the executor keeps every buffer from one step to the next,
+  // the statistics a normalization's forward hands to its backward included.
+  for (const Normalization normalization : {Normalization::Lrn, Normalization::BatchNorm, Normalization::GroupNorm}) {
+    const Run run(alexnet_mini(normalization), {4, 3, 32, 32});
+    for (const GpuOptions& options : {fast_kernels(), course_kernels()}) {
+      INFO(run.plan.spec.name << ", " << to_string(options.kernels) << " kernels");
+      CudaNetwork gpu(run.plan, run.parameters, {0, 0}, options);
+      gpu.set_input_gradient(false);
+      const auto step = [&](std::uint64_t number) {
+        const RunOptions training{true, 42, number};
+        gpu.forward(run.cpu.input, training);
+        gpu.backward(run.grad_logits, training);
+        gpu.sgd_step(0.01, SgdParams{});
+      };
+      const std::uint64_t constructed = alexnet::emulator::allocation_count();
+      step(0);  // the first step of a batch size allocates its buffers: the count sees them
+      const std::uint64_t before = alexnet::emulator::allocation_count();
+      REQUIRE(before > constructed);
+      step(1);
+      step(2);
+      CHECK(alexnet::emulator::allocation_count() == before);
+    }
   }
 #else
   WARN("counting allocations needs the emulated device; run this program on it (the emulated preset)");
