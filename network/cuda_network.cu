@@ -462,7 +462,7 @@ TensorF CudaNetwork::forward(const TensorF& x, const RunOptions& options) {
                                               biases[static_cast<std::size_t>(c.parameters)], c.params, y);
                      },
                      [&](const ReluStep&) { cuda::relu_forward(where, x_t, y); },
-                     [&](const LrnStep& l) { cuda::lrn_forward(where, x_t, l.params, y); },
+                     [&](const LrnStep& l) { kernels.lrn_forward(where, x_t, l.params, y); },
                      [&](const MaxPoolStep& m) { cuda::maxpool2d_forward(where, x_t, m.params, y); },
                      [&](const FlattenStep&) { cuda::flatten_forward(where, x_t, y); },
                      [&](const LinearStep& l) {
@@ -576,7 +576,7 @@ void CudaNetwork::backward(const TensorF& grad_logits, const RunOptions& options
                                                cuda::GradientMode::Overwrite);
                      },
                      [&](const ReluStep&) { cuda::relu_backward(where, x, g, gx); },
-                     [&](const LrnStep& l) { cuda::lrn_backward(where, x, g, l.params, gx); },
+                     [&](const LrnStep& l) { kernels.lrn_backward(where, x, g, l.params, gx); },
                      [&](const MaxPoolStep& m) { cuda::maxpool2d_backward(where, x, g, m.params, gx); },
                      [&](const FlattenStep&) { cuda::flatten_backward(where, g, gx); },
                      [&](const LinearStep& l) {

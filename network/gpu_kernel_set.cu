@@ -1,13 +1,13 @@
 #include "network/gpu_kernel_set.cuh"
 
 #include <algorithm>
-#include <stdexcept>
 
 #include "cuda/blas.cuh"
 #include "cuda/conv2d.cuh"
 #include "cuda/conv2d_gemm.cuh"
 #include "cuda/linear.cuh"
 #include "cuda/linear_gemm.cuh"
+#include "cuda/lrn.cuh"
 
 namespace alexnet {
 
@@ -44,6 +44,14 @@ class CourseKernels final : public TowerKernels {
                        DeviceTensorF& grad_bias, cuda::GradientMode mode) override {
     cuda::linear_backward(context, x, weight, grad_y, grad_x, grad_weight, grad_bias, mode);
   }
+  void lrn_forward(const cuda::Context& context, const DeviceTensorF& x, LrnParams params,
+                   DeviceTensorF& y) override {
+    cuda::lrn_forward(context, x, params, y);
+  }
+  void lrn_backward(const cuda::Context& context, const DeviceTensorF& x, const DeviceTensorF& grad_y,
+                    LrnParams params, DeviceTensorF& grad_x) override {
+    cuda::lrn_backward(context, x, grad_y, params, grad_x);
+  }
 
  private:
   DeviceTensorF unused_grad_x_;
@@ -76,6 +84,14 @@ class FastKernels final : public TowerKernels {
     cuda::linear_backward_gemm(context, blas_, x, weight, grad_y, grad_x, grad_weight, grad_bias,
                                workspace(context, x.dim(0)), mode);
   }
+  void lrn_forward(const cuda::Context& context, const DeviceTensorF& x, LrnParams params,
+                   DeviceTensorF& y) override {
+    cuda::lrn_forward_by_column(context, x, params, y);
+  }
+  void lrn_backward(const cuda::Context& context, const DeviceTensorF& x, const DeviceTensorF& grad_y,
+                    LrnParams params, DeviceTensorF& grad_x) override {
+    cuda::lrn_backward_by_column(context, x, grad_y, params, grad_x);
+  }
 
  private:
   // At least `floats` of workspace: grown when a layer needs more than any before, never shrunk.
@@ -99,13 +115,8 @@ class FastKernels final : public TowerKernels {
 }  // namespace
 
 std::unique_ptr<TowerKernels> make_tower_kernels(const GpuOptions& options, int device) {
-  if (options.kernels == GpuKernels::Course) {
-    if (options.precision != GpuPrecision::Fp32) {
-      throw std::invalid_argument(
-          "--precision tf32: the course's kernels compute in fp32 only; TF32 needs --kernels fast");
-    }
-    return std::make_unique<CourseKernels>();
-  }
+  require_supported(options);
+  if (options.kernels == GpuKernels::Course) return std::make_unique<CourseKernels>();
   return std::make_unique<FastKernels>(options, device);
 }
 

@@ -1,6 +1,6 @@
 /// @file gpu_kernel_set.cuh
-/// @brief The kernel sets of the CUDA executor (chapter 15): which implementation runs a tower's convolutions
-/// and fully connected layers — the course's kernels of chapters 01–09, or the fast path on cuBLAS — chosen once
+/// @brief The kernel sets of the CUDA executor (chapter 15): which implementation runs a tower's convolutions,
+/// fully connected layers and LRN — the course's kernels of chapters 01–09, or the fast path on cuBLAS — chosen once
 /// per run. Each set owns what it needs on its tower's device (a cuBLAS handle, a workspace) and allocates it
 /// the first time a batch size needs it, never again for that size. Included by cuda_network.cu only.
 #pragma once
@@ -11,6 +11,7 @@
 #include "cuda/device_tensor.cuh"
 #include "network/cuda_network.cuh"
 #include "reference_cpu/conv2d.hpp"
+#include "reference_cpu/lrn.hpp"
 
 namespace alexnet {
 
@@ -18,7 +19,7 @@ namespace alexnet {
 /// else allocated — so that only the first step of a batch size allocates.
 void keep_or_allocate(DeviceTensorF& tensor, const Shape& shape, int device);
 
-/// @brief One tower's convolutions and fully connected layers, with the signatures of the ops in cuda/.
+/// @brief One tower's convolutions, fully connected layers and LRN, with the signatures of the ops in cuda/.
 class TowerKernels {
  public:
   virtual ~TowerKernels() = default;
@@ -36,6 +37,12 @@ class TowerKernels {
   virtual void linear_backward(const cuda::Context& context, const DeviceTensorF& x, const DeviceTensorF& weight,
                                const DeviceTensorF& grad_y, DeviceTensorF& grad_x, DeviceTensorF& grad_weight,
                                DeviceTensorF& grad_bias, cuda::GradientMode mode) = 0;
+  /// @brief y = x / (k + α·Σ_window x²)^β.
+  virtual void lrn_forward(const cuda::Context& context, const DeviceTensorF& x, LrnParams params,
+                           DeviceTensorF& y) = 0;
+  /// @brief LRN's ∂x.
+  virtual void lrn_backward(const cuda::Context& context, const DeviceTensorF& x, const DeviceTensorF& grad_y,
+                            LrnParams params, DeviceTensorF& grad_x) = 0;
 };
 
 /// @brief The kernel set `options` names, for a tower on `device`.

@@ -16,10 +16,14 @@ GpuOptions gpu_options(const std::string& kernels, const std::string& precision)
   } else if (precision != "fp32") {
     throw std::invalid_argument("--precision: expected fp32 or tf32, got '" + precision + "'");
   }
+  require_supported(options);
+  return options;
+}
+
+void require_supported(const GpuOptions& options) {
   if (options.kernels == GpuKernels::Course && options.precision == GpuPrecision::Tf32) {
     throw std::invalid_argument("--precision tf32: the course's kernels compute in fp32 only; TF32 needs --kernels fast");
   }
-  return options;
 }
 
 }  // namespace alexnet

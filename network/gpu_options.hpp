@@ -38,4 +38,7 @@ inline const char* to_string(GpuPrecision precision) { return precision == GpuPr
 /// throws std::invalid_argument naming what was expected for another word.
 GpuOptions gpu_options(const std::string& kernels, const std::string& precision);
 
+/// @brief Throws std::invalid_argument for a combination no kernel set computes (TF32 with the course's kernels).
+void require_supported(const GpuOptions& options);
+
 }  // namespace alexnet

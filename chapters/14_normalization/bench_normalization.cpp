@@ -100,6 +100,9 @@ int main() {
        }},
       {"lrn forward (paper)", 2, [&] { cuda::lrn_forward(context, x_dev, lrn, y_dev); }},
       {"lrn backward (paper)", 3, [&] { cuda::lrn_backward(context, x_dev, g_dev, lrn, gx_dev); }},
+      {"lrn forward, by column (fast)", 2, [&] { cuda::lrn_forward_by_column(context, x_dev, lrn, y_dev); }},
+      {"lrn backward, by column (fast)", 3,
+       [&] { cuda::lrn_backward_by_column(context, x_dev, g_dev, lrn, gx_dev); }},
   };
   std::printf("%-30s %10s %10s %12s\n", "op", "ms", "GB/s", "of the bound");
   for (const Op& op : ops) {

@@ -1,7 +1,7 @@
 // Chapter 15 on the GPU: the fast path's ops against the CPU reference — the convolution as im2col + cuBLAS
 // SGEMM at every convolution's real shapes, forward and backward; odd cases (a batch of 1, chunks that do not
 // divide the batch, the first layer's ∂x left out, adding into ∂x); the fully connected layer on cuBLAS at FC6's
-// shape; and both in TF32 within TF32's own tolerance.
+// shape; both in TF32 within TF32's own tolerance; and LRN walking its columns at LRN1's shape and odd windows.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -10,8 +10,11 @@
 #include "cuda/blas.cuh"
 #include "cuda/conv2d_gemm.cuh"
 #include "cuda/linear_gemm.cuh"
+#include "cuda/lrn.cuh"
+#include "chapters/02_lrn/lrn_tolerances.hpp"
 #include "network/plan.hpp"
 #include "reference_cpu/linear.hpp"
+#include "reference_cpu/lrn.hpp"
 #include "tests/support/conv2d_gpu_checks.hpp"
 #include "tests/support/linear_gpu_checks.hpp"
 
@@ -143,4 +146,40 @@ TEST_CASE("the fully connected layer on cuBLAS equals the CPU at FC6's shape, fp
     CHECK_TENSORS_CLOSE("grad weight", grad.weight, grad_weight.to_host(), tolerance(precision, batch));
     CHECK_TENSORS_CLOSE("grad bias", grad.bias, grad_bias.to_host(), tolerance(precision, batch));
   }
+}
+
+TEST_CASE("LRN walking its columns equals the CPU: LRN1's shape, windows wider than a tower, one channel",
+          "[gpu][fast][lrn]") {
+  const LrnParams paper = lrn_params(find_layer(alexnet_two_tower(), "lrn1"));
+  struct Case {
+    Shape x;
+    LrnParams params;
+  };
+  std::vector<Case> cases = {{{2, 96, 55, 55}, paper}};
+  LrnParams across = paper, wide = paper, three = paper, single = paper;
+  across.towers = 1;         // Caffe's: one window over all 96 channels
+  wide.size = 11;            // wider than the 4-channel towers below, and the backward's largest
+  three.size = 3;
+  single.size = 1;
+  cases.push_back({{2, 96, 55, 55}, across});
+  cases.push_back({{3, 8, 5, 7}, wide});
+  cases.push_back({{3, 8, 5, 7}, three});
+  cases.push_back({{3, 8, 300, 1}, single});  // a plane of more than one block of threads
+  for (const Case& c : cases) {
+    INFO("x " << to_string(c.x) << ", size " << c.params.size << ", towers " << c.params.towers);
+    // As in chapter 02: activations in [0, 100), so that α·Σa² is comparable to k.
+    const TensorF x = random_tensor_float(c.x, 43, 0.0, 100.0), grad_y = random_tensor_float(c.x, 44);
+    DeviceTensorF x_dev(x), grad_y_dev(grad_y), y_dev = nan_tensor(c.x), grad_x_dev = nan_tensor(c.x);
+    cuda::lrn_forward_by_column(cuda::Context{}, x_dev, c.params, y_dev);
+    cuda::lrn_backward_by_column(cuda::Context{}, x_dev, grad_y_dev, c.params, grad_x_dev);
+    CHECK_TENSORS_CLOSE("lrn forward", cpu::lrn_forward(x, c.params), y_dev.to_host(), lrn_forward_tolerance());
+    CHECK_TENSORS_CLOSE("lrn backward", cpu::lrn_backward(x, grad_y, c.params), grad_x_dev.to_host(),
+                        lrn_backward_tolerance());
+  }
+  LrnParams too_wide = paper;
+  too_wide.size = 13;
+  const DeviceTensorF x({1, 16, 2, 2});
+  DeviceTensorF grad_x({1, 16, 2, 2});
+  CHECK_THROWS_WITH(cuda::lrn_backward_by_column(cuda::Context{}, x, x, too_wide, grad_x),
+                    Catch::Contains("expected a window of at most 12 channels") && Catch::Contains("got size 13"));
 }
