@@ -3,7 +3,24 @@
 #include <stdexcept>
 #include <string>
 
+#include "cuda/cuda_check.cuh"
+#include "cuda/launch.cuh"
+
 namespace alexnet::cuda {
+namespace {
+
+__global__ void fill_ones_kernel(float* values, std::int64_t count) {
+  const std::int64_t index = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (index < count) values[index] = 1.0f;
+}
+
+}  // namespace
+
+void fill_ones(const Context& context, float* values, std::int64_t count) {
+  if (count == 0) return;
+  launch(fill_ones_kernel, blocks_for(count), kThreadsPerBlock, 0, context.stream, values, count);
+  CUDA_CHECK_LAUNCH();
+}
 
 void cublas_check(cublasStatus_t status, const char* call, const char* file, int line) {
   if (status != CUBLAS_STATUS_SUCCESS) {

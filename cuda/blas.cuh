@@ -9,6 +9,8 @@
 
 #include <cublas_v2.h>
 
+#include <cstdint>
+
 #include "cuda/context.cuh"
 
 namespace alexnet::cuda {
@@ -31,6 +33,10 @@ struct MatrixOperand {
   bool transposed;      ///< read as its transpose
   int leading;          ///< floats from one row to the next as stored
 };
+
+/// @brief values[0..count) = 1 on context's stream: the vector of ones that sums a matrix's rows as a product
+/// (∂b = ∂Y·1), so that the sum is spread over the whole GPU.
+void fill_ones(const Context& context, float* values, std::int64_t count);
 
 /// @brief A cuBLAS handle on one device, in one precision.
 class Blas {

@@ -4,37 +4,11 @@
 #include <stdexcept>
 #include <string>
 
+#include "cuda/conv_geometry.cuh"
 #include "cuda/launch.cuh"
 
 namespace alexnet::cuda {
 namespace {
-
-// The extents every kernel needs, read from the shapes once on the host.
-//   x: [batch, in_channels, height, width], weight: [out_channels, in_per_group, kernel, kernel],
-//   y: [batch, out_channels, out_height, out_width]
-struct ConvGeometry {
-  int batch, in_channels, height, width;
-  int out_channels, kernel, out_height, out_width;
-  int stride, pad, groups, in_per_group, out_per_group;
-};
-
-ConvGeometry geometry(const Shape& x, const Shape& weight, const Shape& y, Conv2dParams params) {
-  ConvGeometry g{};
-  g.batch = static_cast<int>(x[0]);
-  g.in_channels = static_cast<int>(x[1]);
-  g.height = static_cast<int>(x[2]);
-  g.width = static_cast<int>(x[3]);
-  g.out_channels = static_cast<int>(weight[0]);
-  g.kernel = static_cast<int>(weight[2]);
-  g.out_height = static_cast<int>(y[2]);
-  g.out_width = static_cast<int>(y[3]);
-  g.stride = params.stride;
-  g.pad = params.pad;
-  g.groups = params.groups;
-  g.in_per_group = g.in_channels / g.groups;
-  g.out_per_group = g.out_channels / g.groups;
-  return g;
-}
 
 // Flat offset of the NCHW element (n, c, h, w), in 64 bits: N·C·H·W passes 2^31 at large
 // batches (CONV1's output, 290,400 values per image, at batch ≥ 7,395), and a 32-bit product
@@ -252,7 +226,7 @@ void conv2d_forward(const Context& context, const DeviceTensorF& x, const Device
   const ScopedDevice device = use_device(context, op, {{"x", x}, {"weight", weight}, {"bias", bias}, {"y", y}});
   require_shape(op, "y", cpu::conv2d_output_shape(x.shape(), weight.shape(), bias.shape(), params), y.shape());
   if (y.size() == 0) return;
-  const ConvGeometry g = geometry(x.shape(), weight.shape(), y.shape(), params);
+  const ConvGeometry g = conv_geometry(x.shape(), weight.shape(), params);
   if (version == ConvVersion::Tiled) {
     launch_tiled(context.stream, x, weight, bias, y, g);
     return;
@@ -275,7 +249,7 @@ void conv2d_backward(const Context& context, const DeviceTensorF& x, const Devic
   require_shape(op, "grad_x", x.shape(), grad_x.shape());
   require_shape(op, "grad_weight", weight.shape(), grad_weight.shape());
   require_shape(op, "grad_bias", bias_shape, grad_bias.shape());
-  const ConvGeometry g = geometry(x.shape(), weight.shape(), grad_y.shape(), params);
+  const ConvGeometry g = conv_geometry(x.shape(), weight.shape(), params);
   if (x.size() > 0) {
     launch(conv2d_backward_input_kernel, blocks_for(x.size()), kThreadsPerBlock, 0, context.stream, weight.data(),
            grad_y.data(), grad_x.data(), mode == GradientMode::Accumulate, g);

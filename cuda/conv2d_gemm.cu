@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "cuda/conv_geometry.cuh"
 #include "cuda/launch.cuh"
 
 namespace alexnet::cuda {
@@ -11,9 +12,7 @@ namespace {
 
 // What every kernel of one group and chunk needs, read from the shapes on the host.
 //   x [N, C_in, H, W], weight [C_out, C_in/g, k, k], y [N, C_out, H_out, W_out]
-struct GemmConv {
-  int in_channels, height, width, out_channels, kernel, out_height, out_width, stride, pad, groups;
-  int in_per_group, out_per_group;
+struct GemmConv : ConvGeometry {
   std::int64_t window;    // K = C_in/g·k·k: rows of col
   std::int64_t outputs;   // P = H_out·W_out: columns of one image
   std::int64_t first;     // the chunk's first image
@@ -22,20 +21,7 @@ struct GemmConv {
 };
 
 GemmConv gemm_conv(const Shape& x, const Shape& weight, Conv2dParams params) {
-  const Shape y = cpu::conv2d_output_shape(x, weight, {weight[0]}, params);
-  GemmConv c{};
-  c.in_channels = static_cast<int>(x[1]);
-  c.height = static_cast<int>(x[2]);
-  c.width = static_cast<int>(x[3]);
-  c.out_channels = static_cast<int>(weight[0]);
-  c.kernel = static_cast<int>(weight[2]);
-  c.out_height = static_cast<int>(y[2]);
-  c.out_width = static_cast<int>(y[3]);
-  c.stride = params.stride;
-  c.pad = params.pad;
-  c.groups = params.groups;
-  c.in_per_group = c.in_channels / c.groups;
-  c.out_per_group = c.out_channels / c.groups;
+  GemmConv c{conv_geometry(x, weight, params), 0, 0, 0, 0, 0};
   c.window = static_cast<std::int64_t>(c.in_per_group) * c.kernel * c.kernel;
   c.outputs = static_cast<std::int64_t>(c.out_height) * c.out_width;
   return c;
@@ -104,11 +90,6 @@ __global__ void output_to_columns_kernel(const float* grad_y, float* grad_produc
   const std::int64_t index = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (index >= c.out_per_group * c.columns) return;
   grad_product[index] = grad_y[output_offset(c, static_cast<int>(index / c.columns), index % c.columns)];
-}
-
-__global__ void fill_kernel(float* values, std::int64_t count, float value) {
-  const std::int64_t index = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (index < count) values[index] = value;
 }
 
 // The workspace cut into col [K, c·P], the product [C_out/g, c·P] and ones [c·P], for chunks of `chunk` images.
@@ -193,8 +174,7 @@ void conv2d_backward_gemm(const Context& context, const Blas& blas, const Device
   GemmConv c = gemm_conv(x.shape(), weight.shape(), params);
   const Workspace space = cut(workspace, c, x.dim(0), op);
   const auto ones = std::min(space.chunk, x.dim(0)) * c.outputs;
-  launch(fill_kernel, blocks_for(ones), kThreadsPerBlock, 0, context.stream, space.ones, ones, 1.0f);
-  CUDA_CHECK_LAUNCH();
+  fill_ones(context, space.ones, ones);
   const int window = static_cast<int>(c.window);
   for_each_chunk_and_group(c, x.dim(0), space.chunk, [&] {
     const int columns = static_cast<int>(c.columns);

@@ -14,11 +14,6 @@ __global__ void add_bias_kernel(float* y, const float* bias, std::int64_t rows, 
   if (index < rows * columns) y[index] += bias[index % columns];
 }
 
-__global__ void fill_ones_kernel(float* values, std::int64_t count) {
-  const std::int64_t index = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (index < count) values[index] = 1.0f;
-}
-
 // N, in, out of x [N, in] and W [out, in], checked.
 struct LinearShape {
   int batch, in, out;
@@ -70,9 +65,7 @@ void linear_backward_gemm(const Context& context, const Blas& blas, const Device
             grad_x.data(), s.in);
   blas.gemm(context, s.out, s.in, s.batch, 1.0f, {grad_y.data(), true, s.out}, {x.data(), false, s.in}, 0.0f,
             grad_weight.data(), s.in);
-  launch(fill_ones_kernel, blocks_for(s.batch), kThreadsPerBlock, 0, context.stream, workspace.data(),
-         static_cast<std::int64_t>(s.batch));
-  CUDA_CHECK_LAUNCH();
+  fill_ones(context, workspace.data(), s.batch);
   blas.gemm(context, 1, s.out, s.batch, 1.0f, {workspace.data(), false, s.batch}, {grad_y.data(), false, s.out}, 0.0f,
             grad_bias.data(), s.out);
 }
