@@ -28,6 +28,7 @@
 #include <numeric>
 #include <string>
 
+#include "cpu_fast/simd.hpp"
 #include "cpu_fast/threads.hpp"
 #include "cpu_fast/workspace.hpp"
 #include "datasets/fashion_mnist.hpp"
@@ -213,9 +214,9 @@ void bench_fast_cpu(const Options& options, const Plan& plan, const Parameters<f
     reference_forward_ms = slow.step_ms;
     reference_backward_ms = reference_backward(plan, parameters, slow, slow.logits(), training).step_ms;
   }
-  std::printf("%s, batch %lld, fast CPU backend, fp32: %d threads, %s; SGEMM 2048^3 measured now: %.0f GFLOP/s; "
-              "im2col workspace %.1f MB\n\n",
-              plan.spec.name.c_str(), static_cast<long long>(options.batch), fast::threads(),
+  std::printf("%s, batch %lld, fast CPU backend, fp32: %d threads, loops in %s, %s; SGEMM 2048^3 measured now: "
+              "%.0f GFLOP/s; im2col workspace %.1f MB\n\n",
+              plan.spec.name.c_str(), static_cast<long long>(options.batch), fast::threads(), fast::simd_width(),
               fast::blas_description().c_str(), sgemm, static_cast<double>(fast::workspace_bytes()) / 1e6);
   std::printf("%-8s %-14s %10s %10s %9s %7s%s\n", "step", "output", "fwd ms", "bwd ms", "GFLOP/s", "%SGEMM",
               options.with_reference ? "  naive fwd ms  naive bwd ms  speed-up" : "");
@@ -238,7 +239,7 @@ void bench_fast_cpu(const Options& options, const Plan& plan, const Parameters<f
   print_rates(options.batch, total(result.step_ms), total(gradients.step_ms));
   const std::unique_ptr<TrainingBackend> backend =
       make_training_backend("cpu", plan, parameters, allocate_parameters(plan));
-  print_training_step(*backend, x, training, 1);
+  print_training_step(*backend, x, training, 5);
 }
 
 // Whole training steps as `alexnet train` takes them on `backend` — forward, the loss and its gradient,
@@ -262,8 +263,8 @@ void print_training_step(TrainingBackend& backend, const TensorF& x, const RunOp
   std::sort(ms.begin(), ms.end());
   const double median = ms[ms.size() / 2];
   std::printf("training step:      %10.2f ms per batch, %8.2f images/s (forward, loss, backward, SGD update; median "
-              "of %d)\n",
-              median, 1000.0 * static_cast<double>(x.dim(0)) / median, repeats);
+              "of %d, min %.2f, max %.2f)\n",
+              median, 1000.0 * static_cast<double>(x.dim(0)) / median, repeats, ms.front(), ms.back());
 }
 
 void bench(const Options& options) {

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "cpu_fast/simd.hpp"
+
 namespace alexnet::fast {
 namespace {
 
@@ -18,7 +20,7 @@ struct Moments {
   double mean, variance;
 };
 
-Moments channel_moments(const float* x, const Planes& p, std::int64_t c) {
+ALEXNET_SIMD_CLONES Moments channel_moments(const float* x, const Planes& p, std::int64_t c) {
   double sum = 0;
   for (std::int64_t n = 0; n < p.batch; ++n) {
     const float* v = x + p.offset(n, c);
@@ -43,7 +45,7 @@ void normalize_plane(const float* x, float* y, std::int64_t plane, float mean, f
 
 }  // namespace
 
-BatchNormForward<float> batchnorm2d_forward_training(const TensorF& x, const TensorF& gamma, const TensorF& beta,
+ALEXNET_SIMD_CLONES BatchNormForward<float> batchnorm2d_forward_training(const TensorF& x, const TensorF& gamma, const TensorF& beta,
                                                      BatchNormParams params) {
   require_batchnorm_input("fast::batchnorm2d_forward_training", x.shape(), gamma.shape(), beta.shape(), params);
   const Planes p(x.shape());
@@ -61,7 +63,7 @@ BatchNormForward<float> batchnorm2d_forward_training(const TensorF& x, const Ten
   return out;
 }
 
-TensorF batchnorm2d_forward_inference(const TensorF& x, const TensorF& gamma, const TensorF& beta,
+ALEXNET_SIMD_CLONES TensorF batchnorm2d_forward_inference(const TensorF& x, const TensorF& gamma, const TensorF& beta,
                                       const TensorF& running_mean, const TensorF& running_var, BatchNormParams params) {
   const char* op = "fast::batchnorm2d_forward_inference";
   require_batchnorm_input(op, x.shape(), gamma.shape(), beta.shape(), params);
@@ -91,7 +93,7 @@ void update_running_statistics(TensorF& running_mean, TensorF& running_var, cons
   }
 }
 
-NormGradients<float> batchnorm2d_backward(const TensorF& x, const TensorF& gamma, const TensorF& grad_y,
+ALEXNET_SIMD_CLONES NormGradients<float> batchnorm2d_backward(const TensorF& x, const TensorF& gamma, const TensorF& grad_y,
                                           BatchNormParams params) {
   const char* op = "fast::batchnorm2d_backward";
   require_batchnorm_input(op, x.shape(), gamma.shape(), gamma.shape(), params);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "cpu_fast/simd.hpp"
 #include "cpu_fast/threads.hpp"
 #include "cpu_fast/workspace.hpp"
 
@@ -32,7 +33,7 @@ Geometry geometry(const TensorF& x, const TensorF& weight, const Shape& y, Conv2
 
 // col[(c·K + kh)·K + kw][oh·W_out + ow] = x[c, oh·S − P + kh, ow·S − P + kw], 0 in the padding,
 // for the C_in/g channels of one image and group at `x` ([C_in/g, H, W]).
-void im2col(const float* x, const Geometry& g, float* col) {
+ALEXNET_SIMD_CLONES void im2col(const float* x, const Geometry& g, float* col) {
   const int taps = g.kernel * g.kernel;
 #pragma omp parallel for schedule(static)
   for (int row = 0; row < g.patch(); ++row) {
@@ -57,7 +58,7 @@ void im2col(const float* x, const Geometry& g, float* col) {
 
 // The adjoint of im2col: every entry of col is added back to the input element it was copied
 // from. One thread per channel, so no two threads add into the same element.
-void col2im(const float* col, const Geometry& g, float* x) {
+ALEXNET_SIMD_CLONES void col2im(const float* col, const Geometry& g, float* x) {
   const int taps = g.kernel * g.kernel;
 #pragma omp parallel for schedule(static)
   for (int c = 0; c < g.group_channels(); ++c) {
@@ -124,7 +125,7 @@ bool one_image_per_thread(const Geometry& g) { return g.batch >= 2 * threads(); 
 
 }  // namespace
 
-TensorF conv2d_forward(const TensorF& x, const TensorF& weight, const TensorF& bias, Conv2dParams params) {
+ALEXNET_SIMD_CLONES TensorF conv2d_forward(const TensorF& x, const TensorF& weight, const TensorF& bias, Conv2dParams params) {
   TensorF y(cpu::conv2d_output_shape(x.shape(), weight.shape(), bias.shape(), params));
   const Geometry g = geometry(x, weight, y.shape(), params);
   if (y.size() == 0) return y;
@@ -147,7 +148,7 @@ TensorF conv2d_forward(const TensorF& x, const TensorF& weight, const TensorF& b
   return y;
 }
 
-cpu::Conv2dGradients<float> conv2d_backward(const TensorF& x, const TensorF& weight, const TensorF& grad_y,
+ALEXNET_SIMD_CLONES cpu::Conv2dGradients<float> conv2d_backward(const TensorF& x, const TensorF& weight, const TensorF& grad_y,
                                             Conv2dParams params) {
   const Shape bias_shape{weight.shape().empty() ? 0 : weight.dim(0)};
   require_shape("fast::conv2d_backward", "grad_y", cpu::conv2d_output_shape(x.shape(), weight.shape(), bias_shape, params),

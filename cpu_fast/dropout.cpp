@@ -1,10 +1,12 @@
 #include "cpu_fast/dropout.hpp"
 
+#include "cpu_fast/simd.hpp"
+
 namespace alexnet::fast {
 namespace {
 
 // Forward and backward are the same diagonal map: the mask times the scale.
-TensorF apply_mask(const std::string& op, const TensorF& in, const DropoutParams& params) {
+ALEXNET_SIMD_CLONES TensorF apply_mask(const std::string& op, const TensorF& in, const DropoutParams& params) {
   check_dropout_params(op, params);
   if (!params.training) return in;
   TensorF out(in.shape());

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <vector>
 
+#include "cpu_fast/simd.hpp"
+
 namespace alexnet::fast {
 namespace {
 
@@ -19,7 +21,7 @@ struct Moments {
   double mean, inv_std;
 };
 
-Moments group_moments(const float* v, std::int64_t m, double epsilon) {
+ALEXNET_SIMD_CLONES Moments group_moments(const float* v, std::int64_t m, double epsilon) {
   double sum = 0, squares = 0;
 #pragma omp simd reduction(+ : sum)
   for (std::int64_t i = 0; i < m; ++i) sum += v[i];
@@ -31,7 +33,7 @@ Moments group_moments(const float* v, std::int64_t m, double epsilon) {
 
 }  // namespace
 
-TensorF groupnorm_forward(const TensorF& x, const TensorF& gamma, const TensorF& beta, GroupNormParams params) {
+ALEXNET_SIMD_CLONES TensorF groupnorm_forward(const TensorF& x, const TensorF& gamma, const TensorF& beta, GroupNormParams params) {
   require_groupnorm_input("fast::groupnorm_forward", x.shape(), gamma.shape(), beta.shape(), params);
   const Groups layout(x.shape(), params);
   TensorF y(x.shape());
@@ -52,7 +54,7 @@ TensorF groupnorm_forward(const TensorF& x, const TensorF& gamma, const TensorF&
   return y;
 }
 
-NormGradients<float> groupnorm_backward(const TensorF& x, const TensorF& gamma, const TensorF& grad_y,
+ALEXNET_SIMD_CLONES NormGradients<float> groupnorm_backward(const TensorF& x, const TensorF& gamma, const TensorF& grad_y,
                                         GroupNormParams params) {
   const char* op = "fast::groupnorm_backward";
   require_groupnorm_input(op, x.shape(), gamma.shape(), gamma.shape(), params);

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <vector>
 
+#include "cpu_fast/simd.hpp"
+
 namespace alexnet::fast {
 namespace {
 
@@ -18,7 +20,7 @@ Window window(int c, int per_tower, int half) {
 }
 
 // d [C, H·W] = k + α·Σ_{window} a² for one image `a` [C, H·W].
-void denominators(const float* a, int channels, std::int64_t plane, const LrnParams& p, float* d) {
+ALEXNET_SIMD_CLONES void denominators(const float* a, int channels, std::int64_t plane, const LrnParams& p, float* d) {
   const int per_tower = channels / p.towers, half = p.size / 2;
   for (int c = 0; c < channels; ++c) {
     float* dc = d + c * plane;
@@ -40,7 +42,7 @@ float inverse_power(float d, float beta) {
 
 }  // namespace
 
-TensorF lrn_forward(const TensorF& x, LrnParams params) {
+ALEXNET_SIMD_CLONES TensorF lrn_forward(const TensorF& x, LrnParams params) {
   require_lrn_input("fast::lrn_forward", x.shape(), params);
   TensorF y(x.shape());
   const int channels = static_cast<int>(x.dim(1));
@@ -60,7 +62,7 @@ TensorF lrn_forward(const TensorF& x, LrnParams params) {
   return y;
 }
 
-TensorF lrn_backward(const TensorF& x, const TensorF& grad_y, LrnParams params) {
+ALEXNET_SIMD_CLONES TensorF lrn_backward(const TensorF& x, const TensorF& grad_y, LrnParams params) {
   require_lrn_input("fast::lrn_backward", x.shape(), params);
   require_shape("fast::lrn_backward", "grad_y", x.shape(), grad_y.shape());
   TensorF grad_x(x.shape());

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "cpu_fast/simd.hpp"
+
 namespace alexnet::fast {
 
 namespace {
@@ -16,7 +18,7 @@ inline float max_keeping_nan(float a, float b) { return (a > b || a != a) ? a : 
 // [H, W_out]), then the K-tall maxima of those. 2·K instead of K² reads per output, and both passes
 // are plain loops over contiguous values that vectorise. The value equals the reference's
 // plane[window_argmax(...)]: the largest value, or NaN when the window holds one.
-TensorF maxpool2d_forward(const TensorF& x, Pool2dParams params) {
+ALEXNET_SIMD_CLONES TensorF maxpool2d_forward(const TensorF& x, Pool2dParams params) {
   TensorF y(maxpool2d_output_shape("fast::maxpool2d_forward", x.shape(), params));
   const std::int64_t planes = x.dim(0) * x.dim(1), height = x.dim(2), width = x.dim(3);
   const std::int64_t out_height = y.dim(2), out_width = y.dim(3);
@@ -50,7 +52,7 @@ TensorF maxpool2d_forward(const TensorF& x, Pool2dParams params) {
   return y;
 }
 
-TensorF maxpool2d_backward(const TensorF& x, const TensorF& grad_y, Pool2dParams params) {
+ALEXNET_SIMD_CLONES TensorF maxpool2d_backward(const TensorF& x, const TensorF& grad_y, Pool2dParams params) {
   require_shape("fast::maxpool2d_backward", "grad_y",
                 maxpool2d_output_shape("fast::maxpool2d_backward", x.shape(), params), grad_y.shape());
   TensorF grad_x(x.shape());

@@ -1,8 +1,10 @@
 #include "cpu_fast/relu.hpp"
 
+#include "cpu_fast/simd.hpp"
+
 namespace alexnet::fast {
 
-TensorF relu_forward(const TensorF& x) {
+ALEXNET_SIMD_CLONES TensorF relu_forward(const TensorF& x) {
   TensorF y(x.shape());
   const float* in = x.data();
   float* out = y.data();
@@ -11,7 +13,7 @@ TensorF relu_forward(const TensorF& x) {
   return y;
 }
 
-TensorF relu_backward(const TensorF& x, const TensorF& grad_y) {
+ALEXNET_SIMD_CLONES TensorF relu_backward(const TensorF& x, const TensorF& grad_y) {
   require_shape("fast::relu_backward", "grad_y", x.shape(), grad_y.shape());
   TensorF grad_x(x.shape());
   const float* in = x.data();
