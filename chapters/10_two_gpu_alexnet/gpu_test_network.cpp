@@ -21,18 +21,20 @@ using namespace alexnet::testing;
 
 namespace {
 
-// The paper's network, its initial parameters, a batch and the CPU's forward, made once.
+// The paper's network, its initial parameters, a batch (drawn with `input_seed`) and the CPU's forward.
 struct PaperRun {
+  explicit PaperRun(std::uint64_t input_seed)
+      : x(random_tensor_float({2, 3, 227, 227}, input_seed, -100.0, 100.0)) {}  // 0..255 pixels minus their mean
   Plan plan = make_plan(alexnet_two_tower());
   Parameters<float> parameters = initial_parameters(plan, 2012);
-  TensorF x = random_tensor_float({2, 3, 227, 227}, 5, -100.0, 100.0);  // 0..255 pixels minus their mean
+  TensorF x;
   RunOptions options{true, 42, 3};  // training: dropout on, so the masks are compared too
   TensorF grad_logits = random_tensor_float({2, 1000}, 6);
   Activations<float> forward = reference_forward(plan, parameters, x, options);
 };
 
 const PaperRun& paper_run() {
-  static const PaperRun run;
+  static const PaperRun run(5);
   return run;
 }
 
@@ -65,7 +67,9 @@ TEST_CASE("the mini network's two towers on one GPU compute what the CPU referen
 // assertions (conv1–conv5 weight gradients, ∂x). Kept, hidden, to show it: the emulated device, which rounds like a GPU,
 // fails it too (ctest's naive_whole_network_comparison_fails).
 TEST_CASE("naive: the GPU's gradients equal those of the CPU's own forward", "[.naive][gpu][network][slow]") {
-  const PaperRun& cpu = paper_run();
+  // A near-tie that rounding tips over is rare (on the H200, one of 244,928 pooling windows): on the emulated
+  // device the batches of input seeds 5 and 6 hold none, the batch of seed 7 holds one.
+  static const PaperRun cpu(7);
   CudaNetwork gpu(cpu.plan, cpu.parameters, {0, 0}, course_kernels());
   const TensorF logits = gpu.forward(cpu.x, cpu.options);
   CHECK_TENSORS_CLOSE("logits", cpu.forward.logits(), logits, whole_network_tolerance(cpu.forward.logits()));
