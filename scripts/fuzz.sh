@@ -5,7 +5,9 @@
 # one at a time, starting from its committed seed corpus tests/fuzz/TARGET/corpus (never written
 # to: new inputs go to build-fuzz/corpus/TARGET). A crash, a leak, a timeout (10 s) or more than
 # 2 GB of memory stops the script with the input saved in build-fuzz/crashes/TARGET/; add it to the
-# committed corpus once fixed, as a regression input. FUZZ_NICE=10 runs the targets niced.
+# committed corpus once fixed, as a regression input. FUZZ_NICE=10 runs the targets niced; FUZZ_TIMEOUT=60
+# allows an input 60 s (wall clock) instead of 10, for a niced run on a machine busy with other work, where a
+# fuzzer may wait seconds for a core.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-3600}
@@ -26,7 +28,7 @@ for target in "${targets[@]}"; do
   log=build-fuzz/$target.log
   start=$(date +%s)
   if ! TMPDIR=$scratch nice -n "${FUZZ_NICE:-0}" "build-fuzz/$target" "$corpus" "tests/fuzz/$target/corpus" \
-      -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+      -max_total_time="$seconds" -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 -max_len=65536 \
       -artifact_prefix="$crashes/" -print_final_stats=1 >"$log" 2>&1; then
     tail -n 60 "$log" >&2
     echo "fuzz: $target found a problem after $(( $(date +%s) - start )) s: the input is in $crashes/, the log in $log" >&2
