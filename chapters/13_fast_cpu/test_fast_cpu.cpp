@@ -3,6 +3,7 @@
 // the same bits.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <string>
 
 #include "cpu_fast/conv2d.hpp"
@@ -155,6 +156,22 @@ TEST_CASE("LRN across the towers too (Caffe's window)", "[fast_cpu][ops]") {
       [&](const TensorF& x, const TensorF& g) { return cpu::lrn_backward(x, g, across); },
       [&](const TensorF& x) { return fast::lrn_forward(x, across); },
       [&](const TensorF& x, const TensorF& g) { return fast::lrn_backward(x, g, across); });
+}
+
+TEST_CASE("the fast max-pooling routes ties and NaNs as the reference does", "[fast_cpu][ops]") {
+  // Values from {0, 1, 2}: most windows hold their maximum more than once (the first wins); a few NaNs (the
+  // first NaN of a window wins, and the window's value is NaN). Then the backward must equal the reference's,
+  // bit for bit: every gradient goes to the same element, and the sums add in the same order.
+  TensorF x = random_tensor_float({3, 5, 15, 17}, 31, 0.0, 3.0);
+  for (std::int64_t i = 0; i < x.size(); ++i) x[i] = i % 97 == 0 ? std::nanf("") : std::floor(x[i]);
+  const TensorF g = random_tensor_float({3, 5, 7, 8}, 32);
+  const Pool2dParams overlapping{3, 2};  // the paper's pooling
+  CHECK(fast::maxpool2d_backward(x, g, overlapping).values() == cpu::maxpool2d_backward(x, g, overlapping).values());
+  const TensorF ours = fast::maxpool2d_forward(x, overlapping), theirs = cpu::maxpool2d_forward(x, overlapping);
+  for (std::int64_t i = 0; i < ours.size(); ++i) {
+    INFO("output " << i);
+    CHECK((std::isnan(ours[i]) ? std::isnan(theirs[i]) : ours[i] == theirs[i]));
+  }
 }
 
 TEST_CASE("the whole network: fast equals reference, logits and every gradient", "[fast_cpu][network]") {
