@@ -267,6 +267,31 @@ void print_training_step(TrainingBackend& backend, const TensorF& x, const RunOp
               median, 1000.0 * static_cast<double>(x.dim(0)) / median, repeats, ms.front(), ms.back());
 }
 
+#if ALEXNET_WITH_CUDA
+// One row per step and pass: each tower's span, [start, end] in ms from the tower's start of the pass. Steps
+// follow each other on a stream; where the towers' spans overlap, the towers ran at the same time.
+void print_timeline(const std::vector<CudaNetwork::TimelineSpan>& spans, int towers) {
+  std::printf("\ntimeline of the same forward and backward, not synchronised between steps (CUDA events on each "
+              "tower's stream; ms from the tower's start of the pass; a step's span includes its joins):\n");
+  std::printf("%-9s %-8s", "pass", "step");
+  for (int t = 0; t < towers; ++t) std::printf("  %-19s", ("tower " + std::to_string(t)).c_str());
+  std::printf("\n");
+  for (std::size_t k = 0; k < spans.size();) {
+    const std::string& step = spans[k].step;
+    const bool backward = spans[k].backward;
+    std::vector<std::string> cells(static_cast<std::size_t>(towers), "-");
+    for (; k < spans.size() && spans[k].step == step && spans[k].backward == backward; ++k) {
+      char cell[64];
+      std::snprintf(cell, sizeof cell, "%8.3f - %8.3f", spans[k].start_ms, spans[k].end_ms);
+      cells[static_cast<std::size_t>(spans[k].tower)] = cell;
+    }
+    std::printf("%-9s %-8s", backward ? "backward" : "forward", step.c_str());
+    for (const std::string& cell : cells) std::printf("  %-19s", cell.c_str());
+    std::printf("\n");
+  }
+}
+#endif
+
 void bench(const Options& options) {
   const Plan plan = make_plan(network_variant(options.variant));
   const Parameters<float> parameters = initial_parameters(plan, options.seed);
@@ -301,6 +326,10 @@ void bench(const Options& options) {
               gpu_description().c_str(), to_string(gpu.kernels), to_string(gpu.precision));
   print_step_times(plan, network.step_ms(), &network.backward_step_ms());
   print_rates(options.batch, total(network.step_ms()), total(network.backward_step_ms()));
+  network.set_step_timing(false);
+  network.set_timeline(true);
+  network.backward(network.forward(x, training), training);
+  print_timeline(network.timeline(), static_cast<int>(gpus.size()));
   const std::unique_ptr<TrainingBackend> backend =
       make_training_backend("cuda", plan, parameters, allocate_parameters(plan), gpus, gpu);
   print_training_step(*backend, x, training, 10);

@@ -66,6 +66,98 @@ TowerTensors zeros_like(const TowerTensors& tensors) {
 
 }  // namespace
 
+namespace {
+
+// The timeline of set_timeline(): an event on a tower's stream before and after each step of a pass, and one at
+// the pass's start, created the first time they are needed and kept. Reading them waits for nothing but the
+// pass's end, so the towers run as they do untimed.
+class Timeline {
+ public:
+  enum Pass { kForward = 0, kBackward = 1 };
+
+  bool on = false;
+
+  // At the start of pass `pass` on every tower's stream (of `steps` steps).
+  void start(Pass pass, std::size_t steps, const std::vector<int>& gpus, const std::vector<cudaStream_t>& streams) {
+    if (!on) return;
+    const std::size_t towers = gpus.size();
+    marks_[pass].assign(steps, std::vector<StepMarks>(towers));  // events are kept across passes: see events_
+    events_[pass].resize(steps);
+    for (auto& step_events : events_[pass]) step_events.resize(towers);
+    origin_[pass].resize(towers, nullptr);
+    for (std::size_t t = 0; t < towers; ++t) record(origin_[pass][t], gpus[t], streams[t]);
+    if (pass == kForward) spans_.clear();
+  }
+
+  // Before (after = false) or after step `step`'s work on tower t.
+  void mark(Pass pass, std::size_t step, int t, bool after, int gpu, cudaStream_t stream) {
+    if (!on) return;
+    StepEvents& events = events_[pass][step][static_cast<std::size_t>(t)];
+    record(after ? events.after : events.before, gpu, stream);
+    (after ? marks_[pass][step][static_cast<std::size_t>(t)].after : marks_[pass][step][static_cast<std::size_t>(t)].before) = true;
+  }
+
+  // After the pass's streams have finished: its spans, in the order the steps ran.
+  void collect(Pass pass, const Plan& plan) {
+    if (!on) return;
+    const std::size_t steps = marks_[pass].size();
+    for (std::size_t k = 0; k < steps; ++k) {
+      const std::size_t i = pass == kForward ? k : steps - 1 - k;
+      for (std::size_t t = 0; t < marks_[pass][i].size(); ++t) {
+        if (!marks_[pass][i][t].before || !marks_[pass][i][t].after) continue;
+        const StepEvents& events = events_[pass][i][t];
+        spans_.push_back({plan.steps[i].name, pass == kBackward, static_cast<int>(t),
+                          elapsed(origin_[pass][t], events.before), elapsed(origin_[pass][t], events.after)});
+      }
+    }
+  }
+
+  const std::vector<CudaNetwork::TimelineSpan>& spans() const { return spans_; }
+
+  ~Timeline() {
+    for (auto& pass : events_) {
+      for (auto& step : pass) {
+        for (StepEvents& events : step) {
+          if (events.before != nullptr) cudaEventDestroy(events.before);
+          if (events.after != nullptr) cudaEventDestroy(events.after);
+        }
+      }
+    }
+    for (auto& pass : origin_) {
+      for (cudaEvent_t event : pass) {
+        if (event != nullptr) cudaEventDestroy(event);
+      }
+    }
+  }
+
+ private:
+  struct StepEvents {
+    cudaEvent_t before = nullptr, after = nullptr;
+  };
+  struct StepMarks {
+    bool before = false, after = false;  // recorded in this pass
+  };
+
+  static void record(cudaEvent_t& event, int gpu, cudaStream_t stream) {
+    const ScopedDevice device(gpu);
+    if (event == nullptr) CUDA_CHECK(cudaEventCreate(&event));
+    CUDA_CHECK(cudaEventRecord(event, stream));
+  }
+
+  static double elapsed(cudaEvent_t from, cudaEvent_t to) {
+    float ms = 0.0f;
+    CUDA_CHECK(cudaEventElapsedTime(&ms, from, to));
+    return ms;
+  }
+
+  std::vector<std::vector<StepEvents>> events_[2];  // [pass][step][tower]
+  std::vector<std::vector<StepMarks>> marks_[2];
+  std::vector<cudaEvent_t> origin_[2];              // [pass][tower]
+  std::vector<CudaNetwork::TimelineSpan> spans_;
+};
+
+}  // namespace
+
 struct CudaNetwork::State {
   Plan plan;
   int towers;
@@ -97,6 +189,7 @@ struct CudaNetwork::State {
   std::int64_t crossed_bytes = 0;
   bool timing = false;
   std::vector<double> step_ms, backward_step_ms;
+  Timeline timeline;
 
   // Step i's saved statistics on tower t, allocated on the first step and kept.
   std::pair<DeviceTensorF&, DeviceTensorF&> saved_statistics(std::size_t i, int t, const Shape& shape) {
@@ -197,6 +290,11 @@ struct CudaNetwork::State {
 
   void synchronize_all() {
     for (int t = 0; t < towers; ++t) cuda::synchronize(context(t));
+  }
+
+  // The timeline's event before (after = false) or after step i's work on tower t.
+  void mark_step(Timeline::Pass pass, std::size_t i, int t, bool after) {
+    timeline.mark(pass, i, t, after, gpus[static_cast<std::size_t>(t)], streams[static_cast<std::size_t>(t)]);
   }
 
   // Layer k's weights (or biases, ...) of every tower that holds a share, joined into the whole layer on the host.
@@ -435,12 +533,14 @@ TensorF CudaNetwork::forward(const TensorF& x, const RunOptions& options) {
   s.saved_mean.resize(s.plan.steps.size());
   s.saved_variance.resize(s.plan.steps.size());
   s.step_ms.clear();
+  s.timeline.start(Timeline::kForward, s.plan.steps.size(), s.gpus, s.streams);
   for (std::size_t i = 0; i < s.plan.steps.size(); ++i) {
     const auto start = std::chrono::steady_clock::now();
     const Placement& p = s.placement[i];
     std::vector<DeviceTensorF*> in(static_cast<std::size_t>(s.towers));
     for (int t = 0; t < s.towers; ++t) {
       in[static_cast<std::size_t>(t)] = i == 0 ? &s.input[static_cast<std::size_t>(t)] : &s.output[i - 1][static_cast<std::size_t>(t)];
+      if (s.runs(i, t)) s.mark_step(Timeline::kForward, i, t, false);
     }
     if (p.joins_input) {
       s.join(i, in);
@@ -499,6 +599,7 @@ TensorF CudaNetwork::forward(const TensorF& x, const RunOptions& options) {
                  },
                  p.local_op);
       s.record(t);
+      s.mark_step(Timeline::kForward, i, t, true);
     }
     if (s.timing) {
       s.synchronize_all();
@@ -506,6 +607,7 @@ TensorF CudaNetwork::forward(const TensorF& x, const RunOptions& options) {
     }
   }
   s.synchronize_all();
+  s.timeline.collect(Timeline::kForward, s.plan);
   return step_output(s.plan.steps.size() - 1);
 }
 
@@ -544,9 +646,13 @@ void CudaNetwork::backward(const TensorF& grad_logits, const RunOptions& options
   s.grad_joined.resize(s.plan.steps.size());
   s.join_blocks.resize(s.plan.steps.size());
   s.backward_step_ms.assign(s.plan.steps.size(), 0.0);
+  s.timeline.start(Timeline::kBackward, s.plan.steps.size(), s.gpus, s.streams);
   for (std::size_t i = last + 1; i-- > 0;) {
     const auto start = std::chrono::steady_clock::now();
     const Placement& p = s.placement[i];
+    for (int t = 0; t < s.towers; ++t) {
+      if (grad[static_cast<std::size_t>(t)] != nullptr) s.mark_step(Timeline::kBackward, i, t, false);
+    }
     // ∂L/∂images only when asked for (a plan that starts at another kind than a convolution computes it anyway).
     const bool wanted = i > 0 || s.input_gradient || !std::holds_alternative<ConvolutionStep>(s.plan.steps[i].op);
     std::vector<const DeviceTensorF*> grad_in(static_cast<std::size_t>(s.towers), nullptr);
@@ -604,13 +710,18 @@ void CudaNetwork::backward(const TensorF& grad_logits, const RunOptions& options
       if (wanted) grad_in[tower] = &gx;
       s.record(t);
     }
+    const std::vector<const DeviceTensorF*> into_step = grad;  // the towers that worked on this step
     grad = p.joins_input ? s.reduce_join(i, grad_in) : grad_in;
+    for (int t = 0; t < s.towers; ++t) {
+      if (into_step[static_cast<std::size_t>(t)] != nullptr) s.mark_step(Timeline::kBackward, i, t, true);
+    }
     if (s.timing) {
       s.synchronize_all();
       s.backward_step_ms[i] = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     }
   }
   s.synchronize_all();
+  s.timeline.collect(Timeline::kBackward, s.plan);
   s.grad_input = grad;
 }
 
@@ -682,6 +793,10 @@ TensorF CudaNetwork::step_output(std::size_t i) const {
 void CudaNetwork::set_input_gradient(bool on) { state_->input_gradient = on; }
 
 void CudaNetwork::set_step_timing(bool on) { state_->timing = on; }
+
+void CudaNetwork::set_timeline(bool on) { state_->timeline.on = on; }
+
+const std::vector<CudaNetwork::TimelineSpan>& CudaNetwork::timeline() const { return state_->timeline.spans(); }
 
 const std::vector<double>& CudaNetwork::step_ms() const { return state_->step_ms; }
 

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "network/cpu_network.hpp"
@@ -84,6 +85,24 @@ class CudaNetwork {
 
   /// @brief Milliseconds each step's backward took in the last timed backward (zeros when timing is off).
   const std::vector<double>& backward_step_ms() const;
+
+  /// @brief One step's work on one tower's stream, as CUDA events saw it: from when the stream reached the step
+  /// (its joins' waits and copies included) to when the step's last kernel ended, in milliseconds since the
+  /// stream started the pass.
+  struct TimelineSpan {
+    std::string step;  ///< "conv1", ...
+    bool backward;     ///< false: the forward
+    int tower;         ///< 0 or 1
+    double start_ms, end_ms;
+  };
+
+  /// @brief With the timeline on, forward() and backward() record a CUDA event on each tower's stream before and
+  /// after every step, without waiting in between, so the towers overlap as they do untimed; timeline() then holds
+  /// the last forward's and backward's spans. Towers on different devices are timed from their own start events.
+  void set_timeline(bool on);
+
+  /// @brief The spans of the last forward and backward with the timeline on, forward first, in step order.
+  const std::vector<TimelineSpan>& timeline() const;
 
  private:
   struct State;

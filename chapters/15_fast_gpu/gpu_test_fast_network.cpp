@@ -1,9 +1,14 @@
 // Chapter 15 on the GPU: the whole network on the fast kernels against the CPU reference, like with like (each
 // step on the GPU's own input, the decisions that differ counted, the CPU's backward on the GPU's activations),
 // on two towers and in the one-device grouped form; the fast and the course kernels against each other; the
-// first layer's ∂x left out without changing any parameter gradient; buffers kept from one step to the next.
+// first layer's ∂x left out without changing any parameter gradient; buffers kept from one step to the next; the
+// timeline of a pass (CUDA events around each step on each tower).
 #include <catch2/catch.hpp>
 #include <cuda_runtime.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
 
 #include "network/cuda_network.cuh"
 #include "tests/support/gradient_check.hpp"
@@ -109,4 +114,38 @@ TEST_CASE("TF32 needs the fast kernels", "[gpu][fast][tf32]") {
   const GpuOptions course_tf32{GpuKernels::Course, GpuPrecision::Tf32, 0};
   CHECK_THROWS_WITH(CudaNetwork(plan, initial_parameters(plan, 1), {0}, course_tf32),
                     Catch::Contains("TF32 needs --kernels fast"));
+}
+
+TEST_CASE("the timeline holds every step of both passes, in stream order on each tower", "[gpu][fast][network]") {
+  const Run run(alexnet_mini(), {4, 3, 32, 32});
+  CudaNetwork gpu(run.plan, run.parameters, {0, 0}, fast_kernels());
+  gpu.set_timeline(true);
+  gpu.forward(run.cpu.input, run.options);
+  gpu.backward(run.grad_logits, run.options);
+  const std::vector<CudaNetwork::TimelineSpan>& spans = gpu.timeline();
+  for (const bool backward : {false, true}) {
+    std::vector<std::string> tower_0_steps;
+    for (int tower = 0; tower < 2; ++tower) {
+      double previous_end = 0.0;
+      for (const CudaNetwork::TimelineSpan& span : spans) {
+        if (span.backward != backward || span.tower != tower) continue;
+        INFO((backward ? "backward " : "forward ") << span.step << " on tower " << tower);
+        CHECK(span.start_ms >= previous_end);  // a stream runs its steps one after another
+        CHECK(span.end_ms >= span.start_ms);
+        previous_end = span.end_ms;
+        if (tower == 0) tower_0_steps.push_back(span.step);
+      }
+    }
+    // Tower 0 runs every step (FC8 and the dropout before it only there), forward in order, backward reversed.
+    std::vector<std::string> expected;
+    for (const Step& step : run.plan.steps) expected.push_back(step.name);
+    if (backward) std::reverse(expected.begin(), expected.end());
+    CHECK(tower_0_steps == expected);
+  }
+  const auto on_tower_1 = [&](const std::string& step) {
+    return std::any_of(spans.begin(), spans.end(),
+                       [&](const CudaNetwork::TimelineSpan& s) { return s.tower == 1 && s.step == step; });
+  };
+  CHECK(on_tower_1("conv1"));
+  CHECK_FALSE(on_tower_1("fc8"));
 }
