@@ -3,8 +3,12 @@
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #include <stb/stb_image_write.h>
 
+#include <cstdio>  // jpeglib.h needs FILE
+#include <jpeglib.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <stdexcept>
 #include <vector>
 
@@ -12,6 +16,22 @@
 
 namespace alexnet {
 namespace {
+
+// An image [C, H, W] as bytes C values per pixel, row after row (values rounded and clamped to 0..255).
+std::vector<unsigned char> interleaved_bytes(const TensorF& image) {
+  const int channels = static_cast<int>(image.dim(0)), height = static_cast<int>(image.dim(1)),
+            width = static_cast<int>(image.dim(2));
+  std::vector<unsigned char> interleaved(static_cast<std::size_t>(image.size()));
+  for (int c = 0; c < channels; ++c) {
+    for (int y = 0; y < height; ++y) {
+      for (int x = 0; x < width; ++x) {
+        const float value = std::clamp(std::round(image.at(c, y, x)), 0.0f, 255.0f);
+        interleaved[(static_cast<std::size_t>(y) * width + x) * channels + c] = static_cast<unsigned char>(value);
+      }
+    }
+  }
+  return interleaved;
+}
 
 // Where target pixel t of a rescaled axis samples the source axis of `length` pixels.
 struct Tap {
@@ -81,15 +101,7 @@ std::string encode_png(const TensorF& image) {
   require_image("encode_png", image);
   const int channels = static_cast<int>(image.dim(0)), height = static_cast<int>(image.dim(1)),
             width = static_cast<int>(image.dim(2));
-  std::vector<unsigned char> interleaved(static_cast<std::size_t>(image.size()));
-  for (int c = 0; c < channels; ++c) {
-    for (int y = 0; y < height; ++y) {
-      for (int x = 0; x < width; ++x) {
-        const float value = std::clamp(std::round(image.at(c, y, x)), 0.0f, 255.0f);
-        interleaved[(static_cast<std::size_t>(y) * width + x) * channels + c] = static_cast<unsigned char>(value);
-      }
-    }
-  }
+  const std::vector<unsigned char> interleaved = interleaved_bytes(image);
   std::string png;
   const auto append = [](void* context, void* data, int size) {
     static_cast<std::string*>(context)->append(static_cast<const char*>(data), static_cast<std::size_t>(size));
@@ -98,6 +110,37 @@ std::string encode_png(const TensorF& image) {
     throw std::runtime_error("encode_png: stb_image_write failed for an image of shape " + to_string(image.shape()));
   }
   return png;
+}
+
+std::string encode_jpeg(const TensorF& image, int quality) {
+  require_image("encode_jpeg", image);
+  const int channels = static_cast<int>(image.dim(0)), height = static_cast<int>(image.dim(1)),
+            width = static_cast<int>(image.dim(2));
+  const std::vector<unsigned char> interleaved = interleaved_bytes(image);
+  jpeg_compress_struct info{};
+  jpeg_error_mgr error{};
+  info.err = jpeg_std_error(&error);  // libjpeg's default: a message and exit(), for a program's own pixels only
+  jpeg_create_compress(&info);
+  unsigned char* buffer = nullptr;
+  unsigned long size = 0;
+  jpeg_mem_dest(&info, &buffer, &size);
+  info.image_width = static_cast<JDIMENSION>(width);
+  info.image_height = static_cast<JDIMENSION>(height);
+  info.input_components = channels;
+  info.in_color_space = channels == 3 ? JCS_RGB : JCS_GRAYSCALE;
+  jpeg_set_defaults(&info);
+  jpeg_set_quality(&info, quality, TRUE);
+  jpeg_start_compress(&info, TRUE);
+  while (info.next_scanline < info.image_height) {
+    JSAMPROW row[] = {const_cast<unsigned char*>(interleaved.data()) +
+                      static_cast<std::size_t>(info.next_scanline) * width * channels};
+    jpeg_write_scanlines(&info, row, 1);
+  }
+  jpeg_finish_compress(&info);
+  jpeg_destroy_compress(&info);
+  std::string jpeg(reinterpret_cast<const char*>(buffer), size);
+  std::free(buffer);
+  return jpeg;
 }
 
 void write_png(const std::string& path, const TensorF& image) {

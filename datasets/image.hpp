@@ -1,5 +1,5 @@
 /// @file image.hpp
-/// @brief Decoding (image_decoder.hpp: libjpeg-turbo and libpng), the paper's rescale-and-centre-crop, and writing PNGs (stb_image_write).
+/// @brief Decoding (image_decoder.hpp: libjpeg-turbo and libpng), the paper's rescale-and-centre-crop, and writing PNGs (stb_image_write) and JPEGs (libjpeg-turbo).
 ///
 /// Images are float tensors [C, H, W] (one image) or [N, C, H, W] holding 8-bit
 /// pixel values 0..255; C = 3 is RGB, C = 1 grey.
@@ -28,6 +28,10 @@ TensorF to_rgb_squares(const TensorF& images, int side);
 
 /// @brief PNG bytes of an image [3, H, W] or [1, H, W]; values are rounded and clamped to 0..255.
 std::string encode_png(const TensorF& image);
+
+/// @brief JPEG bytes (libjpeg-turbo's encoder, `quality` 1..100) of an image [3, H, W] or [1, H, W]; values are
+/// rounded and clamped to 0..255. (stb_image_write's JPEG encoder shifts negative values: undefined behaviour.)
+std::string encode_jpeg(const TensorF& image, int quality);
 
 /// @brief encode_png() written to `path` through a temporary file and a rename.
 void write_png(const std::string& path, const TensorF& image);

@@ -2,11 +2,10 @@
 //   1. decode a 500×375 JPEG (a typical ImageNet size) and rescale + centre-crop it to 256 (CPU, one thread);
 //   2. augment a batch of 128 (256 -> 227 crop, reflection, colour noise) on the CPU, one thread;
 //   3. the same on the GPU, and the upload of the 256×256 batch it starts from.
-#include <stb/stb_image_write.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <string>
 
@@ -33,19 +32,20 @@ constexpr std::int64_t kBatch = 128;
 std::string write_test_jpeg() {
   const int width = 500, height = 375;
   RandomStream noise(3, 0);
-  std::vector<unsigned char> rgb(static_cast<std::size_t>(width) * height * 3);
+  TensorF rgb({3, height, width});
   for (int y = 0; y < height; ++y) {
     for (int x = 0; x < width; ++x) {
       for (int c = 0; c < 3; ++c) {
         const float smooth = 128.0f + 60.0f * static_cast<float>(((x * (c + 1) + y * (3 - c)) % 256) - 128) / 128.0f;
-        rgb[(static_cast<std::size_t>(y) * width + x) * 3 + c] =
-            static_cast<unsigned char>(std::min(255.0f, std::max(0.0f, smooth + 20.0f * (noise.uniform() - 0.5f))));
+        rgb.at(c, y, x) = smooth + 20.0f * (noise.uniform() - 0.5f);  // encode_jpeg clamps to 0..255
       }
     }
   }
   std::filesystem::create_directories("out");
   const std::string path = "out/bench_augment_500x375.jpg";
-  if (stbi_write_jpg(path.c_str(), width, height, 3, rgb.data(), 90) == 0) throw std::runtime_error("cannot write " + path);
+  const std::string jpeg = encode_jpeg(rgb, 90);
+  std::ofstream file(path, std::ios::binary);
+  if (!file.write(jpeg.data(), static_cast<std::streamsize>(jpeg.size()))) throw std::runtime_error("cannot write " + path);
   return path;
 }
 

@@ -5,16 +5,13 @@
 
 #include <zlib.h>
 
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
-#include <jpeglib.h>  // after <cstdio>: it needs FILE
-
 #include "datasets/fashion_mnist.hpp"
+#include "datasets/image.hpp"
 #include "datasets/image_folder.hpp"
 #include "datasets/stored_images.hpp"
 
@@ -50,37 +47,7 @@ TensorF gradient_image(int width, int height) {
 
 // The picture encoded by libjpeg-turbo's compressor (stb_image_write's JPEG encoder shifts negative values,
 // which UBSan stops in the asan build).
-std::string jpeg_bytes(int width, int height) {
-  const TensorF image = gradient_image(width, height);
-  std::vector<unsigned char> row(static_cast<std::size_t>(width) * 3);
-  jpeg_compress_struct info{};
-  jpeg_error_mgr error{};
-  info.err = jpeg_std_error(&error);
-  jpeg_create_compress(&info);
-  unsigned char* buffer = nullptr;
-  unsigned long size = 0;
-  jpeg_mem_dest(&info, &buffer, &size);
-  info.image_width = static_cast<JDIMENSION>(width);
-  info.image_height = static_cast<JDIMENSION>(height);
-  info.input_components = 3;
-  info.in_color_space = JCS_RGB;
-  jpeg_set_defaults(&info);
-  jpeg_set_quality(&info, 90, TRUE);
-  jpeg_start_compress(&info, TRUE);
-  while (info.next_scanline < info.image_height) {
-    const int y = static_cast<int>(info.next_scanline);
-    for (int x = 0; x < width; ++x) {
-      for (int c = 0; c < 3; ++c) row[static_cast<std::size_t>(x) * 3 + c] = static_cast<unsigned char>(image.at(c, y, x));
-    }
-    JSAMPROW rows[] = {row.data()};
-    jpeg_write_scanlines(&info, rows, 1);
-  }
-  jpeg_finish_compress(&info);
-  jpeg_destroy_compress(&info);
-  std::string jpeg(reinterpret_cast<const char*>(buffer), size);
-  std::free(buffer);
-  return jpeg;
-}
+std::string jpeg_bytes(int width, int height) { return encode_jpeg(gradient_image(width, height), 90); }
 
 void put_u16_be(std::string& bytes, std::size_t at, std::uint32_t value) {
   bytes[at] = static_cast<char>(value >> 8);
