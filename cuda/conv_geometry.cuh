@@ -11,9 +11,19 @@ namespace alexnet::cuda {
 ///   x: [batch, in_channels, height, width], weight: [out_channels, in_per_group, kernel, kernel],
 ///   y: [batch, out_channels, out_height, out_width]
 struct ConvGeometry {
-  int batch, in_channels, height, width;
-  int out_channels, kernel, out_height, out_width;
-  int stride, pad, groups, in_per_group, out_per_group;
+  int batch;          ///< N
+  int in_channels;    ///< C_in
+  int height;         ///< H of the input
+  int width;          ///< W of the input
+  int out_channels;   ///< C_out
+  int kernel;         ///< K: the kernel's side
+  int out_height;     ///< H_out
+  int out_width;      ///< W_out
+  int stride;         ///< S
+  int pad;            ///< P: zeros around the input
+  int groups;         ///< g
+  int in_per_group;   ///< C_in/g
+  int out_per_group;  ///< C_out/g
 };
 
 /// @brief The geometry of x convolved with weight under params (y's shape follows from them).

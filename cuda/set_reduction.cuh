@@ -28,15 +28,21 @@ namespace alexnet::cuda {
 
 /// @brief Where the values of each set lie (see the file's description).
 struct SetLayout {
-  std::int64_t sets, set_stride, runs, run_stride, run;
+  std::int64_t sets;        ///< how many sets
+  std::int64_t set_stride;  ///< floats from the start of one set to the next
+  std::int64_t runs;        ///< runs per set
+  std::int64_t run_stride;  ///< floats from the start of one run of a set to the next
+  std::int64_t run;         ///< contiguous floats per run
 };
 
 /// @brief Count, mean and Σ(x − mean)² of a sequence, updated one value at a time (Welford) and merged
 /// pairwise (Chan, Golub & LeVeque): one pass over the data, without the cancellation of Σx² − (Σx)²/m.
 struct Moments {
-  std::int64_t count;
-  float mean, squares;
+  std::int64_t count;  ///< values seen
+  float mean;          ///< their mean
+  float squares;       ///< Σ(x − mean)² over them
 
+  /// @brief Welford's update with one more value.
   __device__ void add(float x) {
     ++count;
     const float deviation = x - mean;
@@ -44,6 +50,7 @@ struct Moments {
     squares += deviation * (x - mean);
   }
 
+  /// @brief The moments of both sequences together (Chan et al.'s formula).
   __device__ void merge(const Moments& other) {
     if (other.count == 0) return;
     const float total = static_cast<float>(count + other.count);
@@ -56,8 +63,10 @@ struct Moments {
 
 /// @brief Σ g and Σ g·(x − μ) of a normalization's backward (μ known from the forward).
 struct GradientSums {
-  float g, g_centered;
+  float g;           ///< Σ g
+  float g_centered;  ///< Σ g·(x − μ)
 
+  /// @brief The sums of both parts together.
   __device__ void merge(const GradientSums& other) {
     g += other.g;
     g_centered += other.g_centered;

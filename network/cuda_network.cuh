@@ -93,7 +93,8 @@ class CudaNetwork {
     std::string step;  ///< "conv1", ...
     bool backward;     ///< false: the forward
     int tower;         ///< 0 or 1
-    double start_ms, end_ms;
+    double start_ms;   ///< when the stream reached the step
+    double end_ms;     ///< when the step's last work on the stream ended
   };
 
   /// @brief With the timeline on, forward() and backward() record a CUDA event on each tower's stream before and
