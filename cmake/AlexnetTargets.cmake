@@ -138,35 +138,27 @@ function(alexnet_add_benchmark)
   set_property(GLOBAL APPEND PROPERTY ALEXNET_GPU_CHECK_PROGRAMS "benchmarks/${ARG_NAME}")
 endfunction()
 
-# alexnet_add_lesson_runs(RUN folder program args... [RUN folder program args...]...)
-# In a chapter folder: one test, lesson_runs_<chapter>, that runs the command lines
-# the chapter's lesson shows — each from its folder (relative to the source root),
-# with the program built here — and fails if one fails or if they change the
-# checkout (git status, before and after). A program this configuration does not
-# build (the benchmarks of the emulated build) is left out. Skipped outside a git
-# checkout.
+# alexnet_add_lesson_runs()
+# In a chapter folder: the test lesson_runs_<chapter>, which runs every command the
+# chapter's README.md shows and checks every output it records (scripts/lessons.py run),
+# failing if one fails, if a recorded block lost the form of what its program prints
+# now, or if anything is written outside out/. In a build with an emulated GPU, the
+# lesson's commands that need a GPU (--device cuda) are the test lesson_runs_gpu_<chapter>.
+# Skipped outside a git checkout.
 function(alexnet_add_lesson_runs)
   alexnet_chapter_label(chapter)
-  set(script_args "")
-  set(group "")
-  foreach(arg IN LISTS ARGN ITEMS RUN)
-    if(arg STREQUAL "RUN")
-      if(group)
-        list(GET group 1 program)
-        if(TARGET ${program})
-          list(POP_FRONT group folder program)
-          list(APPEND script_args ":::" "${folder}" "$<TARGET_FILE:${program}>" ${group})
-        endif()
-      endif()
-      set(group "")
-    else()
-      list(APPEND group "${arg}")
-    endif()
-  endforeach()
-  if(NOT script_args)
+  set(lesson "${CMAKE_CURRENT_SOURCE_DIR}/README.md")
+  if(NOT ALEXNET_NUMPY_PYTHON)  # the lessons run python3 with NumPy
     return()
   endif()
-  add_test(NAME lesson_runs_${chapter}
-           COMMAND bash "${PROJECT_SOURCE_DIR}/tests/lesson_runs_leave_checkout_clean.sh" "${PROJECT_SOURCE_DIR}" ${script_args})
+  set(run_lesson "${ALEXNET_NUMPY_PYTHON}" "${PROJECT_SOURCE_DIR}/scripts/lessons.py" run "${lesson}"
+      --build "${CMAKE_BINARY_DIR}")
+  add_test(NAME lesson_runs_${chapter} COMMAND ${run_lesson})
   set_tests_properties(lesson_runs_${chapter} PROPERTIES LABELS "cpu;${chapter}" SKIP_RETURN_CODE 77)
+  file(READ "${lesson}" text)
+  string(FIND "${text}" "--device cuda" gpu_command)
+  if(ALEXNET_EMULATED_GPU AND NOT gpu_command EQUAL -1)
+    add_test(NAME lesson_runs_gpu_${chapter} COMMAND ${run_lesson} --gpu)
+    set_tests_properties(lesson_runs_gpu_${chapter} PROPERTIES LABELS "gpu;${chapter}" SKIP_RETURN_CODE 77)
+  endif()
 endfunction()

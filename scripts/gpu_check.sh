@@ -57,7 +57,8 @@ run() {
   local name=$1 log=$2 limit=$3
   shift 3
   local start=$SECONDS
-  timeout "$limit" "$@" >"$log" 2>&1
+  echo "\$ $*" >"$log"   # the command heads its output (scripts/record --gpu-log finds it there)
+  timeout "$limit" "$@" >>"$log" 2>&1
   local status=$? seconds=$((SECONDS - start))
   local detail
   detail="$(printf '%4ds' "$seconds")  $(catch_counts "$log")"
