@@ -16,8 +16,8 @@ python=${PYTHON:-python3}
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 
-cmake --preset default >/dev/null
-cmake --build --preset default --target alexnet >/dev/null
+[ -f build/CMakeCache.txt ] || cmake --preset default >/dev/null
+cmake --build build --target alexnet >/dev/null
 alexnet=build/bin/alexnet
 
 echo "== 1. every step, fast vs the naive loops, batch 2 =="

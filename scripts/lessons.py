@@ -5,8 +5,8 @@ A lesson (a chapter's README.md) shows two kinds of fenced block:
 
 * **command blocks**: lines a reader types, e.g. ``build/bin/lrn_demo``. Every such line
   is run by ``lessons.py run`` (the ``lesson_runs_<chapter>`` tests), in the order the
-  lesson shows them, from the repository root, with ``build/`` meaning the build folder
-  under test. A block whose commands take more than a minute is followed by an HTML
+  lesson shows them, in a scratch copy of the repository's root (class Workspace) whose
+  ``build/`` is the build under test and whose ``out/`` starts empty. A block whose commands take more than a minute is followed by an HTML
   comment giving a quick stand-in with the same flags, run instead::
 
       <!-- quick stand-in: build/bin/alexnet train --variant mini --epochs 1 --limit 256 --out out/mini -->
@@ -22,6 +22,12 @@ A lesson (a chapter's README.md) shows two kinds of fenced block:
   allowed to differ, runs of lines of one form (a row per epoch) counted as one.
   ``lessons.py record`` (``scripts/record``) reruns the commands and rewrites the blocks.
 
+* **recorded figures**: a picture beside the lesson that one of its commands draws::
+
+      <!-- recorded figure: mini_curves.png is what alexnet plot writes to out/mini/curves.png -->
+
+  ``run`` checks the command still writes it; ``record`` copies it over the picture.
+
 Commands with ``--device cuda`` need a GPU: ``run`` leaves them to a build whose GPU is
 real or emulated (``--gpu``), and ``record`` takes their output from a
 ``scripts/gpu_check.sh`` log (``--gpu-log``), since this machine may have no GPU.
@@ -31,7 +37,9 @@ import hashlib
 import os
 import platform
 import re
+import shutil
 import subprocess
+import tempfile
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +50,7 @@ SHELL_LOOP = re.compile(r"^for \w+ in .*; do$")
 RECORDED_HEADER = re.compile(
     r"^\$ (?P<command>.+?)\s+# recorded on (?P<machine>.+), commit (?P<commit>[0-9a-f]{7,40})$")
 STAND_IN = re.compile(r"^<!-- (?P<kind>quick stand-in|stand-in for your own data): (?P<command>.+?) -->$")
+FIGURE = re.compile(r"<!-- recorded figure: (?P<figure>\S+) is what (?P<command>.+?) writes to (?P<output>out/\S+) -->")
 ELLIPSIS = "..."
 GPU_FLAG = "--device cuda"
 
@@ -188,13 +197,38 @@ def form_difference(recorded_lines, printed_lines):
 PYTHON_PREFIX = re.compile(r"^PYTHON=\S+ ")
 
 
-def in_build(command, build):
-    """The command with the lesson's build/ folder replaced by the build under test, and
-    a lesson's `PYTHON=/path/to/venv/bin/python` by the PYTHON of this environment, and
-    `python3` by the Python running this script (the one CMake found with NumPy)."""
+class Workspace:
+    """A scratch folder that looks like the repository's root to a lesson's commands:
+    a link to every entry of the root but out/ and the build folders, `build` a link to
+    the build under test, and an empty out/. So the commands run as a reader runs them,
+    a rerun starts afresh, and the reader's own out/ is never touched."""
+
+    def __init__(self, build):
+        self.path = Path(tempfile.mkdtemp(prefix="alexnet-lesson-"))
+        for entry in ROOT.iterdir():
+            if entry.name != "out" and not entry.name.startswith("build"):
+                (self.path / entry.name).symlink_to(entry)
+        (self.path / "build").symlink_to(Path(build).resolve())
+        (self.path / "out").mkdir()
+        self.entries = set(os.listdir(self.path))
+
+    def strays(self):
+        """What the commands created beside out/, outside the repository's own entries."""
+        return sorted(set(os.listdir(self.path)) - self.entries)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_):
+        shutil.rmtree(self.path)  # unlinks the links, never follows them
+
+
+def shell_text(command):
+    """The command as bash runs it: a lesson's `PYTHON=/path/to/venv/bin/python` becomes
+    the PYTHON of this environment, and `python3` the Python running this script (the
+    one CMake found with NumPy)."""
     command = PYTHON_PREFIX.sub(lambda _: f"PYTHON={os.environ.get('PYTHON', 'python3')} ", command)
-    command = re.sub(r"(?m)^(\s*)python3 ", lambda m: m.group(1) + sys.executable + " ", command)
-    return re.sub(r"(?<![\w./-])build/", str(build).rstrip("/") + "/", command)
+    return re.sub(r"(?m)^(\s*)python3 ", lambda m: m.group(1) + sys.executable + " ", command)
 
 
 def torch_missing(command):
@@ -206,11 +240,11 @@ def torch_missing(command):
     return None if found else f"needs PyTorch: set PYTHON to a Python that has it (now {python})"
 
 
-def run_shell(command, build, capture=True):
-    """Runs a command from the repository root; captured, its standard error follows
-    its standard output into one text (`result.stdout`), as a terminal shows both."""
-    return subprocess.run(["bash", "-c", "set -eo pipefail\n" + in_build(command, build)],
-                          cwd=ROOT, text=True, stdout=subprocess.PIPE if capture else None,
+def run_shell(command, workspace, capture=True):
+    """Runs a command in the workspace; captured, its standard error follows its
+    standard output into one text (`result.stdout`), as a terminal shows both."""
+    return subprocess.run(["bash", "-c", "set -eo pipefail\n" + shell_text(command)],
+                          cwd=workspace.path, text=True, stdout=subprocess.PIPE if capture else None,
                           stderr=subprocess.STDOUT if capture else None)
 
 
@@ -242,63 +276,81 @@ def checkout_state():
     return state
 
 
-def command_check(command, build):
+def command_check(command):
     """A ctest line runs as a listing (-N) that must name at least one test."""
     if command.startswith("ctest "):
         return command + " -N", lambda out: re.search(r"Total Tests: [1-9]", out) is not None
     return command, None
 
 
-def run_lesson(readme, build, gpu):
-    """Runs every command and recorded block of one lesson; returns the failures."""
-    failures = []
-    blocks = read_blocks(readme.read_text())
-    if not blocks:
-        return [f"{readme}: no command or recorded block found"]
+def lesson_jobs(blocks):
+    """What a lesson's test runs, in order: (block, the command shown, the command run:
+    the shown one or its stand-in)."""
     for block in blocks:
         if block.recorded:
             shown = block.header().group("command")
-            jobs = [(shown, block.stand_in or shown)]
+            yield block, shown, block.stand_in or shown
+        elif block.commands() and block.stand_in:
+            yield block, "\n".join(block.commands()), block.stand_in
         else:
-            shown_commands = block.commands()
-            if not shown_commands:
-                continue
-            if block.stand_in:
-                jobs = [("\n".join(shown_commands), block.stand_in)]
-            else:
-                jobs = [(c, c) for c in shown_commands]
-        for shown, command in jobs:
-            missing = flags(shown) - flags(command)
-            if missing:
-                failures.append(f"{readme}:{block.first_line}: the stand-in lacks the flags "
-                                f"{' '.join(sorted(missing))} of: {shown}")
-                continue
-            if needs_gpu(command) != gpu:
-                continue
-            if torch_missing(command):
-                print(f"$ {command}\nskipped: {torch_missing(command)}")
-                continue
-            command, accept = command_check(command, build)
-            print(f"$ {command}", flush=True)
-            result = run_shell(command, build)
-            sys.stdout.write(result.stdout[-4000:])
-            if result.returncode != 0 or (accept and not accept(result.stdout)):
-                failures.append(f"{readme}:{block.first_line}: failed (exit {result.returncode}): "
-                                f"{command}\n{result.stdout[-2000:]}")
-                continue
-            if block.recorded and align(block.lines[1:], result.stdout.splitlines()) is None:
-                failures.append(f"{readme}:{block.first_line}: the recorded block no longer has "
-                                f"the form of what `{shown}` prints:\n  "
-                                + "\n  ".join(form_difference(block.lines[1:],
-                                                              result.stdout.splitlines())))
-    return failures
+            for command in block.commands():
+                yield block, command, command
+
+
+def figures(readme):
+    """The lesson's recorded figures: (file beside the lesson, command, what it writes in out/)."""
+    return [(readme.parent / m.group("figure"), m.group("command"), m.group("output"))
+            for m in FIGURE.finditer(readme.read_text())]
+
+
+def run_lesson(readme, workspace, gpu):
+    """Runs the commands and recorded blocks of one lesson that need a GPU (gpu) or do
+    not; returns the failures and how many commands ran."""
+    failures, ran = [], 0
+    blocks = read_blocks(readme.read_text())
+    if not blocks:
+        return [f"{readme}: no command or recorded block found"], ran
+    for block, shown, command in lesson_jobs(blocks):
+        missing = flags(shown) - flags(command)
+        if missing:
+            failures.append(f"{readme}:{block.first_line}: the stand-in lacks the flags "
+                            f"{' '.join(sorted(missing))} of: {shown}")
+            continue
+        if needs_gpu(command) != gpu:
+            continue
+        if torch_missing(command):
+            print(f"$ {command}\nskipped: {torch_missing(command)}")
+            continue
+        command, accept = command_check(command)
+        print(f"$ {command}", flush=True)
+        result = run_shell(command, workspace)
+        ran += 1
+        sys.stdout.write(result.stdout[-4000:])
+        if result.returncode != 0 or (accept and not accept(result.stdout)):
+            failures.append(f"{readme}:{block.first_line}: failed (exit {result.returncode}): "
+                            f"{command}\n{result.stdout[-2000:]}")
+        elif block.recorded and align(block.lines[1:], result.stdout.splitlines()) is None:
+            failures.append(f"{readme}:{block.first_line}: the recorded block no longer has "
+                            f"the form of what `{shown}` prints:\n  "
+                            + "\n  ".join(form_difference(block.lines[1:], result.stdout.splitlines())))
+    for figure, command, output in figures(readme):
+        if not gpu and not (workspace.path / output).is_file():
+            failures.append(f"{readme}: {figure.name} is recorded from {output}, which `{command}` did not write")
+        elif not gpu and not figure.is_file():
+            failures.append(f"{readme}: the recorded figure {figure.name} is missing")
+    return failures, ran
 
 
 def command_run(args):
     before = checkout_state()
-    failures = []
-    for readme in args.lessons:
-        failures += run_lesson(Path(readme).resolve(), Path(args.build).resolve(), args.gpu)
+    failures, ran = [], 0
+    with Workspace(args.build) as workspace:
+        for readme in args.lessons:
+            lesson_failures, lesson_ran = run_lesson(Path(readme).resolve(), workspace, args.gpu)
+            failures += lesson_failures
+            ran += lesson_ran
+        if workspace.strays():
+            failures.append("the commands wrote outside out/: " + ", ".join(workspace.strays()))
     after = checkout_state()
     if before != after:
         changed = sorted(set(before.items()) ^ set(after.items()))
@@ -306,10 +358,14 @@ def command_run(args):
                         + "\n  ".join(f"{line} {digest}" for line, digest in changed))
     for failure in failures:
         print("FAILED: " + failure, file=sys.stderr)
-    if not failures:
-        print("every command succeeded, every recorded block has its program's form, "
-              "and nothing was written outside out/")
-    return 1 if failures else 0
+    if failures:
+        return 1
+    if args.gpu and ran == 0:
+        print("SKIP: no command of these lessons needs a GPU")
+        return 77
+    print(f"{ran} commands succeeded, every recorded block has its program's form, "
+          "and nothing was written outside out/")
+    return 0
 
 
 # --- recording -----------------------------------------------------------------------
@@ -383,7 +439,7 @@ def rerecorded(block, printed, machine, commit):
     return [header] + body
 
 
-def record_lesson(path, build, gpu_outputs, machine, commit):
+def record_lesson(path, workspace, gpu_outputs, machine, commit):
     """Reruns a lesson's commands in order and rewrites its recorded blocks."""
     text = path.read_text()
     lines = text.split("\n")
@@ -395,9 +451,9 @@ def record_lesson(path, build, gpu_outputs, machine, commit):
             for command in commands:
                 if needs_gpu(command) or torch_missing(command) or without_comment(command) in recorded_commands:
                     continue  # the recorded block runs it (a benchmark once is enough)
-                command, _ = command_check(command, build)
+                command, _ = command_check(command)
                 print(f"$ {command}", flush=True)
-                if run_shell(command, build, capture=False).returncode != 0:
+                if run_shell(command, workspace, capture=False).returncode != 0:
                     sys.exit(f"record: `{command}` failed")
             continue
         command = block.header().group("command")
@@ -409,10 +465,16 @@ def record_lesson(path, build, gpu_outputs, machine, commit):
             print("  left as it is: " + (torch_missing(command) or
                   "needs a GPU (give a scripts/gpu_check.sh log that ran it with --gpu-log)"))
         else:
-            result = run_shell(command, build)
+            result = run_shell(command, workspace)
             if result.returncode != 0:
                 sys.exit(f"record: `{command}` failed (exit {result.returncode}):\n{result.stdout}")
             rewritten.append((block, rerecorded(block, result.stdout.splitlines(), machine, commit)))
+    for figure, command, output in figures(path):
+        written = workspace.path / output
+        if not written.is_file():
+            sys.exit(f"record: `{command}` did not write {output}, the figure {figure.name}")
+        shutil.copyfile(written, figure)
+        print(f"  {figure.relative_to(ROOT)}: copied from {output}")
     for block, new in reversed(rewritten):
         indent = re.match(r"\s*", lines[block.first_line - 1]).group(0)
         lines[block.first_line:block.first_line + len(block.lines)] = [(indent + line).rstrip() for line in new]
@@ -422,8 +484,9 @@ def record_lesson(path, build, gpu_outputs, machine, commit):
 def command_record(args):
     gpu_outputs = gpu_log_outputs(Path(args.gpu_log).read_text()) if args.gpu_log else {}
     commit, machine = current_commit(), this_machine()
-    for readme in args.lessons:
-        record_lesson(Path(readme).resolve(), Path(args.build).resolve(), gpu_outputs, machine, commit)
+    with Workspace(args.build) as workspace:
+        for readme in args.lessons:
+            record_lesson(Path(readme).resolve(), workspace, gpu_outputs, machine, commit)
     return 0
 
 
