@@ -26,29 +26,12 @@ SetLayout channel_sets(const BatchNormGeometry& g) {
   return SetLayout{g.channels, g.plane, g.planes / g.channels, g.channels * g.plane, g.plane};
 }
 
-// The elementwise kernels cover plane p = n·C + c with blocks (p, 0..): no division per element.
-dim3 plane_grid(const BatchNormGeometry& g) {
-  if (blocks_for(g.plane) > 65535) {
-    throw std::invalid_argument("cuda batch normalization: expected planes of at most 65535·256 values, got " +
-                                std::to_string(g.plane));
-  }
-  return dim3(static_cast<unsigned>(g.planes), blocks_for(g.plane));
+// The elementwise kernels cover plane p = n·C + c.
+dim3 normalize_grid(const BatchNormGeometry& g) {
+  return plane_grid("cuda batch normalization", g.planes, g.plane);
 }
 
-// Forward statistics: Welford's moments of each channel; its mean and biased variance.
-struct AddValue {
-  const float* x;
-  __device__ void operator()(Moments& moments, std::int64_t, std::int64_t, std::int64_t at) const {
-    moments.add(x[at]);
-  }
-};
-struct StoreMeanAndVariance {
-  float *mean, *variance;
-  __device__ void operator()(std::int64_t c, const Moments& moments) const {
-    mean[c] = moments.mean;
-    variance[c] = moments.squares / static_cast<float>(moments.count);
-  }
-};
+// Forward statistics: Welford's moments of each channel (AddValue, StoreMeanAndVariance).
 
 // Backward sums with the forward's mean: Σ g and Σ g·(x − μ_c); ∂β = Σ g, ∂γ = Σ g·x̂ = Σ g·(x − μ_c)/σ̂_c.
 struct AddGradientTerms {
@@ -122,7 +105,7 @@ void batchnorm2d_forward_training(const Context& context, const DeviceTensorF& x
   // The statistics' partial results go to y, which the normalization then overwrites.
   reduce_sets<Moments>(context, channel_sets(g), AddValue{x.data()},
                        StoreMeanAndVariance{batch_mean.data(), batch_variance.data()}, y.data(), y.size());
-  launch(batchnorm_normalize_kernel, plane_grid(g), kThreadsPerBlock, 0, context.stream, x.data(), gamma.data(),
+  launch(batchnorm_normalize_kernel, normalize_grid(g), kThreadsPerBlock, 0, context.stream, x.data(), gamma.data(),
          beta.data(), batch_mean.data(), batch_variance.data(), y.data(), g);
   CUDA_CHECK_LAUNCH();
 }
@@ -140,7 +123,7 @@ void batchnorm2d_forward_inference(const Context& context, const DeviceTensorF& 
   require_shape(op, "y", x.shape(), y.shape());
   if (x.size() == 0) return;
   const BatchNormGeometry g = geometry(x.shape(), params);
-  launch(batchnorm_normalize_kernel, plane_grid(g), kThreadsPerBlock, 0, context.stream, x.data(), gamma.data(),
+  launch(batchnorm_normalize_kernel, normalize_grid(g), kThreadsPerBlock, 0, context.stream, x.data(), gamma.data(),
          beta.data(), running_mean.data(), running_var.data(), y.data(), g);
   CUDA_CHECK_LAUNCH();
 }
@@ -185,7 +168,7 @@ void batchnorm2d_backward(const Context& context, const DeviceTensorF& x, const 
                             StoreParameterGradients{batch_variance.data(), g.epsilon, grad_gamma.data(),
                                                     grad_beta.data()},
                             grad_x.data(), grad_x.size());
-  launch(batchnorm_backward_input_kernel, plane_grid(g), kThreadsPerBlock, 0, context.stream, x.data(),
+  launch(batchnorm_backward_input_kernel, normalize_grid(g), kThreadsPerBlock, 0, context.stream, x.data(),
          gamma.data(), batch_mean.data(), batch_variance.data(), grad_y.data(), grad_gamma.data(), grad_beta.data(),
          grad_x.data(), g);
   CUDA_CHECK_LAUNCH();

@@ -35,31 +35,14 @@ SetLayout channel_sets(const GroupGeometry& g) {
   return SetLayout{g.channels, g.plane, g.batch, static_cast<std::int64_t>(g.channels) * g.plane, g.plane};
 }
 
-// The elementwise kernel covers plane p = n·C + c with blocks (p, 0..): no division per element.
-dim3 plane_grid(const GroupGeometry& g) {
-  if (blocks_for(g.plane) > 65535) {
-    throw std::invalid_argument("cuda group normalization: expected planes of at most 65535·256 values, got " +
-                                std::to_string(g.plane));
-  }
-  return dim3(static_cast<unsigned>(g.batch * g.channels), blocks_for(g.plane));
+// The elementwise kernel covers plane p = n·C + c.
+dim3 normalize_grid(const GroupGeometry& g) {
+  return plane_grid("cuda group normalization", g.batch * g.channels, g.plane);
 }
 
 __device__ float inverse_std(float variance, float epsilon) { return 1.0f / sqrtf(variance + epsilon); }
 
-// Forward statistics: Welford's moments of each (image, group); its mean and biased variance.
-struct AddValue {
-  const float* x;
-  __device__ void operator()(Moments& moments, std::int64_t, std::int64_t, std::int64_t at) const {
-    moments.add(x[at]);
-  }
-};
-struct StoreMeanAndVariance {
-  float *mean, *variance;
-  __device__ void operator()(std::int64_t group, const Moments& moments) const {
-    mean[group] = moments.mean;
-    variance[group] = moments.squares / static_cast<float>(moments.count);
-  }
-};
+// Forward statistics: Welford's moments of each (image, group) (AddValue, StoreMeanAndVariance).
 
 // ∂β_c = Σ g and ∂γ_c = Σ g·x̂ over the planes (n, c), each x̂ with its own image's group statistics.
 struct AddParameterTerms {
@@ -141,7 +124,7 @@ void groupnorm_forward(const Context& context, const DeviceTensorF& x, const Dev
   // The statistics' partial results go to y, which the normalization then overwrites.
   reduce_sets<Moments>(context, group_sets(g), AddValue{x.data()},
                        StoreMeanAndVariance{group_mean.data(), group_variance.data()}, y.data(), y.size());
-  launch(groupnorm_normalize_kernel, plane_grid(g), kThreadsPerBlock, 0, context.stream, x.data(), gamma.data(),
+  launch(groupnorm_normalize_kernel, normalize_grid(g), kThreadsPerBlock, 0, context.stream, x.data(), gamma.data(),
          beta.data(), group_mean.data(), group_variance.data(), y.data(), g);
   CUDA_CHECK_LAUNCH();
 }

@@ -19,6 +19,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 
 #include "cuda/context.cuh"
 #include "cuda/cuda_check.cuh"
@@ -60,6 +62,38 @@ struct Moments {
     count += other.count;
   }
 };
+
+/// @brief reduce_sets()'s `add` for the statistics: folds value x[at] into the set's moments.
+struct AddValue {
+  const float* x;  ///< the values
+
+  /// @brief Folds x[at] in (the set and run do not matter here).
+  __device__ void operator()(Moments& moments, std::int64_t, std::int64_t, std::int64_t at) const {
+    moments.add(x[at]);
+  }
+};
+
+/// @brief reduce_sets()'s `finish` for the statistics: set s's mean and biased variance (÷ m, as the
+/// normalization uses it).
+struct StoreMeanAndVariance {
+  float* mean;      ///< [sets]
+  float* variance;  ///< [sets]
+
+  /// @brief Writes set s's mean and variance.
+  __device__ void operator()(std::int64_t s, const Moments& moments) const {
+    mean[s] = moments.mean;
+    variance[s] = moments.squares / static_cast<float>(moments.count);
+  }
+};
+
+/// @brief The grid of an elementwise kernel over `planes` planes of `plane` values: blocks (p, 0..) cover
+/// plane p, so no thread divides to find its plane. `op` names the caller in the error.
+inline dim3 plane_grid(const std::string& op, std::int64_t planes, std::int64_t plane) {
+  if (blocks_for(plane) > 65535) {
+    throw std::invalid_argument(op + ": expected planes of at most 65535·256 values, got " + std::to_string(plane));
+  }
+  return dim3(static_cast<unsigned>(planes), blocks_for(plane));
+}
 
 /// @brief Σ g and Σ g·(x − μ) of a normalization's backward (μ known from the forward).
 struct GradientSums {

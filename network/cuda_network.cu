@@ -1,6 +1,7 @@
 #include "network/cuda_network.cuh"
 
 #include <chrono>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -81,7 +82,7 @@ class Timeline {
   void start(Pass pass, std::size_t steps, const std::vector<int>& gpus, const std::vector<cudaStream_t>& streams) {
     if (!on) return;
     const std::size_t towers = gpus.size();
-    marks_[pass].assign(steps, std::vector<StepMarks>(towers));  // events are kept across passes: see events_
+    ++runs_[pass];  // events are kept across passes; StepEvents::run says which pass recorded each
     events_[pass].resize(steps);
     for (auto& step_events : events_[pass]) step_events.resize(towers);
     origin_[pass].resize(towers, nullptr);
@@ -94,18 +95,18 @@ class Timeline {
     if (!on) return;
     StepEvents& events = events_[pass][step][static_cast<std::size_t>(t)];
     record(after ? events.after : events.before, gpu, stream);
-    (after ? marks_[pass][step][static_cast<std::size_t>(t)].after : marks_[pass][step][static_cast<std::size_t>(t)].before) = true;
+    (after ? events.after_run : events.before_run) = runs_[pass];
   }
 
   // After the pass's streams have finished: its spans, in the order the steps ran.
   void collect(Pass pass, const Plan& plan) {
     if (!on) return;
-    const std::size_t steps = marks_[pass].size();
+    const std::size_t steps = events_[pass].size();
     for (std::size_t k = 0; k < steps; ++k) {
       const std::size_t i = pass == kForward ? k : steps - 1 - k;
-      for (std::size_t t = 0; t < marks_[pass][i].size(); ++t) {
-        if (!marks_[pass][i][t].before || !marks_[pass][i][t].after) continue;
+      for (std::size_t t = 0; t < events_[pass][i].size(); ++t) {
         const StepEvents& events = events_[pass][i][t];
+        if (events.before_run != runs_[pass] || events.after_run != runs_[pass]) continue;  // not run this pass
         spans_.push_back({plan.steps[i].name, pass == kBackward, static_cast<int>(t),
                           elapsed(origin_[pass][t], events.before), elapsed(origin_[pass][t], events.after)});
       }
@@ -133,9 +134,7 @@ class Timeline {
  private:
   struct StepEvents {
     cudaEvent_t before = nullptr, after = nullptr;
-  };
-  struct StepMarks {
-    bool before = false, after = false;  // recorded in this pass
+    std::uint64_t before_run = 0, after_run = 0;  // the pass (runs_) that last recorded each; 0: none
   };
 
   static void record(cudaEvent_t& event, int gpu, cudaStream_t stream) {
@@ -151,7 +150,7 @@ class Timeline {
   }
 
   std::vector<std::vector<StepEvents>> events_[2];  // [pass][step][tower]
-  std::vector<std::vector<StepMarks>> marks_[2];
+  std::uint64_t runs_[2] = {0, 0};                 // passes started, per kind
   std::vector<cudaEvent_t> origin_[2];              // [pass][tower]
   std::vector<CudaNetwork::TimelineSpan> spans_;
 };
