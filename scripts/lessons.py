@@ -41,7 +41,7 @@ import shutil
 import subprocess
 import tempfile
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -406,8 +406,7 @@ def gpu_log_outputs(log_text):
     outputs, current = {}, None
     for line in log_text.splitlines():
         if line.startswith("$ "):
-            words = line[2:].split()
-            current = " ".join([Path(words[0]).name] + words[1:])
+            current = log_key(line[2:])
             outputs[current] = []
         elif line.startswith(("-- ", "== ")):
             current = None
@@ -419,6 +418,7 @@ def gpu_log_outputs(log_text):
 
 
 def log_key(command):
+    """A command as the GPU log and a lesson both name it: the program's file name and its arguments."""
     words = command.split()
     return " ".join([Path(words[0]).name] + words[1:])
 
@@ -430,8 +430,8 @@ def rerecorded(block, printed, machine, commit):
     header = f"$ {command}   # recorded on {machine}, commit {commit}"
     groups = align(block.lines[1:], printed)
     if groups is None:
-        print(f"  the form changed: the whole output replaces the old block")
-        body = [line for line in printed]
+        print("  the form changed: the whole output replaces the old block")
+        body = list(printed)
     else:
         body = []
         for group in groups:
