@@ -20,6 +20,7 @@ from pathlib import Path
 
 TEST_LINE = re.compile(r"^test \(.*\): top-1 (?P<top1>[\d.]+)%, top-5 [\d.]+%, loss (?P<loss>[\d.]+) "
                        r"\((?P<images>[\d,]+) images\)$", re.M)
+EPOCH_LINE = re.compile(r"^epoch \d+: .*; validation loss [\d.]+ top-1 (?P<top1>[\d.]+)%", re.M)
 
 
 def mean_and_sd(values):
@@ -30,15 +31,18 @@ def mean_and_sd(values):
 
 
 def train(alexnet, recipe, setting, seed, out):
-    """One run; its test top-1 (%), test loss and number of test images, from what it prints."""
+    """One run; its test top-1 (%), test loss, number of test images and last validation top-1 (%),
+    from what it prints."""
     command = [alexnet, "train", *recipe, *setting, "--seed", str(seed), "--out", str(out)]
     print("$ " + " ".join(command), flush=True)
     result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     found = TEST_LINE.search(result.stdout)
-    if result.returncode != 0 or not found:
+    epochs = EPOCH_LINE.findall(result.stdout)
+    if result.returncode != 0 or not found or not epochs:
         sys.exit(f"experiment: the run failed (exit {result.returncode}):\n{result.stdout[-3000:]}")
     print("  " + found.group(0), flush=True)
-    return float(found.group("top1")), float(found.group("loss")), int(found.group("images").replace(",", ""))
+    return (float(found.group("top1")), float(found.group("loss")), int(found.group("images").replace(",", "")),
+            float(epochs[-1]))
 
 
 def main():
@@ -72,17 +76,21 @@ def main():
     print(f"{len(settings)} settings x {len(seeds)} seeds, the test top-1 of each run:")
     width = max(len(name) for name, _ in settings)
     print(f"{'setting':<{width}}  " + "".join(f"seed {seed:<4} " for seed in seeds)
-          + "  test top-1 mean ± sd   test loss mean ± sd")
+          + "  test top-1 mean ± sd   test loss mean ± sd   last val top-1 mean")
     summary = {}
     for name, _ in settings:
         top1 = [results[(name, seed)][0] for seed in seeds]
         loss = [results[(name, seed)][1] for seed in seeds]
         summary[name] = mean_and_sd(top1)
+        validation, _ = mean_and_sd([results[(name, seed)][3] for seed in seeds])
         loss_mean, loss_sd = mean_and_sd(loss)
         print(f"{name:<{width}}  " + "".join(f"{value:6.2f}%   " for value in top1)
-              + f"  {summary[name][0]:6.2f} ± {summary[name][1]:.2f}%     {loss_mean:.4f} ± {loss_sd:.4f}")
+              + f"  {summary[name][0]:6.2f} ± {summary[name][1]:.2f}%     {loss_mean:.4f} ± {loss_sd:.4f}"
+              + f"      {validation:6.2f}%")
     baseline, _ = settings[0]
-    for name, _ in settings[1:]:
+    if len(seeds) < 2:
+        print("one seed: no spread over seeds, so no standard error of a difference")
+    for name, _ in settings[1:] if len(seeds) > 1 else []:
         (a, sd_a), (b, sd_b) = summary[baseline], summary[name]
         error = math.sqrt((sd_a ** 2 + sd_b ** 2) / len(seeds))
         print(f"{name} - {baseline}: {b - a:+.2f} points, standard error of the difference {error:.2f} "

@@ -439,13 +439,16 @@ def rerecorded(block, printed, machine, commit):
     return [header] + body
 
 
-def record_lesson(path, workspace, gpu_outputs, machine, commit):
-    """Reruns a lesson's commands in order and rewrites its recorded blocks."""
+def record_lesson(path, workspace, gpu_outputs, machine, commit, only=None):
+    """Reruns a lesson's commands in order and rewrites its recorded blocks; with `only`, just the
+    recorded blocks and figures whose command contains it (for a block that needs no earlier command)."""
     text = path.read_text()
     lines = text.split("\n")
     rewritten = []  # (block, new lines)
     recorded_commands = {block.header().group("command") for block in read_blocks(text) if block.recorded}
     for block in read_blocks(text):
+        if only is not None and (not block.recorded or only not in block.header().group("command")):
+            continue
         if not block.recorded:
             commands = [block.stand_in] if block.own_data else block.commands()
             for command in commands:
@@ -470,6 +473,8 @@ def record_lesson(path, workspace, gpu_outputs, machine, commit):
                 sys.exit(f"record: `{command}` failed (exit {result.returncode}):\n{result.stdout}")
             rewritten.append((block, rerecorded(block, result.stdout.splitlines(), machine, commit)))
     for figure, command, output in figures(path):
+        if only is not None and only not in command:
+            continue
         written = workspace.path / output
         if not written.is_file():
             sys.exit(f"record: `{command}` did not write {output}, the figure {figure.name}")
@@ -486,7 +491,7 @@ def command_record(args):
     commit, machine = current_commit(), this_machine()
     with Workspace(args.build) as workspace:
         for readme in args.lessons:
-            record_lesson(Path(readme).resolve(), workspace, gpu_outputs, machine, commit)
+            record_lesson(Path(readme).resolve(), workspace, gpu_outputs, machine, commit, args.only)
     return 0
 
 
@@ -503,6 +508,8 @@ def main():
     record.add_argument("lessons", nargs="+", help="chapter README.md files")
     record.add_argument("--build", default="build", help="the build folder that build/ stands for")
     record.add_argument("--gpu-log", help="a scripts/gpu_check.sh log: the GPU blocks' outputs")
+    record.add_argument("--only", metavar="TEXT",
+                        help="rerun only the recorded blocks and figures whose command contains TEXT")
     args = parser.parse_args()
     return command_run(args) if args.action == "run" else command_record(args)
 
