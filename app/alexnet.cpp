@@ -4,7 +4,7 @@
 //   alexnet init --seed S --out DIR                                the paper's initialisation as .npy files
 //   alexnet forward --weights DIR --input X.npy --output Y.npy     logits of a batch [N, 3, 227, 227]
 //         [--device reference|cpu|cuda] [--threads T] [--gpus 0,1] [--dump DIR]
-//   alexnet bench [--device reference|cpu|cuda] [--batch B] [--threads T] [--reference]
+//   alexnet bench [--device reference|cpu|cuda] [--batch B] [--threads T] [--reference] [--roofline PNG]
 //                                                                  per-step times, forward and backward
 //   alexnet demo [--threads T]                                     one Fashion-MNIST image through the network,
 //                                                                  on the CPU (fast and naive) and on a GPU if any
@@ -37,12 +37,14 @@
 #include "network/cpu_network.hpp"
 #include "network/fast_network.hpp"
 #include "network/plan.hpp"
+#include "network/step_cost.hpp"
 #include "network/summary.hpp"
 #include "reference_cpu/format.hpp"
 #include "reference_cpu/npy.hpp"
 #include "reference_cpu/random.hpp"
 #include "reference_cpu/softmax_cross_entropy.hpp"
 #include "training/backend.hpp"
+#include "training/plot_script.hpp"
 #include "training_commands.hpp"
 
 #if ALEXNET_WITH_CUDA
@@ -64,6 +66,7 @@ struct Options {
   std::int64_t batch = 1;
   int threads = 0;            // 0: the cores this process may use
   bool with_reference = false;  // bench: time the naive loops too
+  std::string roofline;         // bench --device cpu: the roofline figure's PNG
 };
 
 std::vector<std::string> device_names() {
@@ -186,22 +189,79 @@ void print_rates(std::int64_t batch, double forward_ms, double backward_ms) {
               1000.0 * images / (forward_ms + backward_ms));
 }
 
-// Multiply-adds of step i for the whole batch (0 for the steps without parameters).
-double step_multiply_adds(const Plan& plan, std::size_t i, std::int64_t batch) {
-  const auto* conv = std::get_if<ConvolutionStep>(&plan.steps[i].op);
-  const auto* linear = std::get_if<LinearStep>(&plan.steps[i].op);
-  if (!conv && !linear) return 0;
-  const int layer = plan.parameter_rows[static_cast<std::size_t>(conv ? conv->parameters : linear->parameters)];
-  return static_cast<double>(plan.layers[static_cast<std::size_t>(layer)].multiply_adds * batch);
+// The median, fastest and slowest of `repeats` timed calls of `run`, in ms, after two untimed ones (allocations,
+// first calls).
+struct Timing {
+  double median, min, max;
+};
+template <typename Run>
+Timing time_calls(int repeats, Run run) {
+  run();
+  run();
+  std::vector<double> ms;
+  for (int r = 0; r < repeats; ++r) {
+    const auto start = std::chrono::steady_clock::now();
+    run();
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  return {ms[ms.size() / 2], ms.front(), ms.back()};
 }
 
 void print_training_step(TrainingBackend& backend, const TensorF& x, const RunOptions& training, int repeats);
 
-// The fast backend, step by step against the SGEMM rate measured now (and the naive loops with --reference).
+// The roofs of this machine, measured now: SGEMM's rate and the streaming bandwidth at each thread count.
+struct Roofs {
+  double sgemm_gflops;
+  std::vector<double> stream_gbps;  // [t - 1]: on t threads
+  double bandwidth() const { return stream_gbps.back(); }
+};
+
+Roofs measure_roofs() {
+  Roofs roofs{fast::sgemm_gflops(), {}};
+  for (int t = 1; t <= fast::threads(); ++t) roofs.stream_gbps.push_back(fast::stream_gbps(t));
+  return roofs;
+}
+
+// One pass of one step against the roofs: its intensity, rates and share of what the roofline allows there.
+void print_roofline_row(const std::string& step, const char* pass, const StepCost& cost, double ms, const Roofs& roofs,
+                        std::vector<RooflinePoint>& points) {
+  const double gflops = cost.flops / (ms * 1e6), gbps = cost.bytes / (ms * 1e6);
+  const double roof = roof_gflops(cost.intensity(), roofs.sgemm_gflops, roofs.bandwidth());
+  const bool memory = cost.intensity() * roofs.bandwidth() < roofs.sgemm_gflops;
+  std::printf("%-8s %-9s %10.2f %9.2f %8.2f %9.1f %8.1f %6.0f%%  %s\n", step.c_str(), pass, ms, cost.intensity(), gflops,
+              gbps, roof, 100.0 * gflops / roof, memory ? "memory" : "compute");
+  points.push_back({step, std::string(pass) == "backward", cost.intensity(), gflops});
+}
+
+// Every step on the roofline: FLOPs and least bytes (network/step_cost.hpp) against the measured times; the SGD
+// update timed alone on `backend`, whose gradients the training steps before it left.
+std::vector<RooflinePoint> print_roofline(const Plan& plan, std::int64_t batch, const std::vector<double>& forward_ms,
+                                          const std::vector<double>& backward_ms, TrainingBackend& backend,
+                                          const Roofs& roofs) {
+  std::printf("\nroofline: SGEMM %.0f GFLOP/s; streaming y = 2x", roofs.sgemm_gflops);
+  for (std::size_t t = 0; t < roofs.stream_gbps.size(); ++t) {
+    std::printf("%s %zu thread%s %.1f GB/s", t ? "," : "", t + 1, t ? "s" : "", roofs.stream_gbps[t]);
+  }
+  std::printf("; ridge point %.1f FLOP/byte\n", roofs.sgemm_gflops / roofs.bandwidth());
+  std::printf("%-8s %-9s %10s %9s %8s %9s %8s %7s  %s\n", "step", "pass", "ms", "FLOP/byte", "GFLOP/s", "GB/s",
+              "roof", "of roof", "bound by");
+  std::vector<RooflinePoint> points;
+  for (std::size_t i = 0; i < plan.steps.size(); ++i) {
+    if (std::holds_alternative<FlattenStep>(plan.steps[i].op)) continue;  // a view
+    print_roofline_row(plan.steps[i].name, "forward", forward_cost(plan, i, batch), forward_ms[i], roofs, points);
+    print_roofline_row(plan.steps[i].name, "backward", backward_cost(plan, i, batch), backward_ms[i], roofs, points);
+  }
+  const Timing sgd = time_calls(5, [&] { backend.sgd_step(0.01, SgdParams{}); });
+  print_roofline_row("sgd", "update", sgd_update_cost(plan), sgd.median, roofs, points);
+  return points;
+}
+
+// The fast backend, step by step (and the naive loops with --reference), then on the roofline.
 void bench_fast_cpu(const Options& options, const Plan& plan, const Parameters<float>& parameters, const TensorF& x,
                     const RunOptions& training) {
   apply_threads(options);
-  const double sgemm = fast::sgemm_gflops();
+  const Roofs roofs = measure_roofs();
   {  // warm-up: grows the workspace and the heap; freed before the timed run
     const Activations<float> warm_up = fast_forward(plan, parameters, x, training);
     fast_backward(plan, parameters, warm_up, warm_up.logits(), training);
@@ -214,22 +274,14 @@ void bench_fast_cpu(const Options& options, const Plan& plan, const Parameters<f
     reference_forward_ms = slow.step_ms;
     reference_backward_ms = reference_backward(plan, parameters, slow, slow.logits(), training).step_ms;
   }
-  std::printf("%s, batch %lld, fast CPU backend, fp32: %d threads, loops in %s, %s; SGEMM 2048^3 measured now: "
-              "%.0f GFLOP/s; im2col workspace %.1f MB\n\n",
+  std::printf("%s, batch %lld, fast CPU backend, fp32: %d threads, loops in %s, %s; im2col workspace %.1f MB\n\n",
               plan.spec.name.c_str(), static_cast<long long>(options.batch), fast::threads(), fast::simd_width(),
-              fast::blas_description().c_str(), sgemm, static_cast<double>(fast::workspace_bytes()) / 1e6);
-  std::printf("%-8s %-14s %10s %10s %9s %7s%s\n", "step", "output", "fwd ms", "bwd ms", "GFLOP/s", "%SGEMM",
+              fast::blas_description().c_str(), static_cast<double>(fast::workspace_bytes()) / 1e6);
+  std::printf("%-8s %-14s %10s %10s%s\n", "step", "output", "fwd ms", "bwd ms",
               options.with_reference ? "  naive fwd ms  naive bwd ms  speed-up" : "");
   for (std::size_t i = 0; i < plan.steps.size(); ++i) {
-    const double flops = 2.0 * step_multiply_adds(plan, i, options.batch);
-    const double gflops = flops / (result.step_ms[i] * 1e6);
     std::printf("%-8s %-14s %10.1f %10.1f", plan.steps[i].name.c_str(), to_string(plan.steps[i].output).c_str(),
                 result.step_ms[i], gradients.step_ms[i]);
-    if (flops > 0) {
-      std::printf(" %9.1f %6.0f%%", gflops, 100.0 * gflops / sgemm);
-    } else {
-      std::printf(" %9s %7s", "", "");
-    }
     if (options.with_reference) {
       std::printf("  %12.1f  %12.1f  %7.0fx", reference_forward_ms[i], reference_backward_ms[i],
                   (reference_forward_ms[i] + reference_backward_ms[i]) / (result.step_ms[i] + gradients.step_ms[i]));
@@ -240,31 +292,28 @@ void bench_fast_cpu(const Options& options, const Plan& plan, const Parameters<f
   const std::unique_ptr<TrainingBackend> backend =
       make_training_backend("cpu", plan, parameters, allocate_parameters(plan));
   print_training_step(*backend, x, training, 5);
+  const std::vector<RooflinePoint> points =
+      print_roofline(plan, options.batch, result.step_ms, gradients.step_ms, *backend, roofs);
+  if (!options.roofline.empty()) {
+    draw_png(roofline_script(points, roofs.sgemm_gflops, roofs.bandwidth(),
+                             format("%s network, batch %lld, fast CPU backend, %d threads, fp32 (filled: forward, hollow: backward)",
+                                    options.variant.c_str(), static_cast<long long>(options.batch), fast::threads())),
+             options.roofline);
+  }
 }
 
 // Whole training steps as `alexnet train` takes them on `backend` — forward, the loss and its gradient,
-// backward, the SGD update of every weight — after two untimed ones (allocations, first calls): the median of
-// `repeats`.
+// backward, the SGD update of every weight — after two untimed ones: the median of `repeats`.
 void print_training_step(TrainingBackend& backend, const TensorF& x, const RunOptions& training, int repeats) {
   const std::vector<std::int64_t> labels(static_cast<std::size_t>(x.dim(0)), 0);
-  const auto step = [&] {
+  const Timing t = time_calls(repeats, [&] {
     const TensorF logits = backend.forward(x, training);
     backend.backward(cpu::softmax_cross_entropy_backward(cpu::softmax_forward(logits), labels), training);
     backend.sgd_step(0.01, SgdParams{});
-  };
-  step();
-  step();
-  std::vector<double> ms;
-  for (int r = 0; r < repeats; ++r) {
-    const auto start = std::chrono::steady_clock::now();
-    step();
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
-  }
-  std::sort(ms.begin(), ms.end());
-  const double median = ms[ms.size() / 2];
+  });
   std::printf("training step:      %10.2f ms per batch, %8.2f images/s (forward, loss, backward, SGD update; median "
               "of %d, min %.2f, max %.2f)\n",
-              median, 1000.0 * static_cast<double>(x.dim(0)) / median, repeats, ms.front(), ms.back());
+              t.median, 1000.0 * static_cast<double>(x.dim(0)) / t.median, repeats, t.min, t.max);
 }
 
 #if ALEXNET_WITH_CUDA
@@ -293,6 +342,10 @@ void print_timeline(const std::vector<CudaNetwork::TimelineSpan>& spans, int tow
 #endif
 
 void bench(const Options& options) {
+  if (!options.roofline.empty() && options.device != "cpu") {
+    throw std::invalid_argument("--roofline: needs --device cpu (the roofs it measures are the CPU's), got --device " +
+                                options.device);
+  }
   const Plan plan = make_plan(network_variant(options.variant));
   const Parameters<float> parameters = initial_parameters(plan, options.seed);
   const Shape& image = plan.spec.input;
@@ -435,6 +488,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   bench_command->add_flag("--reference", options.with_reference,
                           "with --device cpu: time the naive loops too, step by step (slow)");
+  bench_command->add_option("--roofline", options.roofline,
+                            "with --device cpu: draw every step on this machine's roofline into this PNG (gnuplot)");
 
   CLI::App* demo_command = app.add_subcommand("demo", "a Fashion-MNIST image through the whole network");
   demo_command->add_option("--seed", options.seed, "seed of the initial weights")

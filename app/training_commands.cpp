@@ -125,7 +125,7 @@ void run_gnuplot(const std::string& script, const std::string& png) {
     throw std::runtime_error("gnuplot not found: install Debian's gnuplot-nox (scripts/setup does)");
   }
   if (!written || !waited || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || fs::file_size(png) == 0) {
-    throw std::runtime_error(png + ": gnuplot failed to draw the curves (its message is above)");
+    throw std::runtime_error(png + ": gnuplot failed to draw the figure (its message is above)");
   }
 }
 
@@ -374,15 +374,19 @@ void TrainingCommands::plot() {
     if (!labels_.empty()) names.push_back(labels_[i]);
     else names.push_back(logs_.size() > 1 ? fs::path(logs_[i]).parent_path().filename().string() : "");
   }
-  const std::string temporary = out_ + ".tmp-" + std::to_string(::getpid());
+  draw_png(training_curves_script(logs, names), out_);
+}
+
+void draw_png(const std::string& script, const std::string& png) {
+  const std::string temporary = png + ".tmp-" + std::to_string(::getpid());
   try {
-    run_gnuplot(training_curves_script(logs, names), temporary);
+    run_gnuplot(script, temporary);
   } catch (...) {
     fs::remove(temporary);
     throw;
   }
-  fs::rename(temporary, out_);
-  std::cout << "wrote " << out_ << "\n";
+  fs::rename(temporary, png);
+  std::cout << "wrote " << png << "\n";
 }
 
 }  // namespace alexnet

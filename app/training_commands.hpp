@@ -14,6 +14,10 @@
 
 namespace alexnet {
 
+/// @brief Runs gnuplot (no shell) on `script`, a program that writes a PNG on its standard output, into `png`:
+/// under a temporary name renamed when complete, so a failure leaves no file. Prints "wrote PNG".
+void draw_png(const std::string& script, const std::string& png);
+
 /// @brief The training subcommands of the alexnet command and the flags they share.
 class TrainingCommands {
  public:

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <stdexcept>
 #include <vector>
@@ -60,6 +61,22 @@ double sgemm_gflops(int n) {
   }
   std::sort(ms.begin(), ms.end());
   return 2.0 * n * static_cast<double>(count) / (ms[1] * 1e6);
+}
+
+double stream_gbps(int threads) {
+  const std::int64_t count = std::int64_t{1} << 25;  // 128 MiB of floats: far beyond any cache
+  std::vector<float> x(static_cast<std::size_t>(count), 1.0f), y(static_cast<std::size_t>(count));
+  float* const out = y.data();
+  const float* const in = x.data();
+  std::vector<double> ms;
+  for (int r = 0; r < 4; ++r) {  // the first is a warm-up (it also touches y's pages)
+    const auto start = std::chrono::steady_clock::now();
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (std::int64_t i = 0; i < count; ++i) out[i] = 2.0f * in[i];
+    if (r > 0) ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  return 2.0 * 4.0 * static_cast<double>(count) / (ms[1] * 1e6);
 }
 
 }  // namespace alexnet::fast

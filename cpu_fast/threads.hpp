@@ -24,4 +24,10 @@ std::string blas_description();
 /// the machine's practical limit for the GEMM-bound layers.
 double sgemm_gflops(int n = 2048);
 
+/// @brief GB/s of a streaming y = 2·x over two 128 MiB arrays on `threads` OpenMP threads (median of three
+/// after a warm-up), counting the bytes read and the bytes written, as STREAM's "scale" does: the machine's
+/// practical limit for the memory-bound steps (ordinary stores, as theirs; a plain copy may become memcpy and
+/// its non-temporal stores), the roofline's slanted roof.
+double stream_gbps(int threads);
+
 }  // namespace alexnet::fast

@@ -56,4 +56,36 @@ std::string training_curves_script(const std::vector<std::vector<EpochRecord>>& 
   return script + "unset multiplot\n";
 }
 
+std::string roofline_script(const std::vector<RooflinePoint>& points, double peak_gflops, double bandwidth_gbps,
+                            const std::string& title) {
+  // Two data blocks of numbers (intensity, GFLOP/s) and the step names as labels through gnuplot_string.
+  std::string script, labels;
+  for (const bool backward : {false, true}) {
+    script += backward ? "$backward << EOD\n" : "$forward << EOD\n";
+    for (const RooflinePoint& p : points) {
+      if (p.backward != backward || p.intensity <= 0 || p.gflops <= 0) continue;
+      char row[64];
+      std::snprintf(row, sizeof row, "%.6g %.6g\n", p.intensity, p.gflops);
+      script += row;
+      if (!backward) {
+        std::snprintf(row, sizeof row, "%.6g,%.6g", p.intensity, p.gflops);
+        labels += "set label " + gnuplot_string(p.name) + " at " + row + " offset 0.6,0.4 font 'sans,8'\n";
+      }
+    }
+    script += "EOD\n";
+  }
+  char roofs[256];
+  std::snprintf(roofs, sizeof roofs, "peak = %.6g\nbandwidth = %.6g\nroof(x) = x * bandwidth < peak ? x * bandwidth : peak\n",
+                peak_gflops, bandwidth_gbps);
+  script += roofs;
+  script += "set terminal pngcairo size 1000,640 font 'sans,10'\nset logscale xy\nset grid\nset key bottom right\n"
+            "set xrange [0.01:1000]\nset samples 400\n"
+            "set xlabel 'arithmetic intensity (FLOPs per byte moved)'\nset ylabel 'GFLOP/s'\n"
+            "set title " + gnuplot_string(title) + "\n" + labels;
+  return script + "plot roof(x) with lines lw 2 lc rgb 'black' title 'roof: min(SGEMM, intensity x bandwidth)', "
+                  "$forward using 1:2 with points pt 7 ps 1.2 lc 1 title 'forward', "
+                  "$backward using 1:2 with points pt 6 ps 1.2 lc 2 title 'backward'\n";
+}
+
 }  // namespace alexnet
+

@@ -19,4 +19,18 @@ std::string gnuplot_string(const std::string& text);
 std::string training_curves_script(const std::vector<std::vector<EpochRecord>>& logs,
                                    const std::vector<std::string>& names);
 
+/// @brief One pass of one step on the roofline: where it sits (FLOPs per byte) and what it reached.
+struct RooflinePoint {
+  std::string name;        ///< the step, e.g. "conv2"
+  bool backward = false;   ///< the backward pass (drawn hollow) or the forward (filled)
+  double intensity = 0;    ///< FLOPs per byte moved
+  double gflops = 0;       ///< the rate measured
+};
+
+/// @brief A gnuplot program drawing the roofline — min(`peak_gflops`, intensity × `bandwidth_gbps`) on log-log axes —
+/// with every point labelled by its step, as PNG on its standard output; `title` through gnuplot_string().
+std::string roofline_script(const std::vector<RooflinePoint>& points, double peak_gflops, double bandwidth_gbps,
+                            const std::string& title);
+
 }  // namespace alexnet
+

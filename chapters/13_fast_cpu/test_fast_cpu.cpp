@@ -15,6 +15,7 @@
 #include "cpu_fast/threads.hpp"
 #include "network/cpu_network.hpp"
 #include "network/fast_network.hpp"
+#include "network/step_cost.hpp"
 #include "reference_cpu/conv2d.hpp"
 #include "reference_cpu/dropout.hpp"
 #include "reference_cpu/linear.hpp"
@@ -218,4 +219,40 @@ TEST_CASE("the same thread count gives the same bits", "[fast_cpu][determinism]"
 TEST_CASE("a thread count below 1 is refused", "[fast_cpu][threads]") {
   CHECK_THROWS_WITH(fast::set_threads(0), "--threads: expected at least 1, got 0");
   CHECK(fast::threads() >= 1);
+}
+
+// The roofline's coordinates (network/step_cost.hpp), worked out by hand for the paper's first block at batch 2.
+TEST_CASE("step costs: FLOPs and least bytes of the paper's steps", "[fast_cpu][roofline]") {
+  const Plan plan = make_plan(alexnet_two_tower());
+  const double image = 3 * 227 * 227, conv1_out = 96 * 55 * 55, pool1_out = 96 * 27 * 27;
+  const double conv1_parameters = 34'944, conv1_multiply_adds = 105'415'200;
+  REQUIRE(plan.steps[0].name == "conv1");
+  const StepCost conv1 = forward_cost(plan, 0, kBatch);
+  CHECK(conv1.flops == 2 * kBatch * conv1_multiply_adds);
+  CHECK(conv1.bytes == 4 * (kBatch * image + conv1_parameters + kBatch * conv1_out));
+  // Backward: ∂y, x, W read; ∂x, ∂W written — and without ∂x, one product and one tensor fewer.
+  CHECK(backward_cost(plan, 0, kBatch).flops == 2 * conv1.flops);
+  CHECK(backward_cost(plan, 0, kBatch).bytes == 4 * (kBatch * (conv1_out + 2 * image) + 2 * conv1_parameters));
+  CHECK(backward_cost(plan, 0, kBatch, false).flops == conv1.flops);
+  CHECK(backward_cost(plan, 0, kBatch, false).bytes == 4 * (kBatch * (conv1_out + image) + 2 * conv1_parameters));
+
+  REQUIRE(plan.steps[1].name == "relu1");
+  CHECK(forward_cost(plan, 1, kBatch).bytes == 4 * 2 * kBatch * conv1_out);
+  CHECK(backward_cost(plan, 1, kBatch).bytes == 4 * 3 * kBatch * conv1_out);
+  REQUIRE(plan.steps[3].name == "pool1");  // 9 comparisons per output, in both passes
+  CHECK(forward_cost(plan, 3, kBatch).flops == 9 * kBatch * pool1_out);
+  CHECK(forward_cost(plan, 3, kBatch).bytes == 4 * kBatch * (conv1_out + pool1_out));
+
+  const std::size_t flatten = 15;
+  REQUIRE(plan.steps[flatten].name == "flatten");
+  CHECK(forward_cost(plan, flatten, kBatch).bytes == 0);
+  CHECK(forward_cost(plan, flatten, kBatch).intensity() == 0);
+  REQUIRE(plan.steps[flatten + 3].name == "drop6");  // the backward regenerates the mask: ∂y in, ∂x out
+  CHECK(backward_cost(plan, flatten + 3, kBatch).bytes == 4 * 2 * kBatch * 4096);
+
+  // SGD: w, v, ∂w read; w, v written: 20 bytes per weight.
+  CHECK(sgd_update_cost(plan).bytes == 20.0 * 60'965'224);
+  // The roof: the slanted part left of the ridge point, flat right of it.
+  CHECK(roof_gflops(0.5, 100, 20) == 10);
+  CHECK(roof_gflops(50, 100, 20) == 100);
 }
