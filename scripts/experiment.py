@@ -73,17 +73,23 @@ def main():
             results[(name, seed)] = train(args.alexnet, recipe, flags, seed, runs[(name, seed)])
 
     print()
-    print(f"{len(settings)} settings x {len(seeds)} seeds, the test top-1 of each run:")
     width = max(len(name) for name, _ in settings)
-    print(f"{'setting':<{width}}  " + "".join(f"seed {seed:<4} " for seed in seeds)
-          + "  test top-1 mean ± sd   test loss mean ± sd   last val top-1 mean")
     summary = {}
+    if len(seeds) == 1:  # no spread to show: one row of numbers per setting
+        print(f"{len(settings)} settings, seed {seeds[0]}:")
+        print(f"{'setting':<{width}}  test top-1   test loss   last val top-1")
+    else:
+        print(f"{len(settings)} settings x {len(seeds)} seeds, the test top-1 of each run:")
+        print(f"{'setting':<{width}}  " + "".join(f"seed {seed:<4} " for seed in seeds)
+              + "  test top-1 mean ± sd   test loss mean ± sd   last val top-1 mean")
     for name, _ in settings:
         top1 = [results[(name, seed)][0] for seed in seeds]
-        loss = [results[(name, seed)][1] for seed in seeds]
         summary[name] = mean_and_sd(top1)
+        loss_mean, loss_sd = mean_and_sd([results[(name, seed)][1] for seed in seeds])
         validation, _ = mean_and_sd([results[(name, seed)][3] for seed in seeds])
-        loss_mean, loss_sd = mean_and_sd(loss)
+        if len(seeds) == 1:
+            print(f"{name:<{width}}  {top1[0]:9.2f}%   {loss_mean:9.4f}   {validation:13.2f}%")
+            continue
         print(f"{name:<{width}}  " + "".join(f"{value:6.2f}%   " for value in top1)
               + f"  {summary[name][0]:6.2f} ± {summary[name][1]:.2f}%     {loss_mean:.4f} ± {loss_sd:.4f}"
               + f"      {validation:6.2f}%")
