@@ -256,3 +256,23 @@ TEST_CASE("step costs: FLOPs and least bytes of the paper's steps", "[fast_cpu][
   CHECK(roof_gflops(0.5, 100, 20) == 10);
   CHECK(roof_gflops(50, 100, 20) == 100);
 }
+
+// The fast dropout draws sixteen Philox counters at once and tests the bits as integers: the same mask as
+// dropout_keeps, bit for bit, at sizes that are not multiples of sixteen, for several p, seeds and steps
+// (with high words set, so every word of the counter and the key matters).
+TEST_CASE("the fast dropout keeps exactly the reference's units", "[fast_cpu][ops]") {
+  for (const std::int64_t size : {1, 15, 17, 33, 1000}) {
+    for (const double p : {0.0, 0.3, 0.5, 0.9}) {
+      for (const std::uint64_t seed : {std::uint64_t{7}, (std::uint64_t{0x9abc} << 32) | 5}) {
+        const DropoutParams params{p, seed, (std::uint64_t{3} << 32) | 11, true};
+        TensorF x({size});
+        fill_uniform(x, 1, 2, -1.0, 1.0);
+        const TensorF fast = fast::dropout_forward(x, params), reference = cpu::dropout_forward(x, params);
+        for (std::int64_t i = 0; i < size; ++i) {
+          INFO("size " << size << ", p " << p << ", seed " << seed << ", unit " << i);
+          REQUIRE(fast[i] == reference[i]);
+        }
+      }
+    }
+  }
+}
