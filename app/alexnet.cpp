@@ -229,8 +229,8 @@ void print_roofline_row(const std::string& step, const char* pass, const StepCos
   const double gflops = cost.flops / (ms * 1e6), gbps = cost.bytes / (ms * 1e6);
   const double roof = roof_gflops(cost.intensity(), roofs.sgemm_gflops, roofs.bandwidth());
   const bool memory = cost.intensity() * roofs.bandwidth() < roofs.sgemm_gflops;
-  std::printf("%-8s %-9s %10.2f %9.2f %8.2f %9.1f %8.1f %6.0f%%  %s\n", step.c_str(), pass, ms, cost.intensity(), gflops,
-              gbps, roof, 100.0 * gflops / roof, memory ? "memory" : "compute");
+  std::printf("%-8s %-9s %10.2f %9.2f %8.2f %9.1f %8.1f %6.0f%%  %s\n", step.c_str(), pass, ms, cost.intensity(),
+              gflops, gbps, roof, 100.0 * gflops / roof, memory ? "memory" : "compute");
   points.push_back({step, std::string(pass) == "backward", cost.intensity(), gflops});
 }
 
@@ -295,10 +295,10 @@ void bench_fast_cpu(const Options& options, const Plan& plan, const Parameters<f
   const std::vector<RooflinePoint> points =
       print_roofline(plan, options.batch, result.step_ms, gradients.step_ms, *backend, roofs);
   if (!options.roofline.empty()) {
-    draw_png(roofline_script(points, roofs.sgemm_gflops, roofs.bandwidth(),
-                             format("%s network, batch %lld, fast CPU backend, %d threads, fp32 (filled: forward, hollow: backward)",
-                                    options.variant.c_str(), static_cast<long long>(options.batch), fast::threads())),
-             options.roofline);
+    const std::string title =
+        format("%s network, batch %lld, fast CPU backend, %d threads, fp32 (filled: forward, hollow: backward)",
+               options.variant.c_str(), static_cast<long long>(options.batch), fast::threads());
+    draw_png(roofline_script(points, roofs.sgemm_gflops, roofs.bandwidth(), title), options.roofline);
   }
 }
 

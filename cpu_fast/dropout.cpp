@@ -17,8 +17,9 @@ constexpr std::int64_t kLanes = 16;
 std::uint32_t keep_threshold(double p) { return static_cast<std::uint32_t>(std::ceil(p * 16777216.0)); }
 
 // philox4x32_10's ten rounds on kLanes counters, word by word: w0[l], w1[l], w2[l], w3[l] are counter l.
-ALEXNET_SIMD_CLONES void philox_rounds(std::uint32_t* __restrict w0, std::uint32_t* __restrict w1, std::uint32_t* __restrict w2,
-                          std::uint32_t* __restrict w3, std::uint32_t key0, std::uint32_t key1) {
+ALEXNET_SIMD_CLONES void philox_rounds(std::uint32_t* __restrict w0, std::uint32_t* __restrict w1,
+                                       std::uint32_t* __restrict w2, std::uint32_t* __restrict w3, std::uint32_t key0,
+                                       std::uint32_t key1) {
   for (int round = 0; round < 10; ++round) {
     std::uint64_t product0[kLanes], product1[kLanes];  // 32 × 32 → 64 bits: vpmuludq, four lanes at a time
     for (std::int64_t l = 0; l < kLanes; ++l) {
@@ -43,8 +44,10 @@ ALEXNET_SIMD_CLONES TensorF apply_mask(const std::string& op, const TensorF& in,
   TensorF out(in.shape());
   const float scale = dropout_scale(params);
   const std::uint32_t threshold = keep_threshold(params.p);
-  const auto stream_low = static_cast<std::uint32_t>(params.step), stream_high = static_cast<std::uint32_t>(params.step >> 32);
-  const auto seed_low = static_cast<std::uint32_t>(params.seed), seed_high = static_cast<std::uint32_t>(params.seed >> 32);
+  const auto stream_low = static_cast<std::uint32_t>(params.step);
+  const auto stream_high = static_cast<std::uint32_t>(params.step >> 32);
+  const auto seed_low = static_cast<std::uint32_t>(params.seed);
+  const auto seed_high = static_cast<std::uint32_t>(params.seed >> 32);
   const std::int64_t count = in.size();
   const float* x = in.data();
   float* y = out.data();

@@ -50,17 +50,31 @@ std::string blas_description() {
   return text;
 }
 
+namespace {
+
+// The median of three timed calls of `run`, in ms, after an untimed one (a warm-up: first touches, caches).
+template <typename Run>
+double median_of_three_ms(Run run) {
+  run();
+  double ms[3];
+  for (double& time : ms) {
+    const auto start = std::chrono::steady_clock::now();
+    run();
+    time = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  }
+  std::sort(ms, ms + 3);
+  return ms[1];
+}
+
+}  // namespace
+
 double sgemm_gflops(int n) {
   const std::size_t count = static_cast<std::size_t>(n) * n;
   std::vector<float> a(count, 0.5f), b(count, 0.25f), c(count);
-  std::vector<double> ms;
-  for (int r = 0; r < 4; ++r) {  // the first is a warm-up
-    const auto start = std::chrono::steady_clock::now();
+  const double ms = median_of_three_ms([&] {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
-    if (r > 0) ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
-  }
-  std::sort(ms.begin(), ms.end());
-  return 2.0 * n * static_cast<double>(count) / (ms[1] * 1e6);
+  });
+  return 2.0 * n * static_cast<double>(count) / (ms * 1e6);
 }
 
 double stream_gbps(int threads) {
@@ -68,15 +82,11 @@ double stream_gbps(int threads) {
   std::vector<float> x(static_cast<std::size_t>(count), 1.0f), y(static_cast<std::size_t>(count));
   float* const out = y.data();
   const float* const in = x.data();
-  std::vector<double> ms;
-  for (int r = 0; r < 4; ++r) {  // the first is a warm-up (it also touches y's pages)
-    const auto start = std::chrono::steady_clock::now();
+  const double ms = median_of_three_ms([&] {
 #pragma omp parallel for schedule(static) num_threads(threads)
     for (std::int64_t i = 0; i < count; ++i) out[i] = 2.0f * in[i];
-    if (r > 0) ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
-  }
-  std::sort(ms.begin(), ms.end());
-  return 2.0 * 4.0 * static_cast<double>(count) / (ms[1] * 1e6);
+  });
+  return 2.0 * 4.0 * static_cast<double>(count) / (ms * 1e6);
 }
 
 }  // namespace alexnet::fast

@@ -21,10 +21,12 @@ StepSizes step_sizes(const Plan& plan, std::size_t step) {
       Overloaded{[](const ConvolutionStep& s) { return &s.parameters; },
                  [](const LinearStep& s) { return &s.parameters; },
                  [](const BatchNormStep& s) { return &s.parameters; },
-                 [](const GroupNormStep& s) { return &s.parameters; }, [](const auto&) -> const int* { return nullptr; }},
+                 [](const GroupNormStep& s) { return &s.parameters; },
+                 [](const auto&) -> const int* { return nullptr; }},
       plan.steps[step].op);
   if (owner) {
-    const LayerSummary& layer = plan.layers[static_cast<std::size_t>(plan.parameter_rows[static_cast<std::size_t>(*owner)])];
+    const int row = plan.parameter_rows[static_cast<std::size_t>(*owner)];
+    const LayerSummary& layer = plan.layers[static_cast<std::size_t>(row)];
     sizes.parameters = static_cast<double>(layer.parameters);
     sizes.multiply_adds = static_cast<double>(layer.multiply_adds);
   }
@@ -47,7 +49,8 @@ StepCost cost(const Plan& plan, std::size_t step, std::int64_t batch, bool backw
   const double product_flops = 2 * n * s.multiply_adds * (backward ? (input_gradient ? 2 : 1) : 1);
   // Bytes: forward x, parameters, y; backward ∂y, x, parameters, ∂x (when computed), ∂parameters.
   const double forward_bytes = kFloat * (n * s.input + s.parameters + n * s.output);
-  const double backward_bytes = kFloat * (n * s.output + n * s.input + 2 * s.parameters + (input_gradient ? n * s.input : 0));
+  const double backward_bytes =
+      kFloat * (n * s.output + n * s.input + 2 * s.parameters + (input_gradient ? n * s.input : 0));
   const double bytes = backward ? backward_bytes : forward_bytes;
   return std::visit(
       Overloaded{
@@ -78,7 +81,9 @@ StepCost backward_cost(const Plan& plan, std::size_t step, std::int64_t batch, b
 
 StepCost sgd_update_cost(const Plan& plan) {
   double weights = 0;
-  for (const int row : plan.parameter_rows) weights += static_cast<double>(plan.layers[static_cast<std::size_t>(row)].parameters);
+  for (const int row : plan.parameter_rows) {
+    weights += static_cast<double>(plan.layers[static_cast<std::size_t>(row)].parameters);
+  }
   return StepCost{6 * weights, 5 * kFloat * weights};
 }
 

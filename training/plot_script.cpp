@@ -75,8 +75,9 @@ std::string roofline_script(const std::vector<RooflinePoint>& points, double pea
     script += "EOD\n";
   }
   char roofs[256];
-  std::snprintf(roofs, sizeof roofs, "peak = %.6g\nbandwidth = %.6g\nroof(x) = x * bandwidth < peak ? x * bandwidth : peak\n",
-                peak_gflops, bandwidth_gbps);
+  std::snprintf(roofs, sizeof roofs,
+                "peak = %.6g\nbandwidth = %.6g\nroof(x) = x * bandwidth < peak ? x * bandwidth : peak\n", peak_gflops,
+                bandwidth_gbps);
   script += roofs;
   script += "set terminal pngcairo size 1000,640 font 'sans,10'\nset logscale xy\nset grid\nset key bottom right\n"
             "set xrange [0.01:1000]\nset samples 400\n"
