@@ -45,11 +45,15 @@ namespace alexnet::cpu {
 template <typename T>
 std::int64_t window_argmax(const T* plane, std::int64_t width, std::int64_t top, std::int64_t left, int kernel) {
   std::int64_t best = top * width + left;
+  T best_value = plane[best];  // kept in a register: each comparison waits for no load of the last winner
   for (std::int64_t h = top; h < top + kernel; ++h) {
     for (std::int64_t w = left; w < left + kernel; ++w) {
       const T value = plane[h * width + w];
       if (std::isnan(value)) return h * width + w;
-      if (value > plane[best]) best = h * width + w;
+      if (value > best_value) {
+        best = h * width + w;
+        best_value = value;
+      }
     }
   }
   return best;
