@@ -228,9 +228,8 @@ void print_roofline_row(const std::string& step, const char* pass, const StepCos
                         std::vector<RooflinePoint>& points) {
   const double gflops = cost.flops / (ms * 1e6), gbps = cost.bytes / (ms * 1e6);
   const double roof = roof_gflops(cost.intensity(), roofs.sgemm_gflops, roofs.bandwidth());
-  const bool memory = cost.intensity() * roofs.bandwidth() < roofs.sgemm_gflops;
   std::printf("%-8s %-9s %10.2f %9.2f %8.2f %9.1f %8.1f %6.0f%%  %s\n", step.c_str(), pass, ms, cost.intensity(),
-              gflops, gbps, roof, 100.0 * gflops / roof, memory ? "memory" : "compute");
+              gflops, gbps, roof, 100.0 * gflops / roof, roof < roofs.sgemm_gflops ? "memory" : "compute");
   points.push_back({step, std::string(pass) == "backward", cost.intensity(), gflops});
 }
 

@@ -1,5 +1,6 @@
 /// @file dropout.hpp
-/// @brief Dropout on the CPU, fast: the same counter-based masks, split over the threads.
+/// @brief Dropout on the CPU, fast: the same counter-based masks, sixteen units' Philox blocks at a time in vector
+/// registers, split over the threads.
 #pragma once
 
 #include "reference_cpu/dropout.hpp"

@@ -1,6 +1,6 @@
 /// @file threads.hpp
-/// @brief The fast CPU backend's one threading knob (OpenMP and OpenBLAS together) and what
-/// the BLAS says about itself.
+/// @brief The fast CPU backend's one threading knob (OpenMP and OpenBLAS together), what the BLAS says
+/// about itself, and the machine's two roofs measured (SGEMM's rate, streaming bandwidth).
 #pragma once
 
 #include <string>

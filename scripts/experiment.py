@@ -94,13 +94,14 @@ def main():
               + f"  {summary[name][0]:6.2f} ± {summary[name][1]:.2f}%     {loss_mean:.4f} ± {loss_sd:.4f}"
               + f"      {validation:6.2f}%")
     baseline, _ = settings[0]
-    if len(seeds) < 2:
+    if len(seeds) == 1:
         print("one seed: no spread over seeds, so no standard error of a difference")
-    for name, _ in settings[1:] if len(seeds) > 1 else []:
-        (a, sd_a), (b, sd_b) = summary[baseline], summary[name]
-        error = math.sqrt((sd_a ** 2 + sd_b ** 2) / len(seeds))
-        print(f"{name} - {baseline}: {b - a:+.2f} points, standard error of the difference {error:.2f} "
-              f"({(b - a) / error if error > 0 else float('nan'):+.1f} standard errors)")
+    else:
+        for name, _ in settings[1:]:
+            (a, sd_a), (b, sd_b) = summary[baseline], summary[name]
+            error = math.sqrt((sd_a ** 2 + sd_b ** 2) / len(seeds))
+            print(f"{name} - {baseline}: {b - a:+.2f} points, standard error of the difference {error:.2f} "
+                  f"({(b - a) / error if error > 0 else float('nan'):+.1f} standard errors)")
     images = results[(baseline, seeds[0])][2]
     p = summary[baseline][0] / 100
     print(f"binomial standard error of one test accuracy near {100 * p:.1f}% on {images:,} images: "

@@ -89,4 +89,3 @@ std::string roofline_script(const std::vector<RooflinePoint>& points, double pea
 }
 
 }  // namespace alexnet
-

@@ -1,6 +1,7 @@
 /// @file plot_script.hpp
-/// @brief The gnuplot program `alexnet plot` runs: training logs passed as inline data blocks of numbers,
-/// names as gnuplot strings escaped by one function, so no file name or label can steer gnuplot.
+/// @brief The gnuplot programs the alexnet command runs — `alexnet plot`'s training curves and `alexnet bench
+/// --roofline`'s roofline: numbers passed as inline data blocks, names as gnuplot strings escaped by one function,
+/// so no file name or label can steer gnuplot.
 #pragma once
 
 #include <string>
@@ -28,9 +29,9 @@ struct RooflinePoint {
 };
 
 /// @brief A gnuplot program drawing the roofline — min(`peak_gflops`, intensity × `bandwidth_gbps`) on log-log axes —
-/// with every point labelled by its step, as PNG on its standard output; `title` through gnuplot_string().
+/// with every forward point labelled by its step (a step's backward point lies near it), as PNG on its standard
+/// output; names and `title` through gnuplot_string().
 std::string roofline_script(const std::vector<RooflinePoint>& points, double peak_gflops, double bandwidth_gbps,
                             const std::string& title);
 
 }  // namespace alexnet
-
