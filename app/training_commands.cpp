@@ -196,7 +196,7 @@ TrainingCommands::TrainingCommands(CLI::App& app) {
                              "Fashion-MNIST's 60,000)")
       ->check(integer_in(1, kMaxImageCount));
   train_command_->add_flag("--no-dropout", no_dropout_, "train without the dropout layers (an experiment)");
-  train_command_->add_option("--out", out_, "folder for checkpoints and log.csv")->required();
+  train_command_->add_option("--out", out_, "folder for checkpoints, log.csv and steps.csv")->required();
   train_command_->add_flag("--resume", resume_, "continue the run in --out from its last checkpoint");
 
   eval_command_ = app.add_subcommand("eval", "top-1 and top-5 of a trained network on a test set");
@@ -207,7 +207,8 @@ TrainingCommands::TrainingCommands(CLI::App& app) {
   eval_command_->add_flag("--ten-crop", ten_crop_, "average the softmax of the paper's ten crops per image");
 
   plot_command_ = app.add_subcommand("plot", "draw loss and accuracy curves of training logs with gnuplot");
-  plot_command_->add_option("logs", logs_, "log.csv files written by alexnet train")
+  plot_command_
+      ->add_option("logs", logs_, "log.csv files written by alexnet train (each run's steps.csv beside it is drawn too)")
       ->required()
       ->check(CLI::ExistingFile);
   plot_command_->add_option("--labels", labels_, "a name per log, e.g. dropout,no-dropout")->delimiter(',');
@@ -367,14 +368,18 @@ void TrainingCommands::plot() {
   if (!labels_.empty() && labels_.size() != logs_.size()) {
     throw std::invalid_argument(format("--labels: expected one per log (%zu), got %zu", logs_.size(), labels_.size()));
   }
-  std::vector<std::vector<EpochRecord>> logs;
-  std::vector<std::string> names;  // a log's --labels entry, or its run's folder when several logs share the plot
+  std::vector<TrainingCurves> runs;
   for (std::size_t i = 0; i < logs_.size(); ++i) {
-    logs.push_back(read_log_csv(logs_[i]));  // a malformed log is refused by name, before gnuplot runs
-    if (!labels_.empty()) names.push_back(labels_[i]);
-    else names.push_back(logs_.size() > 1 ? fs::path(logs_[i]).parent_path().filename().string() : "");
+    TrainingCurves run;
+    run.log = read_log_csv(logs_[i]);  // a malformed log is refused by name, before gnuplot runs
+    const fs::path steps = fs::path(logs_[i]).parent_path() / "steps.csv";
+    if (fs::exists(fs::symlink_status(steps))) run.steps = read_steps_csv(steps.string());
+    // A log's --labels entry, or its run's folder when several logs share the plot.
+    if (!labels_.empty()) run.name = labels_[i];
+    else if (logs_.size() > 1) run.name = fs::path(logs_[i]).parent_path().filename().string();
+    runs.push_back(std::move(run));
   }
-  draw_png(training_curves_script(logs, names), out_);
+  draw_png(training_curves_script(runs), out_);
 }
 
 void draw_png(const std::string& script, const std::string& png) {

@@ -5,29 +5,53 @@
 namespace alexnet {
 namespace {
 
-// A log as an inline data block $logN of numbers only: epoch, train loss, train top-1, validation loss and top-1.
-std::string data_block(std::size_t index, const std::vector<EpochRecord>& log) {
+// A run as two inline data blocks of numbers only: $logN (epoch, training loss and top-1, training subset loss and
+// top-1, validation loss and top-1) and, when it has steps, $stepsN (position in epochs, loss).
+std::string data_blocks(std::size_t index, const TrainingCurves& run) {
   std::string block = "$log" + std::to_string(index) + " << EOD\n";
-  for (const EpochRecord& r : log) {
-    char row[160];
-    std::snprintf(row, sizeof row, "%d %.9g %.9g %.9g %.9g\n", r.epoch, r.train_loss, r.train_top1,
-                  r.validation_loss, r.validation_top1);
+  for (const EpochRecord& r : run.log) {
+    char row[224];
+    std::snprintf(row, sizeof row, "%d %.9g %.9g %.9g %.9g %.9g %.9g\n", r.epoch, r.train_loss, r.train_top1,
+                  r.subset_loss, r.subset_top1, r.validation_loss, r.validation_top1);
+    block += row;
+  }
+  block += "EOD\n";
+  if (run.steps.empty()) return block;
+  block += "$steps" + std::to_string(index) + " << EOD\n";
+  for (const StepRecord& s : run.steps) {
+    char row[64];
+    std::snprintf(row, sizeof row, "%.9g %.9g\n", s.epoch, s.loss);
     block += row;
   }
   return block + "EOD\n";
 }
 
-// One panel: for every log, its `train` and `validation` columns (gnuplot `using` expressions) as two curves of one
-// colour, dashed and solid.
-std::string panel(const std::string& title, const std::string& train, const std::string& validation,
-                  const std::vector<std::string>& names) {
-  std::string text = "set title " + gnuplot_string(title) + "\nplot ";
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    const std::string data = "$log" + std::to_string(i);
-    const std::string colour = " with linespoints lc " + std::to_string(i + 1);
-    const std::string prefix = names[i].empty() ? "" : names[i] + " ";
-    text += (i ? ", " : "") + data + " using 1:" + train + colour + " dt 2 title " + gnuplot_string(prefix + "train") +
-            ", " + data + " using 1:" + validation + colour + " title " + gnuplot_string(prefix + "validation");
+// A curve of run `index`: `using` columns of a data block, drawn `style` in the run's colour, titled `what`.
+std::string curve(std::size_t index, const TrainingCurves& run, const std::string& block, const std::string& columns,
+                  const std::string& style, const std::string& what) {
+  return block + std::to_string(index) + " using " + columns + " with " + style + " lc " + std::to_string(index + 1) +
+         " title " + gnuplot_string(run.name.empty() ? what : run.name + " " + what);
+}
+
+// The loss panel: every step's loss (thin), and per epoch the training subset's (dotted) and the validation set's.
+std::string loss_panel(const std::vector<TrainingCurves>& runs) {
+  std::string text = "set title 'loss (cross-entropy)'\nset key top right\nplot ";
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    if (i) text += ", ";
+    if (!runs[i].steps.empty()) text += curve(i, runs[i], "$steps", "1:2", "lines lw 0.5", "every step") + ", ";
+    text += curve(i, runs[i], "$log", "1:4", "linespoints dt 3", "training subset") + ", " +
+            curve(i, runs[i], "$log", "1:6", "linespoints lw 2", "validation");
+  }
+  return text + "\n";
+}
+
+// The accuracy panel: per epoch, while training (dashed), on the training subset (dotted), on the validation set.
+std::string accuracy_panel(const std::vector<TrainingCurves>& runs) {
+  std::string text = "set title 'top-1 accuracy (%)'\nset key bottom right\nplot ";
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    text += (i ? ", " : "") + curve(i, runs[i], "$log", "1:($3*100)", "linespoints dt 2", "while training") + ", " +
+            curve(i, runs[i], "$log", "1:($5*100)", "linespoints dt 3", "training subset") + ", " +
+            curve(i, runs[i], "$log", "1:($7*100)", "linespoints lw 2", "validation");
   }
   return text + "\n";
 }
@@ -45,15 +69,12 @@ std::string gnuplot_string(const std::string& text) {
   return quoted + "'";
 }
 
-std::string training_curves_script(const std::vector<std::vector<EpochRecord>>& logs,
-                                   const std::vector<std::string>& names) {
+std::string training_curves_script(const std::vector<TrainingCurves>& runs) {
   std::string script;
-  for (std::size_t i = 0; i < logs.size(); ++i) script += data_block(i, logs[i]);
-  script += "set terminal pngcairo size 1200,480 font 'sans,10'\nset key bottom right\nset grid\n"
-            "set xlabel 'epoch'\nset multiplot layout 1,2\n";
-  script += panel("loss (cross-entropy)", "2", "4", names);
-  script += panel("top-1 accuracy (%)", "($3*100)", "($5*100)", names);
-  return script + "unset multiplot\n";
+  for (std::size_t i = 0; i < runs.size(); ++i) script += data_blocks(i, runs[i]);
+  script += "set terminal pngcairo size 1400,520 font 'sans,10'\nset grid\nset xlabel 'epoch'\nset xrange [0:*]\n"
+            "set multiplot layout 1,2\n";
+  return script + loss_panel(runs) + accuracy_panel(runs) + "unset multiplot\n";
 }
 
 std::string roofline_script(const std::vector<RooflinePoint>& points, double peak_gflops, double bandwidth_gbps,

@@ -15,10 +15,18 @@ namespace alexnet {
 /// would end the command) replaced by a space. gnuplot expands neither backquotes nor macros inside it.
 std::string gnuplot_string(const std::string& text);
 
-/// @brief A gnuplot program drawing loss and top-1 curves of `logs` (one name per log, "" for none) as PNG on its
-/// standard output; the only text in it that does not come from this function is passed through gnuplot_string().
-std::string training_curves_script(const std::vector<std::vector<EpochRecord>>& logs,
-                                   const std::vector<std::string>& names);
+/// @brief One run's curves: the rows of its log.csv and of its steps.csv, and its name in the key.
+struct TrainingCurves {
+  std::vector<EpochRecord> log;   ///< one row per epoch
+  std::vector<StepRecord> steps;  ///< one row per step (empty: the per-step loss is left out)
+  std::string name;               ///< "" when the plot holds one run
+};
+
+/// @brief A gnuplot program drawing the loss (every step's, and per epoch the training subset's and the validation
+/// set's) and top-1 accuracy (per epoch: while training, on the training subset, on the validation set) of `runs` as
+/// PNG on its standard output; the only text in it that does not come from this function is passed through
+/// gnuplot_string().
+std::string training_curves_script(const std::vector<TrainingCurves>& runs);
 
 /// @brief One pass of one step on the roofline: where it sits (FLOPs per byte) and what it reached.
 struct RooflinePoint {

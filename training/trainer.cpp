@@ -78,6 +78,23 @@ std::vector<EpochRecord> earlier_log(const TrainingConfig& config, int epochs_do
   return log;
 }
 
+// The steps a resumed run has taken (the rows after its checkpoint are dropped).
+std::vector<StepRecord> earlier_steps(const TrainingConfig& config, std::uint64_t steps_done) {
+  const std::string path = (fs::path(config.out) / "steps.csv").string();
+  if (!config.resume || !fs::exists(path)) return {};
+  std::vector<StepRecord> steps = read_steps_csv(path);
+  if (steps.size() > steps_done) steps.resize(steps_done);
+  return steps;
+}
+
+// The images of `train_set` evaluated in test mode at each epoch's end: its first ones, as many as the validation
+// set holds, so the two accuracies have the same binomial standard error.
+StoredImages training_subset(const StoredImages& train_set, const StoredImages& validation) {
+  std::vector<std::int64_t> first(static_cast<std::size_t>(std::min(train_set.count, validation.count)));
+  for (std::size_t i = 0; i < first.size(); ++i) first[i] = static_cast<std::int64_t>(i);
+  return select_images(train_set, first);
+}
+
 // One SGD step on a batch; returns its mean loss and the number of images classified right.
 std::pair<double, std::int64_t> train_step(TrainingBackend& backend, const Batch& batch, const RunOptions& options,
                                            double learning_rate, SgdParams sgd) {
@@ -109,10 +126,10 @@ std::string divergence_message(const TrainingConfig& config, const std::string& 
          (kept ? "the last good checkpoint is " + latest_checkpoint(config.out) : "no checkpoint had been written yet");
 }
 
-// The steps of one epoch from batch at.batch on, counting into `at`; returns false when
+// The steps of one epoch from batch at.batch on, counting into `at` and adding each to `steps`; returns false when
 // stop_requested() asked to stop before the epoch's last batch.
 bool train_epoch(TrainingBackend& backend, const TrainingConfig& config, const StoredImages& train_set, int epoch,
-                 TrainingProgress& at, ProgressBar& progress) {
+                 TrainingProgress& at, std::vector<StepRecord>& steps, ProgressBar& progress) {
   const std::int64_t batches = batch_count(train_set.count, config.batch);
   const std::vector<std::int64_t> order = epoch_order(train_set.count, config.seed, static_cast<std::uint64_t>(epoch));
   const std::int64_t first = at.batch;  // > 0 when resuming an interrupted epoch
@@ -134,6 +151,9 @@ bool train_epoch(TrainingBackend& backend, const TrainingConfig& config, const S
     const auto images = static_cast<std::int64_t>(batch->labels.size());
     ++at.step;
     ++at.batch;
+    steps.push_back({static_cast<std::int64_t>(at.step),
+                     epoch - 1 + static_cast<double>(at.batch) / static_cast<double>(batches), at.schedule.learning_rate,
+                     loss});
     at.train_loss_sum += loss * static_cast<double>(images);
     at.train_correct += correct;
     at.train_seen += images;
@@ -165,9 +185,13 @@ TrainingResult train(const Plan& plan, const TrainingConfig& config, const Store
   }
   TrainingResult result;
   result.log = earlier_log(config, at.epoch);
+  std::vector<StepRecord> steps = earlier_steps(config, at.step);
+  const StoredImages subset = training_subset(train_set, validation);
   result.backend = make_training_backend(config.device, plan, std::move(state.parameters), std::move(state.velocity),
                                          config.gpus, config.gpu_options);
-  const auto save = [&] {
+  const auto save = [&] {  // the steps so far, then the checkpoint (a resumed run drops the steps after it)
+    write_file_atomically((fs::path(config.out) / "steps.csv").string(),
+                          [&](std::ostream& file) { file << steps_csv(steps); });
     state.parameters = result.backend->parameters();
     state.velocity = result.backend->velocity();
     result.checkpoint = save_checkpoint(config.out, state);
@@ -177,7 +201,7 @@ TrainingResult train(const Plan& plan, const TrainingConfig& config, const Store
   for (int epoch = at.epoch + 1; epoch <= config.epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
     const double learning_rate = at.schedule.learning_rate;
-    if (!train_epoch(*result.backend, config, train_set, epoch, at, progress)) {
+    if (!train_epoch(*result.backend, config, train_set, epoch, at, steps, progress)) {
       save();  // in the middle of the epoch: where it stands
       result.interrupted = true;
       return result;
@@ -188,10 +212,13 @@ TrainingResult train(const Plan& plan, const TrainingConfig& config, const Store
           config, format("the weights are no longer finite after epoch %d (validation loss %g, learning rate %g)",
                          epoch, checked.loss, learning_rate)));
     }
+    const Evaluation fitted = evaluate(*result.backend, subset, config.recipe, config.batch, false);
     const EpochRecord record{epoch,
                              learning_rate,
                              at.train_loss_sum / static_cast<double>(at.train_seen),
                              static_cast<double>(at.train_correct) / static_cast<double>(at.train_seen),
+                             fitted.loss,
+                             fitted.top1,
                              checked.loss,
                              checked.top1,
                              checked.top5,

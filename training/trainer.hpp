@@ -35,7 +35,7 @@ struct TrainingConfig {
   ScheduleConfig schedule;      ///< ε and when it is divided by 10
   SgdParams sgd;                ///< momentum 0.9, weight decay 0.0005
   BatchRecipe recipe;           ///< how a training batch is made; validation uses it with train = false
-  std::string out;              ///< folder for the checkpoints and log.csv (created)
+  std::string out;              ///< folder for the checkpoints, log.csv and steps.csv (created)
   bool resume = false;          ///< continue from out/latest instead of starting afresh
   std::map<std::string, std::string> settings;  ///< recorded in every checkpoint; a resumed run must match them
   std::function<bool()> stop_requested;         ///< polled after every step (Ctrl-C): checkpoint and return
@@ -57,7 +57,8 @@ struct Evaluation {
   std::int64_t images = 0;  ///< images evaluated
 };
 
-/// @brief Trains `plan` on `train_set`, validating on `validation` after every epoch; writes out/log.csv and a
+/// @brief Trains `plan` on `train_set`, validating on `validation` after every epoch and evaluating as many of the
+/// first training images in the same test mode; writes out/log.csv, out/steps.csv (every step's loss) and a
 /// checkpoint per epoch. Throws std::runtime_error naming the step when the loss becomes NaN or infinite
 /// (the last checkpoint stays as it was).
 TrainingResult train(const Plan& plan, const TrainingConfig& config, const StoredImages& train_set,

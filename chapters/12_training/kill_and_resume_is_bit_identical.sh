@@ -3,7 +3,8 @@
 # Fault injection: trains a short run straight through, then the same run killed with SIGKILL at
 # KILLS (default 4) random moments — while a batch trains, while a checkpoint folder fills, between
 # its rename and `latest` — each time restarted (with --resume once a checkpoint exists). Passes
-# when the killed run ends with the same weights and velocity, bit for bit, and leaves no temporary.
+# when the killed run ends with the same weights, velocity and per-step losses, bit for bit, and
+# leaves no temporary.
 set -euo pipefail
 alexnet=$1
 work=$2
@@ -44,9 +45,10 @@ for file in "$a"/*.npy "$a"/velocity/*.npy; do
   cmp "$file" "$b${file#"$a"}"
   count=$((count + 1))
 done
+cmp "$work/straight/steps.csv" "$killed/steps.csv"
 if find "$killed" -name '*.tmp-*' | grep -q .; then
   echo "temporaries left behind:" >&2
   find "$killed" -name '*.tmp-*' >&2
   exit 1
 fi
-echo "after $kills kills: $count files bit-identical to the uninterrupted run"
+echo "after $kills kills: $count files and steps.csv bit-identical to the uninterrupted run"

@@ -15,14 +15,15 @@ newline_dir="run
 b"
 mkdir "$quote_dir" "$newline_dir"
 for dir in "$quote_dir" "$newline_dir"; do
-  printf 'epoch,lr,train_loss,train_top1,val_loss,val_top1,val_top5,seconds\n1,0.01,2.0,0.5,1.9,0.55,0.9,3.5\n2,0.01,1.5,0.6,1.4,0.65,0.95,3.5\n' >"$dir/log.csv"
+  printf 'epoch,lr,train_loss,train_top1,subset_loss,subset_top1,val_loss,val_top1,val_top5,seconds\n1,0.01,2.0,0.5,1.8,0.6,1.9,0.55,0.9,3.5\n2,0.01,1.5,0.6,1.3,0.7,1.4,0.65,0.95,3.5\n' >"$dir/log.csv"
 done
+printf 'step,epoch,lr,loss\n1,0.5,0.01,2.25\n2,1,0.01,2\n3,1.5,0.01,1.75\n4,2,0.01,1.5\n' >"$quote_dir/steps.csv"
 "$alexnet" plot "$quote_dir/log.csv" --out "c.png'; system('touch x'); #" --labels "it's'; system('touch y'); #"
 "$alexnet" plot "$quote_dir/log.csv" "$newline_dir/log.csv" --out "d.png" \
   --labels "$(printf "a\nsystem('touch z')"),b"
 "$alexnet" plot "$quote_dir/log.csv" "$newline_dir/log.csv" --out "e.png"
 listing=$(find . -type f | LC_ALL=C sort)
-expected=$(printf '%s\n' "./c.png'; system('touch x'); #" ./d.png ./e.png "./$quote_dir/log.csv" "./$newline_dir/log.csv" | LC_ALL=C sort)
+expected=$(printf '%s\n' "./c.png'; system('touch x'); #" ./d.png ./e.png "./$quote_dir/log.csv" "./$quote_dir/steps.csv" "./$newline_dir/log.csv" | LC_ALL=C sort)
 if [ "$listing" != "$expected" ]; then
   printf 'expected exactly these files:\n%s\ngot:\n%s\n' "$expected" "$listing" >&2
   exit 1

@@ -200,17 +200,42 @@ TEST_CASE("a failed save removes its partial folder and names the intact checkpo
 
 TEST_CASE("log.csv: every field range-checked, the line named", "[log][hostile]") {
   const std::string dir = fresh_folder("log");
-  const std::string header = "epoch,lr,train_loss,train_top1,val_loss,val_top1,val_top5,seconds\n";
+  const std::string header =
+      "epoch,lr,train_loss,train_top1,subset_loss,subset_top1,val_loss,val_top1,val_top5,seconds\n";
+  const std::string row = "1,0.01,2.0,0.5,1.8,0.6,1.9,0.55,0.9,3.5\n";
   const std::string path = dir + "/log.csv";
-  write_text(path, header + "1,0.01,2.0,0.5,1.9,0.55,0.9,3.5\n");
+  write_text(path, header + row);
   REQUIRE(read_log_csv(path).size() == 1);
-  write_text(path, header + "1,0.01,2.0,0.5,1.9,0.55,0.9,3.5\n2,nan,2.0,0.5,1.9,0.55,0.9,3.5\n");
+  CHECK(read_log_csv(path)[0].subset_top1 == 0.6);
+  write_text(path, header + row + "2,nan,2.0,0.5,1.8,0.6,1.9,0.55,0.9,3.5\n");
   CHECK_THROWS_WITH(read_log_csv(path), path + ":3: lr: expected a finite number in [0, 1e+09], got 'nan'");
-  write_text(path, header + "99999999999,0.01,2.0,0.5,1.9,0.55,0.9,3.5\n");
+  write_text(path, header + "99999999999,0.01,2.0,0.5,1.8,0.6,1.9,0.55,0.9,3.5\n");
   CHECK_THROWS_WITH(read_log_csv(path), path + ":2: epoch: expected an integer in [1, 1000000], got '99999999999'");
+  write_text(path, header + "1,0.01,2.0,0.5,1.8,1.6,1.9,0.55,0.9,3.5\n");
+  CHECK_THROWS_WITH(read_log_csv(path), path + ":2: subset_top1: expected a finite number in [0, 1], got '1.6'");
   write_text(path, header + "1,0.01,2.0\n");
-  CHECK_THROWS_WITH(read_log_csv(path), path + ":2: expected 8 comma-separated numbers, got '1,0.01,2.0'");
+  CHECK_THROWS_WITH(read_log_csv(path), path + ":2: expected 10 comma-separated numbers, got '1,0.01,2.0'");
+  write_text(path, "epoch,lr,train_loss,train_top1,val_loss,val_top1,val_top5,seconds\n");  // an older log
+  CHECK_THROWS_WITH(read_log_csv(path), Catch::StartsWith(path + ":1: expected the header 'epoch,lr,"));
   CHECK_THROWS_WITH(read_log_csv(dir), dir + ": expected a training log (log.csv) (a regular file), got a directory");
+}
+
+TEST_CASE("steps.csv: every field range-checked, the steps counted from 1", "[log][hostile]") {
+  const std::string dir = fresh_folder("steps");
+  const std::string path = dir + "/steps.csv";
+  write_text(path, "step,epoch,lr,loss\n1,0.5,0.04,2.25\n2,1,0.04,1.5\n");
+  const std::vector<StepRecord> steps = read_steps_csv(path);
+  REQUIRE(steps.size() == 2);
+  CHECK(steps[1].epoch == 1.0);
+  CHECK(steps[1].loss == 1.5);
+  write_text(path, "step,epoch,lr,loss\n1,0.5,0.04,2.25\n3,1,0.04,1.5\n");
+  CHECK_THROWS_WITH(read_steps_csv(path), path + ":3: expected step 2, got 3");
+  write_text(path, "step,epoch,lr,loss\n1,0.5,0.04,-1\n");
+  CHECK_THROWS_WITH(read_steps_csv(path), path + ":2: loss: expected a finite number in [0, 1e+300], got '-1'");
+  write_text(path, "step,epoch,lr,loss\n1,0.5,0.04\n");
+  CHECK_THROWS_WITH(read_steps_csv(path), path + ":2: expected 4 comma-separated numbers, got '1,0.5,0.04'");
+  write_text(path, "step;epoch\n");
+  CHECK_THROWS_WITH(read_steps_csv(path), path + ":1: expected the header 'step,epoch,lr,loss', got 'step;epoch'");
 }
 
 TEST_CASE("gnuplot strings: quotes doubled, control characters blanked", "[plot][hostile]") {
@@ -219,10 +244,13 @@ TEST_CASE("gnuplot strings: quotes doubled, control characters blanked", "[plot]
   CHECK(gnuplot_string("two\nlines\r") == "'two lines '");
   CHECK(gnuplot_string("`touch x` @macro \"x\"") == "'`touch x` @macro \"x\"'");  // not expanded in single quotes
   // The script holds the logs as numbers and every name only inside gnuplot_string().
-  const std::vector<EpochRecord> log{{1, 0.01, 2.0, 0.5, 1.9, 0.55, 0.9, 3.5}};
-  const std::string script = training_curves_script({log}, {"a'b\nsystem('touch y')"});
-  CHECK_THAT(script, Catch::Contains("title 'a''b system(''touch y'') train'"));
-  CHECK_THAT(script, Catch::StartsWith("$log0 << EOD\n1 2 0.5 1.89999998 0.550000012\nEOD\n") ||
-                         Catch::StartsWith("$log0 << EOD\n1 2 0.5 1.9 0.55\nEOD\n"));
+  TrainingCurves run;
+  run.log = {{1, 0.01, 2.0, 0.5, 1.75, 0.625, 1.5, 0.75, 0.9, 3.5}};
+  run.steps = {{1, 0.5, 0.01, 2.5}, {2, 1.0, 0.01, 2.25}};
+  run.name = "a'b\nsystem('touch y')";
+  const std::string script = training_curves_script({run});
+  CHECK_THAT(script, Catch::Contains("title 'a''b system(''touch y'') validation'"));
+  CHECK_THAT(script, Catch::StartsWith("$log0 << EOD\n1 2 0.5 1.75 0.625 1.5 0.75\nEOD\n"
+                                       "$steps0 << EOD\n0.5 2.5\n1 2.25\nEOD\n"));
   CHECK_THAT(script, !Catch::Contains("set output"));
 }

@@ -219,8 +219,9 @@ TEST_CASE("the mini network memorises 8 images with random labels", "[overfit]")
 TEST_CASE("a resumed run is bit for bit the run that was not interrupted", "[checkpoint]") {
   const TrainValidationSplit data = small_dataset();
   ProgressBar quiet(std::tmpfile());
-  const TrainingResult straight = train(make_plan(alexnet_mini()), small_run(empty_folder("straight"), 2, data),
-                                        data.train, data.validation, quiet);
+  const std::string straight_out = empty_folder("straight");
+  const TrainingResult straight =
+      train(make_plan(alexnet_mini()), small_run(straight_out, 2, data), data.train, data.validation, quiet);
 
   SECTION("stopped after epoch 1") {
     const std::string out = empty_folder("after_epoch");
@@ -247,6 +248,14 @@ TEST_CASE("a resumed run is bit for bit the run that was not interrupted", "[che
     const TrainingResult result = train(make_plan(alexnet_mini()), resumed, data.train, data.validation, quiet);
     check_identical(straight.backend->parameters(), result.backend->parameters());
     CHECK(result.log.back().train_loss == straight.log.back().train_loss);
+    const std::vector<StepRecord> all = read_steps_csv(straight_out + "/steps.csv");
+    const std::vector<StepRecord> joined = read_steps_csv(out + "/steps.csv");  // 3 + 2 steps before the stop, 1 after
+    REQUIRE(all.size() == 6);
+    REQUIRE(joined.size() == 6);
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      CHECK(joined[i].loss == all[i].loss);
+      CHECK(joined[i].epoch == all[i].epoch);
+    }
     CHECK_FALSE(fs::exists(stopped.checkpoint));  // the newer checkpoint replaced it
   }
 }
@@ -262,6 +271,14 @@ TEST_CASE("checkpoints: written whole, refused when they do not match", "[checkp
   const std::vector<EpochRecord> log = read_log_csv(out + "/log.csv");
   REQUIRE(log.size() == 1);
   CHECK(log[0].validation_top1 == Approx(run.log[0].validation_top1).margin(1e-6));
+  // The training subset: the first training images, as many as are held out, in test mode like the validation.
+  std::vector<std::int64_t> first(static_cast<std::size_t>(data.validation.count));
+  for (std::size_t i = 0; i < first.size(); ++i) first[i] = static_cast<std::int64_t>(i);
+  const TrainingConfig config = small_run(out, 1, data);
+  const Evaluation subset =
+      evaluate(*run.backend, select_images(data.train, first), config.recipe, config.batch, false);
+  CHECK(log[0].subset_loss == Approx(subset.loss).margin(1e-6));
+  CHECK(log[0].subset_top1 == Approx(subset.top1).margin(1e-6));
 
   CHECK_THROWS_WITH(train(make_plan(alexnet_mini()), small_run(out, 2, data), data.train, data.validation, quiet),
                     Catch::Contains("already holds a training run") && Catch::Contains("--resume"));

@@ -1,5 +1,5 @@
 // libFuzzer target: a run's small text files (training/checkpoint.cpp, training/training_log.cpp): the input is
-// read as a checkpoint's manifest.txt, as the run's `latest` and as its log.csv.
+// read as a checkpoint's manifest.txt, as the run's `latest`, as its log.csv and as its steps.csv.
 #include <filesystem>
 
 #include "fuzz_input.hpp"
@@ -19,5 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   alexnet::fuzz::expect_named_errors_only([&] { alexnet::latest_checkpoint(run); });
   const std::string log = alexnet::fuzz::write_input(data, size, "log.csv");
   alexnet::fuzz::expect_named_errors_only([&] { alexnet::read_log_csv(log); });
+  const std::string steps = alexnet::fuzz::write_input(data, size, "steps.csv");
+  alexnet::fuzz::expect_named_errors_only([&] { alexnet::read_steps_csv(steps); });
   return 0;
 }
