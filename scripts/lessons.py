@@ -441,17 +441,20 @@ def rerecorded(block, printed, machine, commit):
 
 def record_lesson(path, workspace, gpu_outputs, machine, commit, only=None):
     """Reruns a lesson's commands in order and rewrites its recorded blocks; with `only`, just the
-    recorded blocks and figures whose command contains it (for a block that needs no earlier command)."""
+    commands and recorded blocks whose command contains it (for those that need no other), and the
+    figures they draw."""
     text = path.read_text()
     lines = text.split("\n")
     rewritten = []  # (block, new lines)
     recorded_commands = {block.header().group("command") for block in read_blocks(text) if block.recorded}
     for block in read_blocks(text):
-        if only is not None and (not block.recorded or only not in block.header().group("command")):
+        if only is not None and block.recorded and only not in block.header().group("command"):
             continue
         if not block.recorded:
             commands = [block.stand_in] if block.own_data else block.commands()
             for command in commands:
+                if only is not None and only not in command:
+                    continue
                 if needs_gpu(command) or torch_missing(command) or without_comment(command) in recorded_commands:
                     continue  # the recorded block runs it (a benchmark once is enough)
                 command, _ = command_check(command)
@@ -473,9 +476,9 @@ def record_lesson(path, workspace, gpu_outputs, machine, commit, only=None):
                 sys.exit(f"record: `{command}` failed (exit {result.returncode}):\n{result.stdout}")
             rewritten.append((block, rerecorded(block, result.stdout.splitlines(), machine, commit)))
     for figure, command, output in figures(path):
-        if only is not None and only not in command:
-            continue
         written = workspace.path / output
+        if only is not None and not written.is_file():
+            continue  # not drawn by the commands `only` chose
         if not written.is_file():
             sys.exit(f"record: `{command}` did not write {output}, the figure {figure.name}")
         shutil.copyfile(written, figure)
@@ -509,7 +512,7 @@ def main():
     record.add_argument("--build", default="build", help="the build folder that build/ stands for")
     record.add_argument("--gpu-log", help="a scripts/gpu_check.sh log: the GPU blocks' outputs")
     record.add_argument("--only", metavar="TEXT",
-                        help="rerun only the recorded blocks and figures whose command contains TEXT")
+                        help="rerun only the commands and recorded blocks that contain TEXT, and the figures they draw")
     args = parser.parse_args()
     return command_run(args) if args.action == "run" else command_record(args)
 
