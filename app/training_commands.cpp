@@ -207,8 +207,7 @@ TrainingCommands::TrainingCommands(CLI::App& app) {
   eval_command_->add_flag("--ten-crop", ten_crop_, "average the softmax of the paper's ten crops per image");
 
   plot_command_ = app.add_subcommand("plot", "draw loss and accuracy curves of training logs with gnuplot");
-  plot_command_
-      ->add_option("logs", logs_, "log.csv files written by alexnet train (each run's steps.csv beside it is drawn too)")
+  plot_command_->add_option("logs", logs_, "log.csv files written by alexnet train (and the steps.csv beside each)")
       ->required()
       ->check(CLI::ExistingFile);
   plot_command_->add_option("--labels", labels_, "a name per log, e.g. dropout,no-dropout")->delimiter(',');

@@ -15,7 +15,9 @@ namespace alexnet::emulator {
 namespace {
 
 constexpr std::size_t kGuardBytes = 64;         // checked after every kernel and at cudaFree
-constexpr unsigned char kGuardByte = 0xA5;
+// All ones: read as a float (or a double) the guard is a NaN, so a load past the end poisons any sum it joins,
+// even multiplied by zero — an out-of-range read shows in the result as an out-of-range write shows in the guard.
+constexpr unsigned char kGuardByte = 0xFF;
 constexpr std::size_t kAlignment = 256;         // cudaMalloc's alignment
 constexpr std::size_t kNominalMemory = 16ull << 30;  // what the device reports; host memory is the limit
 

@@ -495,6 +495,9 @@ def command_record(args):
     with Workspace(args.build) as workspace:
         for readme in args.lessons:
             record_lesson(Path(readme).resolve(), workspace, gpu_outputs, machine, commit, args.only)
+        if args.keep_out:
+            shutil.copytree(workspace.path / "out", args.keep_out, dirs_exist_ok=True)
+            print(f"the commands' out/ is kept in {args.keep_out}")
     return 0
 
 
@@ -513,6 +516,8 @@ def main():
     record.add_argument("--gpu-log", help="a scripts/gpu_check.sh log: the GPU blocks' outputs")
     record.add_argument("--only", metavar="TEXT",
                         help="rerun only the commands and recorded blocks that contain TEXT, and the figures they draw")
+    record.add_argument("--keep-out", metavar="DIR",
+                        help="copy what the commands wrote to out/ into DIR (their logs, to read beside the blocks)")
     args = parser.parse_args()
     return command_run(args) if args.action == "run" else command_record(args)
 

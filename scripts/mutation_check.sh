@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Plants the bugs a GPU would hide and shows that the emulated GPU tests catch each one:
-# a missing __syncthreads() in the tiled convolution (twice) and an off-by-one in the tiled
-# GEMM's edge tile. Works on a copy of the tree in a temporary folder; the checkout is
-# never touched. Prints one line per mutation and exits non-zero if a mutation survives.
+# missing __syncthreads() in the tiled convolution (twice) and between the SGEMM ladder's
+# double-buffered stages, a store one column past the tiled GEMM's edge tile, and loads one
+# element (tiled GEMM) or one 128-bit vector (SGEMM ladder) past the end of a row of A — reads
+# that only the NaN guard bytes after each allocation can show, since the matching values of B
+# are zeros. Works on a copy of the tree in a temporary folder; the checkout is never touched.
+# Prints one line per mutation and exits non-zero if a mutation survives.
 #   scripts/mutation_check.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +19,10 @@ cmake --preset emulated >/dev/null
 mutations=(
   "tiled conv: no barrier after staging the tiles@cuda/conv2d.cu@0,/^    __syncthreads();\$/{/^    __syncthreads();\$/d}@gpu_test_01_conv1"
   "tiled conv: no barrier before the next channel overwrites the tiles@cuda/conv2d.cu@/__syncthreads();  \/\/ before the next channel/d@gpu_test_01_conv1"
-  "tiled GEMM: edge tile stores one column too many@cuda/linear.cu@s/if (row < m \&\& col < n) c\[/if (row < m \&\& col <= n) c[/@gpu_test_07_fc6"
+  "tiled GEMM: edge tile stores one column too many@cuda/linear.cu@s/if (row >= m || col >= n) continue;/if (row >= m || col > n) continue;/@gpu_test_07_fc6"
+  "tiled GEMM: edge tile loads one column past a row@cuda/linear.cu@s/if (row >= rows || col >= cols) return 0.0f;/if (row >= rows || col > cols) return 0.0f;/@gpu_test_07_fc6"
+  "SGEMM ladder: no barrier between the double-buffered stages@cuda/gemm_ladder.cu@/if (next) stage_slice/{n;d}@gpu_test_16_gemm_ladder"
+  "SGEMM ladder: a 128-bit load one vector past a row@cuda/gemm_ladder.cu@s/col < cols) return load_vector/col <= cols) return load_vector/@gpu_test_16_gemm_ladder"
 )
 
 survivors=0

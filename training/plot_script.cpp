@@ -26,23 +26,32 @@ std::string data_blocks(std::size_t index, const TrainingCurves& run) {
   return block + "EOD\n";
 }
 
-// A curve of run `index`: `using` columns of a data block, drawn `style` in the run's colour, titled `what`.
+// Run i's colour, as gnuplot's "#AARRGGBB" with AA its transparency: the colours of gnuplot's own first eight.
+std::string colour(std::size_t index, const char* transparency) {
+  static const char* const kColours[] = {"9400d3", "009e73", "56b4e9", "e69f00",
+                                         "f0e442", "0072b2", "e51e10", "000000"};
+  return std::string(" lc rgb '#") + transparency + kColours[index % 8] + "'";
+}
+
+// A curve of run `index`: `using` columns of a data block, drawn `style` in the run's colour (`faint`: mostly
+// see-through), titled `what`.
 std::string curve(std::size_t index, const TrainingCurves& run, const std::string& block, const std::string& columns,
-                  const std::string& style, const std::string& what) {
-  return block + std::to_string(index) + " using " + columns + " with " + style + " lc " + std::to_string(index + 1) +
+                  const std::string& style, const std::string& what, bool faint = false) {
+  return block + std::to_string(index) + " using " + columns + " with " + style + colour(index, faint ? "a0" : "00") +
          " title " + gnuplot_string(run.name.empty() ? what : run.name + " " + what);
 }
 
-// The loss panel: every step's loss (thin), and per epoch the training subset's (dotted) and the validation set's.
+// The loss panel, on a log scale: every step's loss (faint), and per epoch the training subset's (dotted) and the
+// validation set's.
 std::string loss_panel(const std::vector<TrainingCurves>& runs) {
-  std::string text = "set title 'loss (cross-entropy)'\nset key top right\nplot ";
+  std::string text = "set title 'loss (cross-entropy)'\nset key top right\nset logscale y\nplot ";
   for (std::size_t i = 0; i < runs.size(); ++i) {
     if (i) text += ", ";
-    if (!runs[i].steps.empty()) text += curve(i, runs[i], "$steps", "1:2", "lines lw 0.5", "every step") + ", ";
-    text += curve(i, runs[i], "$log", "1:4", "linespoints dt 3", "training subset") + ", " +
+    if (!runs[i].steps.empty()) text += curve(i, runs[i], "$steps", "1:2", "lines lw 1", "every step", true) + ", ";
+    text += curve(i, runs[i], "$log", "1:4", "linespoints dt 3 lw 2", "training subset") + ", " +
             curve(i, runs[i], "$log", "1:6", "linespoints lw 2", "validation");
   }
-  return text + "\n";
+  return text + "\nunset logscale y\n";
 }
 
 // The accuracy panel: per epoch, while training (dashed), on the training subset (dotted), on the validation set.

@@ -1,0 +1,52 @@
+/// @file gemm_ladder.cuh
+/// @brief Chapter 16's SGEMM ladder: C = α·A·B + β·C in fp32 by eight kernels, each one step
+/// faster than the last — naive, coalesced, shared-memory tiles, 1-D and 2-D register blocking,
+/// 128-bit loads with a transposed A tile, warp tiling, double-buffered shared memory. Every
+/// step is kept, so a reader can time and test each one.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <string>
+#include <vector>
+
+namespace alexnet::cuda {
+
+/// @brief A step of the ladder, in the order the chapter climbs it.
+enum class LadderKernel {
+  Naive,           ///< one thread per output; a warp's threads walk down a column of C
+  Coalesced,       ///< one thread per output; a warp's threads walk along a row of C
+  SharedTiles,     ///< 32×32 tiles of A and B staged in shared memory, one output per thread
+  Blocking1D,      ///< a 64×64 tile per block, 8 outputs of one column per thread
+  Blocking2D,      ///< a 128×128 tile per block, an 8×8 outer product per thread
+  Vectorized,      ///< 2-D blocking with 128-bit global loads and A's tile stored transposed
+  WarpTiles,       ///< each warp a 64×32 sub-tile; its lanes read consecutive shared-memory words
+  DoubleBuffered,  ///< two shared-memory stages: the next K slice is loaded while this one is used
+};
+
+/// @brief Every step, naive first.
+const std::vector<LadderKernel>& ladder_kernels();
+
+/// @brief The step's name as the chapter and the benchmark print it, e.g. "2-D blocking".
+std::string ladder_name(LadderKernel kernel);
+
+/// @brief Row-major operands of C [m, n] = α · A [m, k] · B [k, n] + β · C. With β = 0, C is
+/// written without being read (it may hold anything, NaN included), as cuBLAS does.
+struct GemmOperands {
+  int m = 0, n = 0, k = 0;  ///< extents; any of them ≥ 1, no multiple of a tile required
+  float alpha = 1, beta = 0;
+  const float* a = nullptr;  ///< device, m × k
+  const float* b = nullptr;  ///< device, k × n
+  float* c = nullptr;        ///< device, m × n
+};
+
+/// @brief What a step asks of a streaming multiprocessor, as the CUDA runtime reports it for the kernel nvcc
+/// built: "R registers per thread, S bytes of shared memory and T threads per block" (on the emulated device,
+/// which has no registers, only the shared memory and threads).
+std::string ladder_resources(LadderKernel kernel);
+
+/// @brief Queues `kernel` computing `g` on `stream`. Throws std::invalid_argument naming the
+/// extent when one is below 1.
+void ladder_sgemm(LadderKernel kernel, cudaStream_t stream, const GemmOperands& g);
+
+}  // namespace alexnet::cuda
