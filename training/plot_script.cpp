@@ -13,7 +13,7 @@ std::string data_blocks(std::size_t index, const TrainingCurves& run) {
     char row[224];
     std::snprintf(row, sizeof row, "%d %.9g %.9g %.9g %.9g %.9g %.9g\n", r.epoch, r.train_loss, r.train_top1,
                   r.subset_loss, r.subset_top1, r.validation_loss, r.validation_top1);
-    block += row;
+    block += row;  // a subset not measured (an older log) prints nan: gnuplot leaves the point out
   }
   block += "EOD\n";
   if (run.steps.empty()) return block;

@@ -18,8 +18,8 @@ struct EpochRecord {
   double train_loss = 0;          ///< mean loss of the epoch's batches (dropout and augmentation on)
   double train_top1 = 0;          ///< fraction of training images classified right while training
   double subset_loss = 0;         ///< mean loss on a fixed subset of the training images at the epoch's end, in
-                                  ///< test mode like the validation (centre crop, dropout off)
-  double subset_top1 = 0;         ///< top-1 accuracy on that subset
+                                  ///< test mode like the validation (centre crop, dropout off); NaN: not measured
+  double subset_top1 = 0;         ///< top-1 accuracy on that subset (NaN: not measured)
   double validation_loss = 0;     ///< mean loss on the validation images (centre crop, dropout off)
   double validation_top1 = 0;     ///< top-1 accuracy on them
   double validation_top5 = 0;     ///< top-5 accuracy on them

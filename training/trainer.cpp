@@ -78,12 +78,20 @@ std::vector<EpochRecord> earlier_log(const TrainingConfig& config, int epochs_do
   return log;
 }
 
-// The steps a resumed run has taken (the rows after its checkpoint are dropped).
+// The steps a resumed run has taken (the rows after its checkpoint are dropped). A file that ends before the
+// checkpoint's step cannot be continued without a gap: its rows are dropped, with a note.
 std::vector<StepRecord> earlier_steps(const TrainingConfig& config, std::uint64_t steps_done) {
   const std::string path = (fs::path(config.out) / "steps.csv").string();
   if (!config.resume || !fs::exists(path)) return {};
   std::vector<StepRecord> steps = read_steps_csv(path);
-  if (steps.size() > steps_done) steps.resize(steps_done);
+  const auto done = static_cast<std::int64_t>(steps_done);
+  if (!steps.empty() && steps.back().step < done) {
+    std::fprintf(stderr, "note: %s ends at step %lld, the checkpoint at step %lld: it starts again from here\n",
+                 path.c_str(), static_cast<long long>(steps.back().step), static_cast<long long>(done));
+    return {};
+  }
+  steps.erase(std::remove_if(steps.begin(), steps.end(), [&](const StepRecord& s) { return s.step > done; }),
+              steps.end());
   return steps;
 }
 

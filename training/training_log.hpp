@@ -30,7 +30,7 @@ std::vector<EpochRecord> read_log_csv(const std::string& path);
 std::string steps_csv(const std::vector<StepRecord>& steps);
 
 /// @brief The rows of a file written by steps_csv (throws naming the file, the line and the field when one is
-/// malformed, and when the steps do not count up from 1).
+/// malformed, and when a step does not follow the one before: a run resumed without the file starts it later).
 std::vector<StepRecord> read_steps_csv(const std::string& path);
 
 }  // namespace alexnet

@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -215,12 +216,22 @@ TEST_CASE("log.csv: every field range-checked, the line named", "[log][hostile]"
   CHECK_THROWS_WITH(read_log_csv(path), path + ":2: subset_top1: expected a finite number in [0, 1], got '1.6'");
   write_text(path, header + "1,0.01,2.0\n");
   CHECK_THROWS_WITH(read_log_csv(path), path + ":2: expected 10 comma-separated numbers, got '1,0.01,2.0'");
-  write_text(path, "epoch,lr,train_loss,train_top1,val_loss,val_top1,val_top5,seconds\n");  // an older log
-  CHECK_THROWS_WITH(read_log_csv(path), Catch::StartsWith(path + ":1: expected the header 'epoch,lr,"));
+  // A log of an older version, without the subset's columns, and one whose subset was not measured: NaN.
+  write_text(path, "epoch,lr,train_loss,train_top1,val_loss,val_top1,val_top5,seconds\n"
+                   "1,0.01,2.0,0.5,1.9,0.55,0.9,3.5\n");
+  REQUIRE(read_log_csv(path).size() == 1);
+  CHECK(std::isnan(read_log_csv(path)[0].subset_top1));
+  CHECK(read_log_csv(path)[0].validation_top1 == 0.55);
+  CHECK_THAT(log_csv(read_log_csv(path)),
+             Catch::EndsWith("\n1,0.01,2.000000,0.500000,,,1.900000,0.550000,0.900000,3.5\n"));
+  write_text(path, header + "1,0.01,2.0,0.5,,,1.9,0.55,0.9,3.5\n");
+  CHECK(std::isnan(read_log_csv(path)[0].subset_loss));
+  write_text(path, "epoch,lr\n");
+  CHECK_THROWS_WITH(read_log_csv(path), Catch::StartsWith(path + ":1: expected the header 'epoch,lr,train_loss,"));
   CHECK_THROWS_WITH(read_log_csv(dir), dir + ": expected a training log (log.csv) (a regular file), got a directory");
 }
 
-TEST_CASE("steps.csv: every field range-checked, the steps counted from 1", "[log][hostile]") {
+TEST_CASE("steps.csv: every field range-checked, the steps consecutive", "[log][hostile]") {
   const std::string dir = fresh_folder("steps");
   const std::string path = dir + "/steps.csv";
   write_text(path, "step,epoch,lr,loss\n1,0.5,0.04,2.25\n2,1,0.04,1.5\n");
@@ -230,6 +241,8 @@ TEST_CASE("steps.csv: every field range-checked, the steps counted from 1", "[lo
   CHECK(steps[1].loss == 1.5);
   write_text(path, "step,epoch,lr,loss\n1,0.5,0.04,2.25\n3,1,0.04,1.5\n");
   CHECK_THROWS_WITH(read_steps_csv(path), path + ":3: expected step 2, got 3");
+  write_text(path, "step,epoch,lr,loss\n7,0.5,0.04,2.25\n8,1,0.04,1.5\n");  // a run resumed without the file
+  CHECK(read_steps_csv(path).front().step == 7);
   write_text(path, "step,epoch,lr,loss\n1,0.5,0.04,-1\n");
   CHECK_THROWS_WITH(read_steps_csv(path), path + ":2: loss: expected a finite number in [0, 1e+300], got '-1'");
   write_text(path, "step,epoch,lr,loss\n1,0.5,0.04\n");

@@ -226,6 +226,7 @@ TEST_CASE("a resumed run is bit for bit the run that was not interrupted", "[che
   SECTION("stopped after epoch 1") {
     const std::string out = empty_folder("after_epoch");
     train(make_plan(alexnet_mini()), small_run(out, 1, data), data.train, data.validation, quiet);
+    fs::remove(out + "/steps.csv");  // lost: the resumed run's steps.csv starts at its own first step
     TrainingConfig resumed = small_run(out, 2, data);
     resumed.resume = true;
     const TrainingResult result = train(make_plan(alexnet_mini()), resumed, data.train, data.validation, quiet);
@@ -233,6 +234,9 @@ TEST_CASE("a resumed run is bit for bit the run that was not interrupted", "[che
     check_identical(straight.backend->velocity(), result.backend->velocity());
     REQUIRE(result.log.size() == 2);
     CHECK(result.log[1].validation_loss == straight.log[1].validation_loss);
+    const std::vector<StepRecord> steps = read_steps_csv(out + "/steps.csv");
+    REQUIRE(steps.size() == 3);  // epoch 2's
+    CHECK(steps.front().step == 4);
   }
   SECTION("stopped in the middle of epoch 2 (Ctrl-C), after its second step") {
     const std::string out = empty_folder("mid_epoch");
