@@ -33,8 +33,11 @@ std::string ladder_name(LadderKernel kernel);
 /// @brief Row-major operands of C [m, n] = α · A [m, k] · B [k, n] + β · C. With β = 0, C is
 /// written without being read (it may hold anything, NaN included), as cuBLAS does.
 struct GemmOperands {
-  int m = 0, n = 0, k = 0;  ///< extents; any of them ≥ 1, no multiple of a tile required
-  float alpha = 1, beta = 0;
+  int m = 0;                 ///< rows of A and C (≥ 1; no multiple of a tile required)
+  int n = 0;                 ///< columns of B and C (≥ 1)
+  int k = 0;                 ///< columns of A, rows of B (≥ 1)
+  float alpha = 1;           ///< α, the product's scale
+  float beta = 0;            ///< β, C's scale (0: C is not read)
   const float* a = nullptr;  ///< device, m × k
   const float* b = nullptr;  ///< device, k × n
   float* c = nullptr;        ///< device, m × n
