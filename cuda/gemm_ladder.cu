@@ -186,25 +186,28 @@ __global__ void blocking_2d_kernel(int m, int n, int k, float alpha, const float
 // Steps 6 to 8 stage a slice with one 128-bit load of A and one of B per thread. A's four values (one row,
 // four consecutive k) are stored transposed, a_tile[kk][r], so that the compute loop reads a column of A's
 // tile as consecutive words, as it reads a row of B's.
-__device__ void load_slice(const float* a, const float* b, int m, int n, int k, int row0, int col0, int k0,
-                           bool vector_a, bool vector_b, Float4& a_four, Float4& b_four) {
+struct SliceLoad {
+  Float4 a, b;  // this thread's four values of A's slice (one row) and of B's (one row)
+};
+
+__device__ SliceLoad load_slice(const float* a, const float* b, int m, int n, int k, int row0, int col0, int k0,
+                                bool vector_a, bool vector_b) {
   const int t = threadIdx.x;
-  a_four = load_four(a, m, k, row0 + t / (kSlice / 4), k0 + t % (kSlice / 4) * 4, vector_a);
-  b_four = load_four(b, k, n, k0 + t / (kTile / 4), col0 + t % (kTile / 4) * 4, vector_b);
+  return {load_four(a, m, k, row0 + t / (kSlice / 4), k0 + t % (kSlice / 4) * 4, vector_a),
+          load_four(b, k, n, k0 + t / (kTile / 4), col0 + t % (kTile / 4) * 4, vector_b)};
 }
 
-__device__ void stage_slice(const Float4& a_four, const Float4& b_four, float (*a_tile)[kTile],
-                            float (*b_tile)[kTile]) {
+__device__ void stage_slice(const SliceLoad& loaded, float (*a_tile)[kTile], float (*b_tile)[kTile]) {
   const int t = threadIdx.x, r = t / (kSlice / 4), kq = t % (kSlice / 4) * 4;
-  a_tile[kq][r] = a_four.x;
-  a_tile[kq + 1][r] = a_four.y;
-  a_tile[kq + 2][r] = a_four.z;
-  a_tile[kq + 3][r] = a_four.w;
+  a_tile[kq][r] = loaded.a.x;
+  a_tile[kq + 1][r] = loaded.a.y;
+  a_tile[kq + 2][r] = loaded.a.z;
+  a_tile[kq + 3][r] = loaded.a.w;
   float* b_at = &b_tile[t / (kTile / 4)][t % (kTile / 4) * 4];
-  b_at[0] = b_four.x;
-  b_at[1] = b_four.y;
-  b_at[2] = b_four.z;
-  b_at[3] = b_four.w;
+  b_at[0] = loaded.b.x;
+  b_at[1] = loaded.b.y;
+  b_at[2] = loaded.b.z;
+  b_at[3] = loaded.b.w;
 }
 
 // Step 6. Step 5's thread layout with the vector loads and the transposed A tile.
@@ -216,9 +219,7 @@ __global__ void vectorized_kernel(int m, int n, int k, float alpha, const float*
   const int first_row = t / (kTile / kPerThread) * kPerThread, first_col = t % (kTile / kPerThread) * kPerThread;
   float sum[kPerThread][kPerThread] = {};
   for (int k0 = 0; k0 < k; k0 += kSlice) {
-    Float4 a_four, b_four;
-    load_slice(a, b, m, n, k, row0, col0, k0, vector_a, vector_b, a_four, b_four);
-    stage_slice(a_four, b_four, a_tile, b_tile);
+    stage_slice(load_slice(a, b, m, n, k, row0, col0, k0, vector_a, vector_b), a_tile, b_tile);
     __syncthreads();
     for (int kk = 0; kk < kSlice; ++kk) {
       float a_column[kPerThread], b_row[kPerThread];
@@ -277,9 +278,7 @@ __global__ void warp_tiles_kernel(int m, int n, int k, float alpha, const float*
   const WarpLane at = warp_lane();
   float sum[kPerThread][kPerThread] = {};
   for (int k0 = 0; k0 < k; k0 += kSlice) {
-    Float4 a_four, b_four;
-    load_slice(a, b, m, n, k, row0, col0, k0, vector_a, vector_b, a_four, b_four);
-    stage_slice(a_four, b_four, a_tile, b_tile);
+    stage_slice(load_slice(a, b, m, n, k, row0, col0, k0, vector_a, vector_b), a_tile, b_tile);
     __syncthreads();
     multiply_slice(a_tile, b_tile, at, sum);
     __syncthreads();
@@ -298,17 +297,16 @@ __global__ void double_buffered_kernel(int m, int n, int k, float alpha, const f
   const int row0 = blockIdx.y * kTile, col0 = blockIdx.x * kTile;
   const WarpLane at = warp_lane();
   float sum[kPerThread][kPerThread] = {};
-  Float4 a_four, b_four;
-  load_slice(a, b, m, n, k, row0, col0, 0, vector_a, vector_b, a_four, b_four);
-  stage_slice(a_four, b_four, a_tiles[0], b_tiles[0]);
+  stage_slice(load_slice(a, b, m, n, k, row0, col0, 0, vector_a, vector_b), a_tiles[0], b_tiles[0]);
   __syncthreads();
   const int slices = (k + kSlice - 1) / kSlice;
   for (int s = 0; s < slices; ++s) {
     const int stage = s % 2;
     const bool next = s + 1 < slices;
-    if (next) load_slice(a, b, m, n, k, row0, col0, (s + 1) * kSlice, vector_a, vector_b, a_four, b_four);
+    SliceLoad loaded{};
+    if (next) loaded = load_slice(a, b, m, n, k, row0, col0, (s + 1) * kSlice, vector_a, vector_b);
     multiply_slice(a_tiles[stage], b_tiles[stage], at, sum);
-    if (next) stage_slice(a_four, b_four, a_tiles[1 - stage], b_tiles[1 - stage]);
+    if (next) stage_slice(loaded, a_tiles[1 - stage], b_tiles[1 - stage]);
     __syncthreads();
   }
   store_warp_tile(c, m, n, row0, col0, at, sum, alpha, beta);
