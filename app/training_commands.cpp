@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <csignal>
 #include <cstdlib>
@@ -14,6 +15,7 @@
 #include <iostream>
 #include <map>
 #include <stdexcept>
+#include <thread>
 
 #include "cpu_fast/threads.hpp"
 #include "cpu_fast/workspace.hpp"
@@ -22,6 +24,7 @@
 #include "reference_cpu/atomic_file.hpp"
 #include "reference_cpu/format.hpp"
 #include "reference_cpu/untrusted_file.hpp"
+#include "training/mpi_workers.hpp"
 #include "training/plot_script.hpp"
 #include "training/trainer.hpp"
 #if ALEXNET_WITH_CUDA
@@ -198,6 +201,13 @@ TrainingCommands::TrainingCommands(CLI::App& app) {
   train_command_->add_flag("--no-dropout", no_dropout_, "train without the dropout layers (an experiment)");
   train_command_->add_option("--out", out_, "folder for checkpoints, log.csv and steps.csv")->required();
   train_command_->add_flag("--resume", resume_, "continue the run in --out from its last checkpoint");
+  train_command_->add_flag("--data-parallel", data_parallel_,
+                           "share every batch between the processes of an mpirun (chapter 17): mpirun -np P alexnet "
+                           "train ... --data-parallel");
+  train_command_->add_option("--bucket-mb", bucket_mb_,
+                             "with --data-parallel: megabytes of gradients summed per MPI call (0: one call per layer)")
+      ->check(finite_above(-1, 100000))
+      ->capture_default_str();
 
   eval_command_ = app.add_subcommand("eval", "top-1 and top-5 of a trained network on a test set");
   add_common(eval_command_);
@@ -263,7 +273,31 @@ void TrainingCommands::apply_recipe_defaults() {
   if (train_command_->count("--lr-steps") == 0 && train_command_->count("--patience") == 0) lr_steps_ = {6};
 }
 
+// With --data-parallel, the processes of an mpirun share the run. An error they all found together is reported by
+// process 0 alone and they stop cleanly; any other error is reported by the process that met it (after process 0,
+// given a second to report it first, has not stopped everyone), and MPI_Abort stops them all: none waits forever
+// for a process that is gone.
 void TrainingCommands::train() {
+  if (!data_parallel_) return train_with(this_process_alone());
+  if (!started_by_mpirun()) {
+    throw std::invalid_argument("--data-parallel: start the processes with mpirun, e.g. mpirun -np 2 alexnet train "
+                                "... --data-parallel (this process was started on its own)");
+  }
+  MpiWorkers workers(static_cast<std::size_t>(bucket_mb_ * 1e6));
+  try {
+    train_with(workers);
+  } catch (const CollectiveError&) {
+    if (workers.leads()) throw;
+    workers.finalize();
+    std::exit(1);
+  } catch (const std::exception& error) {
+    if (!workers.leads()) std::this_thread::sleep_for(std::chrono::seconds(1));
+    std::fprintf(stderr, "alexnet: process %d of %d: %s\n", workers.rank(), workers.size(), error.what());
+    workers.abort(1);
+  }
+}
+
+void TrainingCommands::train_with(Workers& workers) {
   apply_recipe_defaults();
   const Plan plan = plan_of(variant_, !no_dropout_);
   const int crop_side = static_cast<int>(plan.spec.input.at(1));
@@ -303,34 +337,40 @@ void TrainingCommands::train() {
   config.stop_requested = [] { return g_interrupted != 0; };
   if (config.device == "cpu") set_threads(threads_);
 
-  std::cout << layer_table_text(plan.spec) << "\n";
-  std::printf("data: %s, %s images of %dx%dx%d stored as bytes (%s MB); %s held out for validation (seed %llu)\n",
-              dataset_.c_str(), with_commas(all.count).c_str(), all.channels, all.height, all.width,
-              with_commas(static_cast<std::int64_t>(all.pixels.size()) / 1000000).c_str(),
-              with_commas(validation_count).c_str(), static_cast<unsigned long long>(seed_));
-  const std::string crop = stored_side == crop_side ? "taken whole" : format("a random %dx%d crop", crop_side, crop_side);
-  const std::string scale = config.recipe.scale == 1.0f ? "" : format(", times %g", config.recipe.scale);
-  std::printf("batches: each image resized to %dx%d RGB, %s, reflections, PCA colour noise (sigma 0.1), mean "
-              "(%.1f, %.1f, %.1f) subtracted%s, on a background thread\n",
-              stored_side, stored_side, crop.c_str(), config.recipe.mean[0], config.recipe.mean[1],
-              config.recipe.mean[2], scale.c_str());
-  std::printf("SGD: batch %lld, momentum 0.9, weight decay 0.0005, learning rate %g %s; %d epochs\n",
-              static_cast<long long>(batch_), learning_rate_, describe(config.schedule).c_str(), epochs_);
+  config.workers = &workers;
+  if (workers.leads()) {  // the other processes of a data-parallel run print nothing
+    std::cout << layer_table_text(plan.spec) << "\n";
+    std::printf("data: %s, %s images of %dx%dx%d stored as bytes (%s MB); %s held out for validation (seed %llu)\n",
+                dataset_.c_str(), with_commas(all.count).c_str(), all.channels, all.height, all.width,
+                with_commas(static_cast<std::int64_t>(all.pixels.size()) / 1000000).c_str(),
+                with_commas(validation_count).c_str(), static_cast<unsigned long long>(seed_));
+    const std::string crop = stored_side == crop_side ? "taken whole" : format("a random %dx%d crop", crop_side, crop_side);
+    const std::string scale = config.recipe.scale == 1.0f ? "" : format(", times %g", config.recipe.scale);
+    std::printf("batches: each image resized to %dx%d RGB, %s, reflections, PCA colour noise (sigma 0.1), mean "
+                "(%.1f, %.1f, %.1f) subtracted%s, on a background thread\n",
+                stored_side, stored_side, crop.c_str(), config.recipe.mean[0], config.recipe.mean[1],
+                config.recipe.mean[2], scale.c_str());
+    std::printf("SGD: batch %lld, momentum 0.9, weight decay 0.0005, learning rate %g %s; %d epochs\n",
+                static_cast<long long>(batch_), learning_rate_, describe(config.schedule).c_str(), epochs_);
+  }
 
   std::signal(SIGINT, on_interrupt);
-  ProgressBar progress(stdout);
+  // Under mpirun a process's stdout is a pseudo-terminal, whatever mpirun's own is: plain lines then.
+  ProgressBar progress(workers.leads() ? stdout : nullptr, !data_parallel_);
   const TrainingResult result = alexnet::train(plan, config, split.train, split.validation, progress);
   std::signal(SIGINT, SIG_DFL);
   if (result.interrupted) {  // a non-zero exit, so that a script running this knows the run is not finished
-    throw std::runtime_error("interrupted (Ctrl-C): the checkpoint " + result.checkpoint +
-                             " holds the run; continue it with the same command and --resume");
+    throw CollectiveError("interrupted (Ctrl-C): the checkpoint " + result.checkpoint +
+                          " holds the run; continue it with the same command and --resume");
   }
-  std::cout << "log: " << (fs::path(out_) / "log.csv").string() << "; weights: " << result.checkpoint << "\n";
+  if (workers.leads()) {
+    std::cout << "log: " << (fs::path(out_) / "log.csv").string() << "; weights: " << result.checkpoint << "\n";
+  }
   if (dataset_ == "fashion-mnist") {
     const StoredImages test = load_images(true, plan, stored_side, -1);
-    print_evaluation("test (Fashion-MNIST's 10,000 test images, centre crop)",
-                     alexnet::evaluate(*result.backend, test, config.recipe, batch_, false));
-  } else {
+    const Evaluation tested = alexnet::evaluate(*result.backend, test, config.recipe, batch_, false, workers);
+    if (workers.leads()) print_evaluation("test (Fashion-MNIST's 10,000 test images, centre crop)", tested);
+  } else if (workers.leads()) {
     std::cout << "evaluate it on your test images with: alexnet eval --weights " << out_ << " --dataset csv:TEST.csv\n";
   }
 }

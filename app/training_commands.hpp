@@ -11,6 +11,7 @@
 #include "datasets/image_decoder.hpp"
 #include "datasets/stored_images.hpp"
 #include "network/plan.hpp"
+#include "training/workers.hpp"
 
 namespace alexnet {
 
@@ -28,6 +29,7 @@ class TrainingCommands {
 
  private:
   void train();
+  void train_with(Workers& workers);
   void apply_recipe_defaults();
   void evaluate();
   void plot();
@@ -42,9 +44,9 @@ class TrainingCommands {
   std::vector<std::string> logs_, labels_;
   int epochs_ = 10, threads_ = 0, patience_ = 2;
   std::int64_t batch_ = 128, validation_ = -1, limit_ = -1, max_pixels_ = kDefaultMaxPixels;
-  double learning_rate_ = 0.01;
+  double learning_rate_ = 0.01, bucket_mb_ = 25;
   std::uint64_t seed_ = 1;
-  bool resume_ = false, skip_bad_ = false, no_dropout_ = false, ten_crop_ = false;
+  bool resume_ = false, skip_bad_ = false, no_dropout_ = false, ten_crop_ = false, data_parallel_ = false;
 };
 
 }  // namespace alexnet

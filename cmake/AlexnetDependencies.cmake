@@ -43,6 +43,15 @@ if(NOT OpenMP_CXX_FOUND)
   alexnet_missing("OpenMP for C++" "libgomp1 (with g++)")
 endif()
 
+# MPI (Open MPI): data-parallel training between processes and machines (chapter 17), with mpirun to start them.
+find_package(MPI COMPONENTS CXX QUIET)
+find_program(ALEXNET_MPIRUN NAMES mpirun)
+if(NOT MPI_CXX_FOUND OR NOT ALEXNET_MPIRUN)
+  alexnet_missing("Open MPI (mpi.h and mpirun)" "libopenmpi-dev openmpi-bin")
+else()
+  message(STATUS "MPI: ${MPI_CXX_LIBRARIES}; ${ALEXNET_MPIRUN}")
+endif()
+
 # The fast C++ CSV parser (header only, needs threads).
 find_path(FCCP_INCLUDE_DIR NAMES libfccp/csv.h)
 if(FCCP_INCLUDE_DIR)

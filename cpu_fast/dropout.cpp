@@ -56,7 +56,7 @@ ALEXNET_SIMD_CLONES TensorF apply_mask(const std::string& op, const TensorF& in,
     // The counters (index, step) of units start … start + kLanes − 1, as random_block builds them.
     std::uint32_t w0[kLanes], w1[kLanes], w2[kLanes], w3[kLanes];
     for (std::int64_t l = 0; l < kLanes; ++l) {
-      const auto index = static_cast<std::uint64_t>(start + l);
+      const auto index = params.first_unit + static_cast<std::uint64_t>(start + l);
       w0[l] = static_cast<std::uint32_t>(index);
       w1[l] = static_cast<std::uint32_t>(index >> 32);
       w2[l] = stream_low;

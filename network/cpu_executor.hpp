@@ -15,6 +15,14 @@ namespace alexnet::cpu_executor {
 /// @brief Values per channel of x [N, C, H, W]: N·H·W, the m of a batch normalization's statistics.
 inline std::int64_t values_per_channel(const Shape& x) { return x.at(0) * x.at(2) * x.at(3); }
 
+/// @brief Step s's dropout on x [N, ...] in a pass with `options`: x's images start at options.first_image of the
+/// step's whole batch, so its units start at first_image · (units per image).
+template <typename T>
+DropoutParams dropout_params(const DropoutStep& s, const RunOptions& options, const Tensor<T>& x) {
+  const auto units_per_image = static_cast<std::uint64_t>(x.size() / x.dim(0));
+  return alexnet::dropout_params(s, options.seed, options.step, options.training, options.first_image * units_per_image);
+}
+
 /// @brief Step `index` forward on the ops of `Ops`; a training-mode batch normalization appends its batch
 /// statistics to `statistics`.
 template <typename Ops, typename T>
@@ -35,7 +43,7 @@ Tensor<T> step_forward(std::size_t index, const Step& step, const Tensor<T>& x, 
             return Ops::linear_forward(x, p.weight, p.bias);
           },
           [&](const DropoutStep& s) {
-            return Ops::dropout_forward(x, dropout_params(s, options.seed, options.step, options.training));
+            return Ops::dropout_forward(x, dropout_params(s, options, x));
           },
           [&](const BatchNormStep& s) {
             const LayerTensors<T>& p = parameters[static_cast<std::size_t>(s.parameters)];
@@ -79,7 +87,7 @@ Tensor<T> step_backward(const Step& step, const Tensor<T>& x, const Tensor<T>& g
             return std::move(g.input);
           },
           [&](const DropoutStep& s) {
-            return Ops::dropout_backward(grad_y, dropout_params(s, options.seed, options.step, options.training));
+            return Ops::dropout_backward(grad_y, dropout_params(s, options, x));
           },
           [&](const BatchNormStep& s) {
             if (!options.training) {
@@ -125,10 +133,11 @@ Activations<T> run_forward(const Plan& plan, const Parameters<T>& parameters, Te
   return forward;
 }
 
-/// @brief Every step backward from ∂L/∂logits, reusing the forward's outputs.
+/// @brief Every step backward from ∂L/∂logits, reusing the forward's outputs; each layer's gradients go to `ready`
+/// (when given) as soon as its step is done.
 template <typename Ops, typename T>
 Gradients<T> run_backward(const Plan& plan, const Parameters<T>& parameters, const Activations<T>& forward,
-                          const Tensor<T>& grad_logits, const RunOptions& options) {
+                          const Tensor<T>& grad_logits, const RunOptions& options, const GradientsReady<T>& ready) {
   require_shape(plan.spec.name + " backward", "grad_logits", forward.logits().shape(), grad_logits.shape());
   Gradients<T> gradients{{}, {}, std::vector<double>(plan.steps.size())};
   for (const LayerTensors<T>& layer : parameters) gradients.parameters.push_back({layer.name, {}, {}});  // filled below
@@ -138,6 +147,8 @@ Gradients<T> run_backward(const Plan& plan, const Parameters<T>& parameters, con
     const Tensor<T>& x = i == 0 ? forward.input : forward.outputs[i - 1];
     grad = step_backward<Ops>(plan.steps[i], x, grad, parameters, options, gradients.parameters);
     gradients.step_ms[i] = milliseconds_since(start);
+    const int learned = step_parameters(plan.steps[i]);
+    if (ready && learned >= 0) ready(gradients.parameters[static_cast<std::size_t>(learned)]);
   }
   gradients.input = std::move(grad);
   return gradients;

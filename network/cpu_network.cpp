@@ -106,8 +106,9 @@ Tensor<T> reference_step_forward(const Plan& plan, std::size_t index, const Tens
 
 template <typename T>
 Gradients<T> reference_backward(const Plan& plan, const Parameters<T>& parameters, const Activations<T>& forward,
-                                const Tensor<T>& grad_logits, const RunOptions& options) {
-  return cpu_executor::run_backward<ReferenceOps>(plan, parameters, forward, grad_logits, options);
+                                const Tensor<T>& grad_logits, const RunOptions& options,
+                                const GradientsReady<T>& ready) {
+  return cpu_executor::run_backward<ReferenceOps>(plan, parameters, forward, grad_logits, options, ready);
 }
 
 template void update_running_statistics(const Plan&, const Activations<float>&, Parameters<float>&);
@@ -119,8 +120,8 @@ template Activations<double> reference_forward(const Plan&, const Parameters<dou
 template Tensor<float> reference_step_forward(const Plan&, std::size_t, const Tensor<float>&,
                                                const Parameters<float>&, const RunOptions&);
 template Gradients<float> reference_backward(const Plan&, const Parameters<float>&, const Activations<float>&,
-                                             const Tensor<float>&, const RunOptions&);
+                                             const Tensor<float>&, const RunOptions&, const GradientsReady<float>&);
 template Gradients<double> reference_backward(const Plan&, const Parameters<double>&, const Activations<double>&,
-                                              const Tensor<double>&, const RunOptions&);
+                                              const Tensor<double>&, const RunOptions&, const GradientsReady<double>&);
 
 }  // namespace alexnet

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "network/plan.hpp"
@@ -22,6 +23,8 @@ struct RunOptions {
   bool training = false;       ///< dropout on and batch statistics (training), or the identity and running ones (test)
   std::uint64_t seed = 0;      ///< the run's seed: dropout masks
   std::uint64_t step = 0;      ///< the training step: a fresh dropout mask per step
+  std::uint64_t first_image = 0;  ///< where this batch starts in the step's whole batch: a data-parallel process's
+                                  ///< share (chapter 17) draws the dropout masks its images draw in one process
 };
 
 /// @brief The statistics a batch normalization step computed on a training-mode forward's batch.
@@ -65,10 +68,18 @@ template <typename T>
 Tensor<T> reference_step_forward(const Plan& plan, std::size_t index, const Tensor<T>& x,
                                  const Parameters<T>& parameters, const RunOptions& options);
 
-/// @brief Runs the steps backward from grad_logits = ∂L/∂logits, reusing the forward's activations.
+/// @brief Called by a backward pass with one layer's gradients as soon as they are final, the last layer first: where
+/// a data-parallel run starts averaging them over its processes while the earlier layers' backward runs (chapter
+/// 17). It may change them in place; the pass returns them as they are after its last call.
+template <typename T>
+using GradientsReady = std::function<void(LayerTensors<T>& layer)>;
+
+/// @brief Runs the steps backward from grad_logits = ∂L/∂logits, reusing the forward's activations; `ready` (if
+/// given) is called with each layer's gradients as they become final.
 template <typename T>
 Gradients<T> reference_backward(const Plan& plan, const Parameters<T>& parameters, const Activations<T>& forward,
-                                const Tensor<T>& grad_logits, const RunOptions& options);
+                                const Tensor<T>& grad_logits, const RunOptions& options,
+                                const GradientsReady<T>& ready = {});
 
 /// @brief Moves every batch normalization's running statistics in `parameters` towards the batch statistics a
 /// training-mode forward recorded (PyTorch's update: momentum 0.1, the unbiased variance); a test-mode forward

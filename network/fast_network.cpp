@@ -67,8 +67,9 @@ Activations<float> fast_forward(const Plan& plan, const Parameters<float>& param
 }
 
 Gradients<float> fast_backward(const Plan& plan, const Parameters<float>& parameters, const Activations<float>& forward,
-                               const TensorF& grad_logits, const RunOptions& options) {
-  return cpu_executor::run_backward<FastOps>(plan, parameters, forward, grad_logits, options);
+                               const TensorF& grad_logits, const RunOptions& options,
+                               const GradientsReady<float>& ready) {
+  return cpu_executor::run_backward<FastOps>(plan, parameters, forward, grad_logits, options, ready);
 }
 
 }  // namespace alexnet

@@ -14,6 +14,7 @@ Activations<float> fast_forward(const Plan& plan, const Parameters<float>& param
 
 /// @brief The same backward on the fast CPU backend.
 Gradients<float> fast_backward(const Plan& plan, const Parameters<float>& parameters, const Activations<float>& forward,
-                               const TensorF& grad_logits, const RunOptions& options);
+                               const TensorF& grad_logits, const RunOptions& options,
+                               const GradientsReady<float>& ready = {});
 
 }  // namespace alexnet

@@ -60,6 +60,15 @@ void require_distinct_dropout_tags(const Plan& plan) {
 
 std::uint32_t dropout_layer_tag(const std::string& name) { return static_cast<std::uint32_t>(name_stream(name) >> 32); }
 
+int step_parameters(const Step& step) {
+  return std::visit(Overloaded{[](const ConvolutionStep& s) { return s.parameters; },
+                               [](const LinearStep& s) { return s.parameters; },
+                               [](const BatchNormStep& s) { return s.parameters; },
+                               [](const GroupNormStep& s) { return s.parameters; },
+                               [](const auto&) { return -1; }},
+                    step.op);
+}
+
 Plan make_plan(const NetworkSpec& spec) {
   Plan plan{spec, {}, summarize(spec), {}};
   const auto add = [&](std::string name, StepOp op, Shape output) {
@@ -118,14 +127,15 @@ Pool2dParams pool2d_params(const LayerSpec& layer) {
 }
 
 DropoutParams dropout_params(const DropoutStep& step, std::uint64_t seed, std::uint64_t training_step,
-                             bool training) {
+                             bool training, std::uint64_t first_unit) {
   constexpr std::uint64_t kStepsPerLayer = std::uint64_t{1} << 32;
   if (training_step >= kStepsPerLayer) {
     throw std::invalid_argument("dropout_params: expected a training step below 2^32, got " +
                                 std::to_string(training_step));
   }
   return DropoutParams{step.p, purpose_seed(seed, RandomPurpose::Dropout),
-                       static_cast<std::uint64_t>(step.layer_tag) * kStepsPerLayer + training_step, training};
+                       static_cast<std::uint64_t>(step.layer_tag) * kStepsPerLayer + training_step, training,
+                       first_unit};
 }
 
 Parameters<float> allocate_parameters(const Plan& plan) {

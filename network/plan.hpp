@@ -75,6 +75,10 @@ struct Step {
   Shape output;      ///< per-image output shape ([C, H, W] or [F])
 };
 
+/// @brief The index into the network's parameters of what `step` learns (a convolution, a linear layer, a
+/// normalization's γ and β), or −1 for a step that learns nothing.
+int step_parameters(const Step& step);
+
 /// @brief The learned tensors of one layer, under the names PyTorch's state_dict gives them.
 template <typename T>
 struct LayerTensors {
@@ -124,8 +128,10 @@ std::uint32_t dropout_layer_tag(const std::string& name);
 /// @brief The dropout of step `step` at training step `training_step` of the run with seed `seed`:
 /// key purpose_seed(seed, Dropout), stream layer_tag·2³² + training_step. FC6 and FC7 never share a
 /// mask, each step draws a new one, and no mask shares a key with the initial weights (or with
-/// augmentation or shuffling). Throws std::invalid_argument once training_step reaches 2³².
-DropoutParams dropout_params(const DropoutStep& step, std::uint64_t seed, std::uint64_t training_step, bool training);
+/// augmentation or shuffling). `first_unit`: the whole batch's index of the tensor's unit 0 (a data-parallel
+/// share's, chapter 17). Throws std::invalid_argument once training_step reaches 2³².
+DropoutParams dropout_params(const DropoutStep& step, std::uint64_t seed, std::uint64_t training_step, bool training,
+                             std::uint64_t first_unit = 0);
 
 /// @brief Every layer's weight and bias, allocated and zero, and each batch normalization's running statistics
 /// as PyTorch starts them (mean 0, variance 1): the shapes the plan needs.

@@ -30,11 +30,13 @@ struct DropoutParams {
   std::uint64_t seed = 0;   ///< the run's seed (give FC6 and FC7 different seeds)
   std::uint64_t step = 0;   ///< training step: the Philox stream, so each step draws a new mask
   bool training = true;     ///< false: the identity (test time)
+  std::uint64_t first_unit = 0;  ///< the whole batch's index of this tensor's unit 0: a data-parallel process
+                                 ///< holding images r·n… of the batch draws units r·n·(units per image)… (chapter 17)
 };
 
-/// @brief True when unit `index` survives: random_uniform(seed, step, index) ≥ p (CPU and GPU alike).
+/// @brief True when unit `index` survives: random_uniform(seed, step, first_unit + index) ≥ p (CPU and GPU alike).
 ALEXNET_HD bool dropout_keeps(const DropoutParams& params, std::uint64_t index) {
-  return static_cast<double>(random_uniform(params.seed, params.step, index)) >= params.p;
+  return static_cast<double>(random_uniform(params.seed, params.step, params.first_unit + index)) >= params.p;
 }
 
 /// @brief The factor 1/(1 − p) applied to kept units while training (2 for p = 0.5).

@@ -1,6 +1,7 @@
 #include "training/backend.hpp"
 
 #include <stdexcept>
+#include <utility>
 
 #include "cpu_fast/sgd.hpp"
 #include "cpu_fast/threads.hpp"
@@ -26,8 +27,9 @@ class CpuBackend final : public TrainingBackend {
     return activations_.logits();
   }
   void backward(const TensorF& grad_logits, const RunOptions& options) override {
-    gradients_ = Ops::backward(plan_, parameters_, activations_, grad_logits, options).parameters;
+    gradients_ = Ops::backward(plan_, parameters_, activations_, grad_logits, options, ready_).parameters;
   }
+  void set_gradients_ready(GradientsReady<float> ready) override { ready_ = std::move(ready); }
   void sgd_step(double learning_rate, SgdParams params) override {
     if (gradients_.size() != parameters_.size()) throw std::logic_error("sgd_step: run backward first");
     for (std::size_t k = 0; k < parameters_.size(); ++k) {
@@ -43,6 +45,7 @@ class CpuBackend final : public TrainingBackend {
   Plan plan_;
   Parameters<float> parameters_, velocity_, gradients_;
   Activations<float> activations_;
+  GradientsReady<float> ready_;
 };
 
 struct ReferenceOps {
@@ -75,6 +78,10 @@ class CudaBackend final : public TrainingBackend {
   TensorF forward(const TensorF& x, const RunOptions& options) override { return network_.forward(x, options); }
   void backward(const TensorF& grad_logits, const RunOptions& options) override {
     network_.backward(grad_logits, options);
+  }
+  void set_gradients_ready(GradientsReady<float>) override {
+    throw std::invalid_argument("--data-parallel: the CUDA backend cannot share a batch between processes yet; "
+                                "use --device cpu");
   }
   void sgd_step(double learning_rate, SgdParams params) override { network_.sgd_step(learning_rate, params); }
   Parameters<float> parameters() const override { return network_.parameters(); }

@@ -23,6 +23,10 @@ class TrainingBackend {
   virtual TensorF forward(const TensorF& x, const RunOptions& options) = 0;
   /// @brief ∂L/∂(every parameter) of the last forward from ∂L/∂logits, kept for sgd_step.
   virtual void backward(const TensorF& grad_logits, const RunOptions& options) = 0;
+  /// @brief From now on backward() calls `ready` with each layer's gradients as soon as they are final: where a
+  /// data-parallel run sums them over its processes (chapter 17). The CUDA backend has no such hook yet and
+  /// refuses.
+  virtual void set_gradients_ready(GradientsReady<float> ready) = 0;
   /// @brief The paper's update of every weight and bias with the last backward's gradients.
   virtual void sgd_step(double learning_rate, SgdParams params) = 0;
   /// @brief The weights and biases now (whole-layer layout, as `alexnet init` writes them).

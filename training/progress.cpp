@@ -23,7 +23,8 @@ std::string clock_text(double seconds) {
 
 }  // namespace
 
-ProgressBar::ProgressBar(std::FILE* stream) : stream_(stream), terminal_(::isatty(::fileno(stream)) != 0) {}
+ProgressBar::ProgressBar(std::FILE* stream, bool bar)
+    : stream_(stream), terminal_(bar && stream != nullptr && ::isatty(::fileno(stream)) != 0) {}
 
 void ProgressBar::start_epoch(int epoch, int epochs, std::int64_t images, std::int64_t done) {
   epoch_ = epoch;
@@ -42,6 +43,7 @@ void ProgressBar::update(std::int64_t done, double loss, double accuracy) {
   const auto line = [&] {
     return "epoch " + std::to_string(epoch_) + "/" + std::to_string(epochs_);
   };
+  if (stream_ == nullptr) return;
   if (terminal_) {
     if (done < images_ && std::chrono::duration<double>(now - last_draw_).count() < 0.2) return;
     last_draw_ = now;
@@ -64,6 +66,7 @@ void ProgressBar::update(std::int64_t done, double loss, double accuracy) {
 }
 
 void ProgressBar::start_run(const std::string& backend, int first_epoch, long long first_batch) {
+  if (stream_ == nullptr) return;
   std::fprintf(stream_, "training on %s", backend.c_str());
   if (first_epoch > 1 || first_batch > 0) {
     std::fprintf(stream_, ", resumed at epoch %d, batch %lld", first_epoch, first_batch + 1);
@@ -77,6 +80,7 @@ void ProgressBar::finish_epoch() {
 }
 
 void ProgressBar::end_epoch(const EpochRecord& r) {
+  if (stream_ == nullptr) return;
   finish_epoch();
   std::fprintf(stream_,
                "epoch %d: lr %g, train loss %.4f top-1 %.2f%%; validation loss %.4f top-1 %.2f%% top-5 %.2f%%; %.0f s\n",

@@ -29,8 +29,9 @@ struct EpochRecord {
 /// @brief Prints an epoch's progress to a stream, as a bar on a terminal or as plain lines.
 class ProgressBar {
  public:
-  /// @brief Writes to `stream`; draws a bar when `stream` is a terminal.
-  explicit ProgressBar(std::FILE* stream);
+  /// @brief Writes to `stream`; draws a bar when `stream` is a terminal and `bar` allows it; writes nothing when
+  /// `stream` is null (the other processes of a data-parallel run, chapter 17).
+  explicit ProgressBar(std::FILE* stream, bool bar = true);
   /// @brief The run starts on `backend` (in words) at epoch `first_epoch`, batch `first_batch` (> 0: resumed mid-epoch).
   void start_run(const std::string& backend, int first_epoch, long long first_batch);
   /// @brief A new epoch of `images` images (of which `done` were trained before an interruption).

@@ -103,17 +103,34 @@ StoredImages training_subset(const StoredImages& train_set, const StoredImages& 
   return select_images(train_set, first);
 }
 
-// One SGD step on a batch; returns its mean loss and the number of images classified right.
-std::pair<double, std::int64_t> train_step(TrainingBackend& backend, const Batch& batch, const RunOptions& options,
-                                           double learning_rate, SgdParams sgd) {
-  const TensorF logits = backend.forward(batch.images, options);
-  const double loss = cpu::softmax_cross_entropy_forward(logits, batch.labels);
+// One SGD step on a batch of `whole` images of which `share` are this process's; returns the whole batch's mean
+// loss and the number of its images classified right. Each process differentiates its share of the whole batch's
+// mean loss, Σ_share loss_i / whole, so the gradients summed over the processes are the whole batch's.
+std::pair<double, std::int64_t> train_step(TrainingBackend& backend, const Batch& share, std::int64_t whole,
+                                           const RunOptions& options, double learning_rate, SgdParams sgd,
+                                           Workers& workers) {
+  const TensorF logits = backend.forward(share.images, options);
+  const auto images = static_cast<double>(share.labels.size());
+  const double share_loss = cpu::softmax_cross_entropy_forward(logits, share.labels);
+  std::vector<double> totals{share_loss * images, cpu::top_k_accuracy(logits, share.labels, 1) * images};
+  workers.sum(totals);
+  const double loss = workers.size() == 1 ? share_loss : totals[0] / static_cast<double>(whole);
   if (!std::isfinite(loss)) return {loss, 0};
-  const TensorF probabilities = cpu::softmax_forward(logits);
-  backend.backward(cpu::softmax_cross_entropy_backward(probabilities, batch.labels), options);
+  TensorF grad_logits = cpu::softmax_cross_entropy_backward(cpu::softmax_forward(logits), share.labels);
+  if (share.labels.size() != static_cast<std::size_t>(whole)) {
+    const auto part = static_cast<float>(images / static_cast<double>(whole));  // 1/P: exact for P a power of 2
+    for (std::int64_t i = 0; i < grad_logits.size(); ++i) grad_logits[i] *= part;
+  }
+  backend.backward(grad_logits, options);
   backend.sgd_step(learning_rate, sgd);
-  const double top1 = cpu::top_k_accuracy(logits, batch.labels, 1);
-  return {loss, std::llround(top1 * static_cast<double>(batch.labels.size()))};
+  return {loss, std::llround(totals[1])};
+}
+
+// Whether any process was asked to stop (Ctrl-C): all of them stop at the same step.
+bool any_stop_requested(const TrainingConfig& config, Workers& workers) {
+  std::vector<double> asked{config.stop_requested && config.stop_requested() ? 1.0 : 0.0};
+  workers.sum(asked);
+  return asked[0] > 0;
 }
 
 
@@ -137,18 +154,22 @@ std::string divergence_message(const TrainingConfig& config, const std::string& 
 // The steps of one epoch from batch at.batch on, counting into `at` and adding each to `steps`; returns false when
 // stop_requested() asked to stop before the epoch's last batch.
 bool train_epoch(TrainingBackend& backend, const TrainingConfig& config, const StoredImages& train_set, int epoch,
-                 TrainingProgress& at, std::vector<StepRecord>& steps, ProgressBar& progress) {
+                 TrainingProgress& at, std::vector<StepRecord>& steps, ProgressBar& progress, Workers& workers) {
   const std::int64_t batches = batch_count(train_set.count, config.batch);
   const std::vector<std::int64_t> order = epoch_order(train_set.count, config.seed, static_cast<std::uint64_t>(epoch));
   const std::int64_t first = at.batch;  // > 0 when resuming an interrupted epoch
-  BatchQueue queue(batches - first, [&](std::int64_t i) {
-    return prepare_batch(train_set, batch_indices(order, config.batch, first + i), static_cast<std::uint64_t>(epoch),
-                         config.recipe);
+  BatchQueue queue(batches - first, [&](std::int64_t i) {  // this process's share of each batch
+    const std::vector<std::int64_t> whole = batch_indices(order, config.batch, first + i);
+    const Share share = workers.share_of(static_cast<std::int64_t>(whole.size()));
+    return prepare_batch(train_set, {whole.begin() + share.first, whole.begin() + share.first + share.count},
+                         static_cast<std::uint64_t>(epoch), config.recipe);
   });
   progress.start_epoch(epoch, config.epochs, train_set.count, at.train_seen);
   while (std::optional<Batch> batch = queue.next()) {
-    const RunOptions options{true, config.seed, at.step};
-    const auto [loss, correct] = train_step(backend, *batch, options, at.schedule.learning_rate, config.sgd);
+    const std::int64_t whole = std::min(config.batch, train_set.count - at.batch * config.batch);
+    const RunOptions options{true, config.seed, at.step, static_cast<std::uint64_t>(workers.share_of(whole).first)};
+    const auto [loss, correct] =
+        train_step(backend, *batch, whole, options, at.schedule.learning_rate, config.sgd, workers);
     if (!std::isfinite(loss)) {
       progress.finish_epoch();
       throw std::runtime_error(divergence_message(
@@ -156,18 +177,21 @@ bool train_epoch(TrainingBackend& backend, const TrainingConfig& config, const S
                          static_cast<unsigned long long>(at.step), epoch, static_cast<long long>(at.batch + 1),
                          static_cast<long long>(batches), at.schedule.learning_rate)));
     }
-    const auto images = static_cast<std::int64_t>(batch->labels.size());
     ++at.step;
     ++at.batch;
     steps.push_back({static_cast<std::int64_t>(at.step),
                      epoch - 1 + static_cast<double>(at.batch) / static_cast<double>(batches), at.schedule.learning_rate,
                      loss});
-    at.train_loss_sum += loss * static_cast<double>(images);
+    at.train_loss_sum += loss * static_cast<double>(whole);
     at.train_correct += correct;
-    at.train_seen += images;
+    at.train_seen += whole;
     progress.update(at.train_seen, at.train_loss_sum / static_cast<double>(at.train_seen),
                     static_cast<double>(at.train_correct) / static_cast<double>(at.train_seen));
-    if (config.stop_requested && config.stop_requested() && at.batch < batches) {  // Ctrl-C, polled once per step
+    if (workers.size() > 1 && at.batch == first + 1) {  // the processes' weights after their first step together
+      workers.require_same(weights_checksum(backend.parameters()), format("the weights after step %llu",
+                                                                          static_cast<unsigned long long>(at.step)));
+    }
+    if (any_stop_requested(config, workers) && at.batch < batches) {  // Ctrl-C, polled once per step
       progress.finish_epoch();
       return false;
     }
@@ -175,15 +199,54 @@ bool train_epoch(TrainingBackend& backend, const TrainingConfig& config, const S
   return true;
 }
 
-}  // namespace
-
-TrainingResult train(const Plan& plan, const TrainingConfig& config, const StoredImages& train_set,
-                     const StoredImages& validation, ProgressBar& progress) {
+// The folder made ready (stale temporaries removed) and the checkpoint to start from.
+Checkpoint open_run(const Plan& plan, const TrainingConfig& config) {
   fs::create_directories(config.out);
   for (const std::string& stale : remove_stale_temporaries(config.out)) {
     std::fprintf(stderr, "note: removed %s, left by an earlier run's interrupted save\n", stale.c_str());
   }
-  Checkpoint state = starting_point(plan, config);
+  return starting_point(plan, config);
+}
+
+// Refuses, on every process alike, a run its processes cannot share: different settings, a batch they cannot
+// split evenly, an epoch whose last batch has fewer images than processes, batch normalization.
+void require_shareable(const Plan& plan, const TrainingConfig& config, const StoredImages& train_set,
+                       Workers& workers) {
+  std::string settings;
+  for (const auto& [key, value] : config.settings) settings += key + "=" + value + ";";
+  workers.require_same(checksum(settings.data(), settings.size()), "the settings (--variant, --batch, --seed, ...)");
+  if (workers.size() == 1) return;
+  const auto processes = static_cast<std::int64_t>(workers.size());
+  if (config.batch % processes != 0) {
+    throw CollectiveError(format("--data-parallel: a batch of %lld images does not split evenly over %lld processes; "
+                                 "choose a --batch that %lld divides", static_cast<long long>(config.batch),
+                                 static_cast<long long>(processes), static_cast<long long>(processes)));
+  }
+  const std::int64_t last = train_set.count % config.batch;
+  if (last > 0 && last < processes) {
+    throw CollectiveError(format("--data-parallel: each epoch's last batch holds %lld image%s, fewer than the %lld "
+                                 "processes; choose another --limit or --batch", static_cast<long long>(last),
+                                 last == 1 ? "" : "s", static_cast<long long>(processes)));
+  }
+  for (const Step& step : plan.steps) {
+    if (std::holds_alternative<BatchNormStep>(step.op)) {
+      throw CollectiveError("--data-parallel: " + step.name + "'s running statistics would differ between the "
+                            "processes (each sees only its share of the batch); train " + plan.spec.name +
+                            " in one process");
+    }
+  }
+}
+
+}  // namespace
+
+TrainingResult train(const Plan& plan, const TrainingConfig& config, const StoredImages& train_set,
+                     const StoredImages& validation, ProgressBar& progress) {
+  Workers& workers = config.workers != nullptr ? *config.workers : this_process_alone();
+  require_shareable(plan, config, train_set, workers);
+  Checkpoint state;
+  if (workers.leads()) state = open_run(plan, config);  // first: process 0 alone writes in the folder
+  workers.barrier();
+  if (!workers.leads()) state = starting_point(plan, config);
   TrainingProgress& at = state.progress;
   const std::int64_t batches = batch_count(train_set.count, config.batch);
   if (at.batch >= batches) {
@@ -197,30 +260,37 @@ TrainingResult train(const Plan& plan, const TrainingConfig& config, const Store
   const StoredImages subset = training_subset(train_set, validation);
   result.backend = make_training_backend(config.device, plan, std::move(state.parameters), std::move(state.velocity),
                                          config.gpus, config.gpu_options);
+  if (workers.size() > 1) result.backend->set_gradients_ready(workers.summed_gradients(plan.parameter_rows.size()));
   const auto save = [&] {  // the steps so far, then the checkpoint (a resumed run drops the steps after it)
+    state.parameters = result.backend->parameters();
+    if (workers.size() > 1) {
+      workers.require_same(weights_checksum(state.parameters),
+                           format("the weights at step %llu's checkpoint", static_cast<unsigned long long>(at.step)));
+    }
+    if (!workers.leads()) return;
     write_file_atomically((fs::path(config.out) / "steps.csv").string(),
                           [&](std::ostream& file) { file << steps_csv(steps); });
-    state.parameters = result.backend->parameters();
     state.velocity = result.backend->velocity();
     result.checkpoint = save_checkpoint(config.out, state);
   };
-  progress.start_run(result.backend->description(), at.epoch + 1, at.batch);
+  const std::string sharing = workers.size() == 1 ? "" : format("; %d processes share each batch (MPI)", workers.size());
+  progress.start_run(result.backend->description() + sharing, at.epoch + 1, at.batch);
 
   for (int epoch = at.epoch + 1; epoch <= config.epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
     const double learning_rate = at.schedule.learning_rate;
-    if (!train_epoch(*result.backend, config, train_set, epoch, at, steps, progress)) {
+    if (!train_epoch(*result.backend, config, train_set, epoch, at, steps, progress, workers)) {
       save();  // in the middle of the epoch: where it stands
       result.interrupted = true;
       return result;
     }
-    const Evaluation checked = evaluate(*result.backend, validation, config.recipe, config.batch, false);
+    const Evaluation checked = evaluate(*result.backend, validation, config.recipe, config.batch, false, workers);
     if (!std::isfinite(checked.loss) || !all_finite(result.backend->parameters())) {  // never checkpoint bad weights
       throw std::runtime_error(divergence_message(
           config, format("the weights are no longer finite after epoch %d (validation loss %g, learning rate %g)",
                          epoch, checked.loss, learning_rate)));
     }
-    const Evaluation fitted = evaluate(*result.backend, subset, config.recipe, config.batch, false);
+    const Evaluation fitted = evaluate(*result.backend, subset, config.recipe, config.batch, false, workers);
     const EpochRecord record{epoch,
                              learning_rate,
                              at.train_loss_sum / static_cast<double>(at.train_seen),
@@ -238,10 +308,12 @@ TrainingResult train(const Plan& plan, const TrainingConfig& config, const Store
     at.batch = 0;
     at.train_loss_sum = 0;
     at.train_correct = at.train_seen = 0;
-    write_file_atomically((fs::path(config.out) / "log.csv").string(),
-                          [&](std::ostream& file) { file << log_csv(result.log); });
+    if (workers.leads()) {
+      write_file_atomically((fs::path(config.out) / "log.csv").string(),
+                            [&](std::ostream& file) { file << log_csv(result.log); });
+    }
     save();
-    if (config.stop_requested && config.stop_requested() && epoch < config.epochs) {  // Ctrl-C during validation
+    if (any_stop_requested(config, workers) && epoch < config.epochs) {  // Ctrl-C during validation
       result.interrupted = true;
       return result;
     }
@@ -249,8 +321,11 @@ TrainingResult train(const Plan& plan, const TrainingConfig& config, const Store
   return result;
 }
 
-Evaluation evaluate(TrainingBackend& backend, const StoredImages& data, const BatchRecipe& recipe, std::int64_t batch,
-                    bool ten_crop) {
+namespace {
+
+// evaluate() in this process alone.
+Evaluation evaluate_here(TrainingBackend& backend, const StoredImages& data, const BatchRecipe& recipe,
+                         std::int64_t batch, bool ten_crop) {
   BatchRecipe test_recipe = recipe;
   test_recipe.train = false;
   std::vector<std::int64_t> all(static_cast<std::size_t>(data.count));
@@ -281,6 +356,22 @@ Evaluation evaluate(TrainingBackend& backend, const StoredImages& data, const Ba
   result.top1 = top1_sum / n;
   result.top5 = top5_sum / n;
   return result;
+}
+
+}  // namespace
+
+Evaluation evaluate(TrainingBackend& backend, const StoredImages& data, const BatchRecipe& recipe, std::int64_t batch,
+                    bool ten_crop, Workers& workers) {
+  if (workers.size() == 1) return evaluate_here(backend, data, recipe, batch, ten_crop);
+  const Share share = workers.share_of(data.count);
+  std::vector<std::int64_t> mine(static_cast<std::size_t>(share.count));
+  for (std::int64_t i = 0; i < share.count; ++i) mine[static_cast<std::size_t>(i)] = share.first + i;
+  const Evaluation part =
+      share.count > 0 ? evaluate_here(backend, select_images(data, mine), recipe, batch, ten_crop) : Evaluation{};
+  const auto images = static_cast<double>(part.images);
+  std::vector<double> sums{part.loss * images, part.top1 * images, part.top5 * images, images};
+  workers.sum(sums);
+  return {sums[0] / sums[3], sums[1] / sums[3], sums[2] / sums[3], static_cast<std::int64_t>(sums[3])};
 }
 
 }  // namespace alexnet

@@ -21,6 +21,7 @@
 #include "training/progress.hpp"
 #include "training/schedule.hpp"
 #include "training/training_log.hpp"
+#include "training/workers.hpp"
 
 namespace alexnet {
 
@@ -39,6 +40,7 @@ struct TrainingConfig {
   bool resume = false;          ///< continue from out/latest instead of starting afresh
   std::map<std::string, std::string> settings;  ///< recorded in every checkpoint; a resumed run must match them
   std::function<bool()> stop_requested;         ///< polled after every step (Ctrl-C): checkpoint and return
+  Workers* workers = nullptr;  ///< the processes sharing every batch (chapter 17); null: this process alone
 };
 
 /// @brief What a run leaves.
@@ -61,12 +63,18 @@ struct Evaluation {
 /// first training images in the same test mode; writes out/log.csv, out/steps.csv (every step's loss) and a
 /// checkpoint per epoch. Throws std::runtime_error naming the step when the loss becomes NaN or infinite
 /// (the last checkpoint stays as it was).
+///
+/// With config.workers, P processes share each batch: process r trains on its share of the batch the one-process
+/// run draws (the same images, augmentation and dropout masks), the gradients are summed before every SGD
+/// step, and process 0 alone writes the files; they stop together with a CollectiveError when their settings or
+/// weights differ.
 TrainingResult train(const Plan& plan, const TrainingConfig& config, const StoredImages& train_set,
                      const StoredImages& validation, ProgressBar& progress);
 
 /// @brief Test-mode pass over `data` in batches: the centre crop of the recipe, or with `ten_crop` the paper's
-/// ten crops per image with their softmax averaged.
+/// ten crops per image with their softmax averaged. With several `workers`, each process evaluates its share
+/// of the images and all of them return the whole set's numbers.
 Evaluation evaluate(TrainingBackend& backend, const StoredImages& data, const BatchRecipe& recipe,
-                    std::int64_t batch, bool ten_crop);
+                    std::int64_t batch, bool ten_crop, Workers& workers = this_process_alone());
 
 }  // namespace alexnet
