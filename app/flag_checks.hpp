@@ -27,6 +27,10 @@ constexpr std::int64_t kMaxEpochs = 100000;
 /// @brief The largest initial learning rate accepted: 10,000 (the paper's is 0.01; chapter 12 diverges on purpose at 1000).
 constexpr double kMaxLearningRate = 10000;
 
+/// @brief The largest --bucket-mb accepted: 100,000 MB (the paper's gradients are 244 MB; a bucket above that is one
+/// all-reduce after the backward).
+constexpr std::int64_t kMaxBucketMegabytes = 100000;
+
 /// @brief The largest CUDA device index accepted by --gpus.
 constexpr std::int64_t kMaxGpuIndex = 63;
 

@@ -206,7 +206,7 @@ TrainingCommands::TrainingCommands(CLI::App& app) {
                            "train ... --data-parallel");
   train_command_->add_option("--bucket-mb", bucket_mb_,
                              "with --data-parallel: megabytes of gradients summed per MPI call (0: one call per layer)")
-      ->check(finite_above(-1, 100000))
+      ->check(integer_in(0, kMaxBucketMegabytes))
       ->capture_default_str();
 
   eval_command_ = app.add_subcommand("eval", "top-1 and top-5 of a trained network on a test set");
@@ -283,7 +283,7 @@ void TrainingCommands::train() {
     throw std::invalid_argument("--data-parallel: start the processes with mpirun, e.g. mpirun -np 2 alexnet train "
                                 "... --data-parallel (this process was started on its own)");
   }
-  MpiWorkers workers(static_cast<std::size_t>(bucket_mb_ * 1e6));
+  MpiWorkers workers(static_cast<std::size_t>(bucket_mb_) * 1000000);
   try {
     train_with(workers);
   } catch (const CollectiveError&) {

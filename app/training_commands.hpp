@@ -44,7 +44,8 @@ class TrainingCommands {
   std::vector<std::string> logs_, labels_;
   int epochs_ = 10, threads_ = 0, patience_ = 2;
   std::int64_t batch_ = 128, validation_ = -1, limit_ = -1, max_pixels_ = kDefaultMaxPixels;
-  double learning_rate_ = 0.01, bucket_mb_ = 25;
+  double learning_rate_ = 0.01;
+  std::int64_t bucket_mb_ = 25;
   std::uint64_t seed_ = 1;
   bool resume_ = false, skip_bad_ = false, no_dropout_ = false, ten_crop_ = false, data_parallel_ = false;
 };

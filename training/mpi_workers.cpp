@@ -99,6 +99,7 @@ MpiWorkers::MpiWorkers(std::size_t bucket_bytes)
   MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);  // MPI from the main thread only; OpenMP inside
   MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
   MPI_Comm_size(MPI_COMM_WORLD, &size_);
+  require_same(bucket_bytes, "the bucket sizes (--bucket-mb)");  // the processes must start the same sums
 }
 
 MpiWorkers::~MpiWorkers() { finalize(); }

@@ -187,7 +187,7 @@ bool train_epoch(TrainingBackend& backend, const TrainingConfig& config, const S
     at.train_seen += whole;
     progress.update(at.train_seen, at.train_loss_sum / static_cast<double>(at.train_seen),
                     static_cast<double>(at.train_correct) / static_cast<double>(at.train_seen));
-    if (workers.size() > 1 && at.batch == first + 1) {  // the processes' weights after their first step together
+    if (workers.size() > 1 && at.batch == first + 1) {  // the weights after the run's (and each epoch's) first step
       workers.require_same(weights_checksum(backend.parameters()), format("the weights after step %llu",
                                                                           static_cast<unsigned long long>(at.step)));
     }

@@ -64,7 +64,7 @@ struct Options {
   std::string variant = "mini";
   std::int64_t batch = 128;
   int steps = 10, threads = 1;
-  double bucket_mb = 25;
+  std::int64_t bucket_mb = 25;
 };
 
 void run(const Options& options, MpiWorkers& workers) {
@@ -130,8 +130,8 @@ void run(const Options& options, MpiWorkers& workers) {
     return;
   }
   std::printf("gradients: %s parameters, %.2f MB per process per step, in %zu MPI_Iallreduce call%s (buckets of "
-              "%g MB)\n", with_commas(parameters).c_str(), megabytes, buckets, buckets == 1 ? "" : "s",
-              options.bucket_mb);
+              "%lld MB)\n", with_commas(parameters).c_str(), megabytes, buckets, buckets == 1 ? "" : "s",
+              static_cast<long long>(options.bucket_mb));
   std::printf("waiting for the sums after the backward: %.2f ms median (min %.2f, max %.2f), %.1f%% of the step\n",
               waits.median, waits.min, waits.max, 100.0 * waits.median / steps.median);
   std::printf("the all-reduce alone (MPI_Allreduce, %.2f MB, blocking): %.2f ms median (min %.2f, max %.2f); a ring "
@@ -156,11 +156,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--threads", options.threads, "threads of each process")->check(CLI::Range(1, 1024))->capture_default_str();
   app.add_option("--bucket-mb", options.bucket_mb, "megabytes of gradients per MPI call (0: one call per layer)")
-      ->check(CLI::Range(0.0, 100000.0))
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{100000}))
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   try {
-    MpiWorkers workers(static_cast<std::size_t>(options.bucket_mb * 1e6));
+    MpiWorkers workers(static_cast<std::size_t>(options.bucket_mb) * 1000000);
     try {
       run(options, workers);
     } catch (const std::exception& error) {
