@@ -118,10 +118,9 @@ void run(const Options& options, MpiWorkers& workers) {
   const Spread steps = spread_of(step_ms), waits = spread_of(wait_ms);
   const double megabytes = 4.0 * static_cast<double>(parameters) / 1e6;
   const double ring_megabytes = megabytes * 2.0 * (processes - 1) / processes;
-  std::printf("%s, global batch %lld = %d process%s x %lld images, %d thread%s each; %s\n", plan.spec.name.c_str(),
-              static_cast<long long>(options.batch), processes, processes == 1 ? "" : "es",
-              static_cast<long long>(share.count), options.threads, options.threads == 1 ? "" : "s",
-              backend->description().c_str());
+  std::printf("%s, global batch %lld = %d process%s x %lld images, %d thread%s each, fast CPU backend\n",
+              plan.spec.name.c_str(), static_cast<long long>(options.batch), processes, processes == 1 ? "" : "es",
+              static_cast<long long>(share.count), options.threads, options.threads == 1 ? "" : "s");
   std::printf("step (forward, backward, gradient sums, SGD): %.1f ms median of %d (min %.1f, max %.1f): %.0f images/s\n",
               steps.median, options.steps, steps.min, steps.max, 1e3 * static_cast<double>(options.batch) / steps.median);
   if (processes == 1) {
