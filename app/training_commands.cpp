@@ -344,7 +344,8 @@ void TrainingCommands::train_with(Workers& workers) {
                 dataset_.c_str(), with_commas(all.count).c_str(), all.channels, all.height, all.width,
                 with_commas(static_cast<std::int64_t>(all.pixels.size()) / 1000000).c_str(),
                 with_commas(validation_count).c_str(), static_cast<unsigned long long>(seed_));
-    const std::string crop = stored_side == crop_side ? "taken whole" : format("a random %dx%d crop", crop_side, crop_side);
+    const std::string crop =
+        stored_side == crop_side ? "taken whole" : format("a random %dx%d crop", crop_side, crop_side);
     const std::string scale = config.recipe.scale == 1.0f ? "" : format(", times %g", config.recipe.scale);
     std::printf("batches: each image resized to %dx%d RGB, %s, reflections, PCA colour noise (sigma 0.1), mean "
                 "(%.1f, %.1f, %.1f) subtracted%s, on a background thread\n",

@@ -19,8 +19,8 @@ inline std::int64_t values_per_channel(const Shape& x) { return x.at(0) * x.at(2
 /// step's whole batch, so its units start at first_image · (units per image).
 template <typename T>
 DropoutParams dropout_params(const DropoutStep& s, const RunOptions& options, const Tensor<T>& x) {
-  const auto units_per_image = static_cast<std::uint64_t>(x.size() / x.dim(0));
-  return alexnet::dropout_params(s, options.seed, options.step, options.training, options.first_image * units_per_image);
+  const auto first_unit = options.first_image * static_cast<std::uint64_t>(x.size() / x.dim(0));
+  return alexnet::dropout_params(s, options.seed, options.step, options.training, first_unit);
 }
 
 /// @brief Step `index` forward on the ops of `Ops`; a training-mode batch normalization appends its batch

@@ -31,7 +31,7 @@ struct DropoutParams {
   std::uint64_t step = 0;   ///< training step: the Philox stream, so each step draws a new mask
   bool training = true;     ///< false: the identity (test time)
   std::uint64_t first_unit = 0;  ///< the whole batch's index of this tensor's unit 0: a data-parallel process
-                                 ///< holding images r·n… of the batch draws units r·n·(units per image)… (chapter 17)
+                                 ///< holding images r·n… draws units r·n·(units per image)… (chapter 17)
 };
 
 /// @brief True when unit `index` survives: random_uniform(seed, step, first_unit + index) ≥ p (CPU and GPU alike).

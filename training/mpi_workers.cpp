@@ -19,7 +19,9 @@ class MpiWorkers::GradientBuckets {
   explicit GradientBuckets(std::size_t bucket_bytes) : bucket_bytes_(bucket_bytes) {}
 
   void layer_ready(LayerTensors<float>& layer, std::size_t layers) {
-    for (TensorF* t : {&layer.weight, &layer.bias}) filling_.push_back({t->data(), static_cast<std::size_t>(t->size())});
+    for (TensorF* t : {&layer.weight, &layer.bias}) {
+      filling_.push_back({t->data(), static_cast<std::size_t>(t->size())});
+    }
     filling_bytes_ += layer.weight.bytes() + layer.bias.bytes();
     ++layers_seen_;
     if (filling_bytes_ >= bucket_bytes_ || layers_seen_ == layers) start_bucket();
@@ -125,7 +127,9 @@ void MpiWorkers::require_same(std::uint64_t value, const std::string& what) {
   if (std::all_of(all.begin(), all.end(), [&](unsigned long long v) { return v == all[0]; })) return;
   std::ostringstream message;
   message << what << " differ between the processes:";
-  for (std::size_t r = 0; r < all.size(); ++r) message << (r ? "," : "") << " process " << r << " " << std::hex << all[r] << std::dec;
+  for (std::size_t r = 0; r < all.size(); ++r) {
+    message << (r ? "," : "") << " process " << r << " " << std::hex << all[r] << std::dec;
+  }
   throw CollectiveError(message.str());
 }
 

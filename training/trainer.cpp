@@ -273,7 +273,8 @@ TrainingResult train(const Plan& plan, const TrainingConfig& config, const Store
     state.velocity = result.backend->velocity();
     result.checkpoint = save_checkpoint(config.out, state);
   };
-  const std::string sharing = workers.size() == 1 ? "" : format("; %d processes share each batch (MPI)", workers.size());
+  const std::string sharing =
+      workers.size() == 1 ? "" : format("; %d processes share each batch (MPI)", workers.size());
   progress.start_run(result.backend->description() + sharing, at.epoch + 1, at.batch);
 
   for (int epoch = at.epoch + 1; epoch <= config.epochs; ++epoch) {

@@ -121,8 +121,9 @@ void run(const Options& options, MpiWorkers& workers) {
   std::printf("%s, global batch %lld = %d process%s x %lld images, %d thread%s each, fast CPU backend\n",
               plan.spec.name.c_str(), static_cast<long long>(options.batch), processes, processes == 1 ? "" : "es",
               static_cast<long long>(share.count), options.threads, options.threads == 1 ? "" : "s");
+  const double images_per_second = 1e3 * static_cast<double>(options.batch) / steps.median;
   std::printf("step (forward, backward, gradient sums, SGD): %.1f ms median of %d (min %.1f, max %.1f): %.0f images/s\n",
-              steps.median, options.steps, steps.min, steps.max, 1e3 * static_cast<double>(options.batch) / steps.median);
+              steps.median, options.steps, steps.min, steps.max, images_per_second);
   if (processes == 1) {
     std::printf("gradients: %s parameters, %.2f MB: one process sums nothing\n", with_commas(parameters).c_str(),
                 megabytes);
@@ -153,7 +154,9 @@ int main(int argc, char** argv) {
   app.add_option("--steps", options.steps, "timed steps (after two warm-up steps)")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
-  app.add_option("--threads", options.threads, "threads of each process")->check(CLI::Range(1, 1024))->capture_default_str();
+  app.add_option("--threads", options.threads, "threads of each process")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
   app.add_option("--bucket-mb", options.bucket_mb, "megabytes of gradients per MPI call (0: one call per layer)")
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{100000}))
       ->capture_default_str();
