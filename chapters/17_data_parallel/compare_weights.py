@@ -2,11 +2,14 @@
 order in which their gradients were summed.
 
 A data-parallel run adds the same per-image gradients as one process, in another order: each process its share,
-then the shares' sums. Float sums of the same n terms in two orders differ by at most about n·2⁻²⁴ of the sum of
-their magnitudes, so after a few steps two runs differ by a small fraction of how far the weights moved from
-INITIAL, plus a few units in the last place of each weight (the last rounding of w + v). The check allows 1e-5 of
-the move and 4 units in the last place; a wrong share, a mask drawn for the wrong image or a gradient counted twice
-differ by far more (a tenth of the move or more)."""
+then the shares' sums. Float sums of the same n terms in two orders differ by up to about n·2⁻²⁴ of the sum of
+their magnitudes, typically √n·2⁻²⁴; CONV1's weight gradient at batch 32 adds 32·32·32 = 32,768 terms, so
+√n·2⁻²⁴ ≈ 10⁻⁵ — and more relative to a sum whose terms cancel, as a bias's gradient does. So after a few steps
+two runs differ by a small fraction of how far each tensor moved from INITIAL (the velocity: from zero), plus a few
+units in the last place of each value (the last rounding of w + v). Over seeds 1–9 of the test's six steps the
+largest difference was 1.7·10⁻⁴ of the move (a velocity; the weights 7·10⁻⁵). The check allows 10⁻³ of the move
+and 4 units in the last place: a bound measured with a margin, not proved. A mask drawn for the wrong image or a
+gradient counted twice differ by more than half the move."""
 import pathlib
 import sys
 
@@ -21,7 +24,7 @@ for file in files:
     y = numpy.load(b / name).astype(numpy.float64)
     start = numpy.load(initial / file.name).astype(numpy.float64) if file.parent == a else numpy.zeros_like(x)
     moved = numpy.abs(x - start).max()
-    allowed = 1e-5 * moved + 4 * numpy.spacing(numpy.maximum(numpy.abs(x), numpy.abs(y)).astype(numpy.float32))
+    allowed = 1e-3 * moved + 4 * numpy.spacing(numpy.maximum(numpy.abs(x), numpy.abs(y)).astype(numpy.float32))
     excess = numpy.abs(x - y) - allowed
     ratio = numpy.abs(x - y).max() / moved if moved > 0 else 0.0
     worst = max(worst, ratio)
