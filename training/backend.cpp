@@ -30,6 +30,12 @@ class CpuBackend final : public TrainingBackend {
     gradients_ = Ops::backward(plan_, parameters_, activations_, grad_logits, options, ready_).parameters;
   }
   void set_gradients_ready(GradientsReady<float> ready) override { ready_ = std::move(ready); }
+  void set_running_statistics(const Parameters<float>& from) override {
+    for (std::size_t k = 0; k < parameters_.size(); ++k) {
+      parameters_[k].running_mean = from.at(k).running_mean;
+      parameters_[k].running_var = from.at(k).running_var;
+    }
+  }
   void sgd_step(double learning_rate, SgdParams params) override {
     if (gradients_.size() != parameters_.size()) throw std::logic_error("sgd_step: run backward first");
     for (std::size_t k = 0; k < parameters_.size(); ++k) {
@@ -79,10 +85,8 @@ class CudaBackend final : public TrainingBackend {
   void backward(const TensorF& grad_logits, const RunOptions& options) override {
     network_.backward(grad_logits, options);
   }
-  void set_gradients_ready(GradientsReady<float>) override {
-    throw std::invalid_argument("--data-parallel: the CUDA backend cannot share a batch between processes yet; "
-                                "use --device cpu");
-  }
+  void set_gradients_ready(GradientsReady<float>) override { refuse_data_parallel(); }
+  void set_running_statistics(const Parameters<float>&) override { refuse_data_parallel(); }
   void sgd_step(double learning_rate, SgdParams params) override { network_.sgd_step(learning_rate, params); }
   Parameters<float> parameters() const override { return network_.parameters(); }
   Parameters<float> velocity() const override { return network_.velocity(); }
@@ -94,6 +98,11 @@ class CudaBackend final : public TrainingBackend {
   }
 
  private:
+  [[noreturn]] static void refuse_data_parallel() {
+    throw std::invalid_argument("--data-parallel: the CUDA backend cannot share a batch between processes yet; "
+                                "use --device cpu");
+  }
+
   CudaNetwork network_;
   std::vector<int> gpus_;
   GpuOptions options_;

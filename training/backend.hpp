@@ -27,6 +27,9 @@ class TrainingBackend {
   /// data-parallel run sums them over its processes (chapter 17). The CUDA backend has no such hook yet and
   /// refuses.
   virtual void set_gradients_ready(GradientsReady<float> ready) = 0;
+  /// @brief Replaces every batch normalization's running statistics by those in `from` (the data-parallel
+  /// processes' average, chapter 17); the weights stay. The CUDA backend has no such step yet and refuses.
+  virtual void set_running_statistics(const Parameters<float>& from) = 0;
   /// @brief The paper's update of every weight and bias with the last backward's gradients.
   virtual void sgd_step(double learning_rate, SgdParams params) = 0;
   /// @brief The weights and biases now (whole-layer layout, as `alexnet init` writes them).

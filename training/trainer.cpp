@@ -209,9 +209,8 @@ Checkpoint open_run(const Plan& plan, const TrainingConfig& config) {
 }
 
 // Refuses, on every process alike, a run its processes cannot share: different settings, a batch they cannot
-// split evenly, an epoch whose last batch has fewer images than processes, batch normalization.
-void require_shareable(const Plan& plan, const TrainingConfig& config, const StoredImages& train_set,
-                       Workers& workers) {
+// split evenly, an epoch whose last batch has fewer images than processes.
+void require_shareable(const TrainingConfig& config, const StoredImages& train_set, Workers& workers) {
   std::string settings;
   for (const auto& [key, value] : config.settings) settings += key + "=" + value + ";";
   workers.require_same(checksum(settings.data(), settings.size()), "the settings (--variant, --batch, --seed, ...)");
@@ -228,13 +227,31 @@ void require_shareable(const Plan& plan, const TrainingConfig& config, const Sto
                                  "processes; choose another --limit or --batch", static_cast<long long>(last),
                                  last == 1 ? "" : "s", static_cast<long long>(processes)));
   }
-  for (const Step& step : plan.steps) {
-    if (std::holds_alternative<BatchNormStep>(step.op)) {
-      throw CollectiveError("--data-parallel: " + step.name + "'s running statistics would differ between the "
-                            "processes (each sees only its share of the batch); train " + plan.spec.name +
-                            " in one process");
+}
+
+// Batch normalization's running statistics, which each process moved with the statistics of its own share of
+// every batch, replaced on every process by their average over the processes (before an evaluation or a
+// checkpoint uses them).
+void average_running_statistics(TrainingBackend& backend, Workers& workers) {
+  if (workers.size() == 1) return;
+  Parameters<float> parameters = backend.parameters();
+  std::vector<double> values;
+  for (const LayerTensors<float>& layer : parameters) {
+    for (const TensorF* t : {&layer.running_mean, &layer.running_var}) {
+      values.insert(values.end(), t->values().begin(), t->values().end());
     }
   }
+  if (values.empty()) return;
+  workers.sum(values);
+  std::size_t next = 0;
+  for (LayerTensors<float>& layer : parameters) {
+    for (TensorF* t : {&layer.running_mean, &layer.running_var}) {
+      for (std::int64_t i = 0; i < t->size(); ++i) {
+        (*t)[i] = static_cast<float>(values[next++] / static_cast<double>(workers.size()));
+      }
+    }
+  }
+  backend.set_running_statistics(parameters);
 }
 
 }  // namespace
@@ -242,7 +259,7 @@ void require_shareable(const Plan& plan, const TrainingConfig& config, const Sto
 TrainingResult train(const Plan& plan, const TrainingConfig& config, const StoredImages& train_set,
                      const StoredImages& validation, ProgressBar& progress) {
   Workers& workers = config.workers != nullptr ? *config.workers : this_process_alone();
-  require_shareable(plan, config, train_set, workers);
+  require_shareable(config, train_set, workers);
   Checkpoint state;
   if (workers.leads()) state = open_run(plan, config);  // first: process 0 alone writes in the folder
   workers.barrier();
@@ -280,7 +297,9 @@ TrainingResult train(const Plan& plan, const TrainingConfig& config, const Store
   for (int epoch = at.epoch + 1; epoch <= config.epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
     const double learning_rate = at.schedule.learning_rate;
-    if (!train_epoch(*result.backend, config, train_set, epoch, at, steps, progress, workers)) {
+    const bool finished = train_epoch(*result.backend, config, train_set, epoch, at, steps, progress, workers);
+    average_running_statistics(*result.backend, workers);
+    if (!finished) {
       save();  // in the middle of the epoch: where it stands
       result.interrupted = true;
       return result;
