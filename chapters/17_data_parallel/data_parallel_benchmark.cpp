@@ -54,12 +54,6 @@ Spread allreduce_ms(std::size_t floats, int repeats) {
   return spread_of(ms);
 }
 
-std::int64_t parameter_count(const Parameters<float>& parameters) {
-  std::int64_t count = 0;
-  for (const LayerTensors<float>& layer : parameters) count += layer.weight.size() + layer.bias.size();
-  return count;
-}
-
 struct Options {
   std::string variant = "mini";
   std::int64_t batch = 128;
@@ -76,7 +70,7 @@ void run(const Options& options, MpiWorkers& workers) {
   }
   fast::set_threads(options.threads);
   const Parameters<float> initial = initial_parameters(plan, 1);
-  const std::int64_t parameters = parameter_count(initial);
+  const std::int64_t parameters = count_parameters(initial);
   auto backend = make_training_backend("cpu", plan, initial, allocate_parameters(plan));
   if (processes > 1) backend->set_gradients_ready(workers.summed_gradients(plan.parameter_rows.size()));
 
