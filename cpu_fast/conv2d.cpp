@@ -102,19 +102,21 @@ void forward_image(const TensorF& x, const TensorF& weight, const Geometry& g, i
   }
 }
 
-// Image n's part of the backward: grad_weight += ∂y[n] · colᵀ, and ∂x[n] = col2im(Wᵀ · ∂y[n]).
+// Image n's part of the backward: grad_weight += ∂y[n] · colᵀ, and ∂x[n] = col2im(Wᵀ · ∂y[n]) unless grad_x is
+// null (not asked for).
 void backward_image(const TensorF& x, const TensorF& weight, const TensorF& grad_y, const Geometry& g, int n,
-                    float* col, float* grad_col, float* grad_weight, TensorF& grad_x) {
+                    float* col, float* grad_col, float* grad_weight, TensorF* grad_x) {
   for (int group = 0; group < g.groups; ++group) {
     const float* dy = grad_y.data() + y_offset(g, n, group);
     im2col(x.data() + x_offset(g, n, group), g, col);
     // ∂W_g [C_out/g, C_in/g·K·K] += ∂y_g [C_out/g, HW_out] · colᵀ [HW_out, C_in/g·K·K]
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g.group_outputs(), g.patch(), g.positions(), 1.0f, dy,
                 g.positions(), col, g.positions(), 1.0f, grad_weight + weight_offset(g, group), g.patch());
+    if (grad_x == nullptr) continue;
     // ∂col [C_in/g·K·K, HW_out] = W_gᵀ · ∂y_g
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g.patch(), g.positions(), g.group_outputs(), 1.0f,
                 weight.data() + weight_offset(g, group), g.patch(), dy, g.positions(), 0.0f, grad_col, g.positions());
-    col2im(grad_col, g, grad_x.data() + x_offset(g, n, group));
+    col2im(grad_col, g, grad_x->data() + x_offset(g, n, group));
   }
 }
 
@@ -149,13 +151,15 @@ ALEXNET_SIMD_CLONES TensorF conv2d_forward(const TensorF& x, const TensorF& weig
 }
 
 ALEXNET_SIMD_CLONES cpu::Conv2dGradients<float> conv2d_backward(const TensorF& x, const TensorF& weight, const TensorF& grad_y,
-                                            Conv2dParams params) {
+                                            Conv2dParams params, bool input_gradient) {
   const Shape bias_shape{weight.shape().empty() ? 0 : weight.dim(0)};
   require_shape("fast::conv2d_backward", "grad_y", cpu::conv2d_output_shape(x.shape(), weight.shape(), bias_shape, params),
                 grad_y.shape());
-  cpu::Conv2dGradients<float> grads{TensorF(x.shape()), TensorF(weight.shape()), TensorF(bias_shape)};
+  cpu::Conv2dGradients<float> grads{input_gradient ? TensorF(x.shape()) : TensorF(), TensorF(weight.shape()),
+                                    TensorF(bias_shape)};
   const Geometry g = geometry(x, weight, grad_y.shape(), params);
   if (grad_y.size() == 0) return grads;
+  TensorF* grad_x = input_gradient ? &grads.input : nullptr;
   const std::size_t col_size = static_cast<std::size_t>(g.patch()) * g.positions();
   if (one_image_per_thread(g)) {
     // Each thread sums its images' ∂W in a buffer of its own; the buffers are added in thread
@@ -169,7 +173,7 @@ ALEXNET_SIMD_CLONES cpu::Conv2dGradients<float> conv2d_backward(const TensorF& x
     for (int n = 0; n < g.batch; ++n) {
       const auto me = static_cast<std::size_t>(omp_get_thread_num());
       backward_image(x, weight, grad_y, g, n, cols + 2 * col_size * me, cols + (2 * me + 1) * col_size,
-                     partial + weights * me, grads.input);
+                     partial + weights * me, grad_x);
     }
     for (std::size_t t = 0; t < count; ++t) {
       for (std::size_t i = 0; i < weights; ++i) grads.weight[static_cast<std::int64_t>(i)] += partial[weights * t + i];
@@ -177,7 +181,7 @@ ALEXNET_SIMD_CLONES cpu::Conv2dGradients<float> conv2d_backward(const TensorF& x
   } else {
     float* col = workspace(0, col_size);
     float* grad_col = workspace(1, col_size);
-    for (int n = 0; n < g.batch; ++n) backward_image(x, weight, grad_y, g, n, col, grad_col, grads.weight.data(), grads.input);
+    for (int n = 0; n < g.batch; ++n) backward_image(x, weight, grad_y, g, n, col, grad_col, grads.weight.data(), grad_x);
   }
 #pragma omp parallel for schedule(static)
   for (int co = 0; co < g.out_channels; ++co) {

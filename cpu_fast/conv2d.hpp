@@ -16,8 +16,10 @@ namespace alexnet::fast {
 /// @brief The same y as alexnet::cpu::conv2d_forward, by im2col + SGEMM per image and group.
 TensorF conv2d_forward(const TensorF& x, const TensorF& weight, const TensorF& bias, Conv2dParams params);
 
-/// @brief The same gradients as alexnet::cpu::conv2d_backward, by two SGEMMs and col2im per image and group.
+/// @brief The same gradients as alexnet::cpu::conv2d_backward, by two SGEMMs and col2im per image and group;
+/// without `input_gradient`, ∂L/∂weight and ∂L/∂bias alone (one SGEMM; `input` is left empty), as a network's
+/// first layer needs in training.
 cpu::Conv2dGradients<float> conv2d_backward(const TensorF& x, const TensorF& weight, const TensorF& grad_y,
-                                            Conv2dParams params);
+                                            Conv2dParams params, bool input_gradient = true);
 
 }  // namespace alexnet::fast

@@ -62,15 +62,17 @@ Tensor<T> step_forward(std::size_t index, const Step& step, const Tensor<T>& x, 
       step.op);
 }
 
-/// @brief ∂L/∂x of one step given ∂L/∂y; a layer's parameter gradients go into `grads`.
+/// @brief ∂L/∂x of one step given ∂L/∂y; a layer's parameter gradients go into `grads`. A convolution skips
+/// ∂L/∂x (returns an empty tensor) unless `input_gradient`.
 template <typename Ops, typename T>
 Tensor<T> step_backward(const Step& step, const Tensor<T>& x, const Tensor<T>& grad_y,
-                        const Parameters<T>& parameters, const RunOptions& options, Parameters<T>& grads) {
+                        const Parameters<T>& parameters, const RunOptions& options, bool input_gradient,
+                        Parameters<T>& grads) {
   return std::visit(
       Overloaded{
           [&](const ConvolutionStep& s) {
             const auto i = static_cast<std::size_t>(s.parameters);
-            auto g = Ops::conv2d_backward(x, parameters[i].weight, grad_y, s.params);
+            auto g = Ops::conv2d_backward(x, parameters[i].weight, grad_y, s.params, input_gradient);
             grads[i].weight = std::move(g.weight);
             grads[i].bias = std::move(g.bias);
             return std::move(g.input);
@@ -145,12 +147,13 @@ Gradients<T> run_backward(const Plan& plan, const Parameters<T>& parameters, con
   for (std::size_t i = plan.steps.size(); i-- > 0;) {
     const auto start = std::chrono::steady_clock::now();
     const Tensor<T>& x = i == 0 ? forward.input : forward.outputs[i - 1];
-    grad = step_backward<Ops>(plan.steps[i], x, grad, parameters, options, gradients.parameters);
+    const bool input_gradient = i > 0 || options.input_gradient;
+    grad = step_backward<Ops>(plan.steps[i], x, grad, parameters, options, input_gradient, gradients.parameters);
     gradients.step_ms[i] = milliseconds_since(start);
     const int learned = step_parameters(plan.steps[i]);
     if (ready && learned >= 0) ready(gradients.parameters[static_cast<std::size_t>(learned)]);
   }
-  gradients.input = std::move(grad);
+  if (options.input_gradient) gradients.input = std::move(grad);
   return gradients;
 }
 

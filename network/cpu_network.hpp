@@ -25,6 +25,8 @@ struct RunOptions {
   std::uint64_t step = 0;      ///< the training step: a fresh dropout mask per step
   std::uint64_t first_image = 0;  ///< where this batch starts in the step's whole batch: a data-parallel process's
                                   ///< share (chapter 17) draws the dropout masks its images draw in one process
+  bool input_gradient = true;  ///< whether the backward computes ∂L/∂(the batch); training turns it off: nothing
+                               ///< uses the gradient of the images, and a first convolution's costs a GEMM and col2im
 };
 
 /// @brief The statistics a batch normalization step computed on a training-mode forward's batch.
@@ -52,7 +54,7 @@ struct Activations {
 /// @brief The backward pass's results: ∂L/∂input and ∂L/∂ every parameter.
 template <typename T>
 struct Gradients {
-  Tensor<T> input;           ///< ∂L/∂x, the shape of the input
+  Tensor<T> input;           ///< ∂L/∂x, the shape of the input; empty when RunOptions::input_gradient is off
   Parameters<T> parameters;  ///< ∂L/∂W and ∂L/∂b of every layer, the shapes of the parameters
   std::vector<double> step_ms;  ///< step_ms[i]: wall-clock milliseconds of step i's backward
 };

@@ -19,8 +19,8 @@ struct FastOps {
     return fast::conv2d_forward(x, w, b, p);
   }
   static cpu::Conv2dGradients<float> conv2d_backward(const TensorF& x, const TensorF& w, const TensorF& g,
-                                                     Conv2dParams p) {
-    return fast::conv2d_backward(x, w, g, p);
+                                                     Conv2dParams p, bool input_gradient) {
+    return fast::conv2d_backward(x, w, g, p, input_gradient);
   }
   static TensorF relu_forward(const TensorF& x) { return fast::relu_forward(x); }
   static TensorF relu_backward(const TensorF& x, const TensorF& g) { return fast::relu_backward(x, g); }

@@ -27,7 +27,9 @@ class CpuBackend final : public TrainingBackend {
     return activations_.logits();
   }
   void backward(const TensorF& grad_logits, const RunOptions& options) override {
-    gradients_ = Ops::backward(plan_, parameters_, activations_, grad_logits, options, ready_).parameters;
+    RunOptions weights_only = options;
+    weights_only.input_gradient = false;  // nothing uses ∂L/∂images (as CudaBackend's set_input_gradient(false))
+    gradients_ = Ops::backward(plan_, parameters_, activations_, grad_logits, weights_only, ready_).parameters;
   }
   void set_gradients_ready(GradientsReady<float> ready) override { ready_ = std::move(ready); }
   void set_running_statistics(const Parameters<float>& from) override {

@@ -216,6 +216,25 @@ TEST_CASE("the same thread count gives the same bits", "[fast_cpu][determinism]"
   fast::set_threads(fast::available_cores());
 }
 
+// Training turns ∂L/∂images off (RunOptions::input_gradient): the first convolution then skips its ∂col GEMM and
+// col2im, and every parameter gradient must come out as before, bit for bit.
+TEST_CASE("a backward without the input's gradient gives the same parameter gradients", "[fast_cpu][network]") {
+  const Plan plan = make_plan(alexnet_tiny());
+  const Parameters<float> parameters = initial_parameters(plan, 4);
+  const TensorF x = random_tensor_float({4, 3, 31, 31}, 14);
+  RunOptions options{true, 1, 0};
+  const Activations<float> forward = fast_forward(plan, parameters, x, options);
+  const Gradients<float> all = fast_backward(plan, parameters, forward, forward.logits(), options);
+  options.input_gradient = false;
+  const Gradients<float> weights_only = fast_backward(plan, parameters, forward, forward.logits(), options);
+  CHECK(all.input.shape() == x.shape());
+  CHECK(weights_only.input.size() == 0);
+  for (std::size_t i = 0; i < all.parameters.size(); ++i) {
+    CHECK(all.parameters[i].weight.values() == weights_only.parameters[i].weight.values());
+    CHECK(all.parameters[i].bias.values() == weights_only.parameters[i].bias.values());
+  }
+}
+
 TEST_CASE("a thread count below 1 is refused", "[fast_cpu][threads]") {
   CHECK_THROWS_WITH(fast::set_threads(0), "--threads: expected at least 1, got 0");
   CHECK(fast::threads() >= 1);
