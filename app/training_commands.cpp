@@ -348,7 +348,7 @@ void TrainingCommands::train_with(Workers& workers) {
         stored_side == crop_side ? "taken whole" : format("a random %dx%d crop", crop_side, crop_side);
     const std::string scale = config.recipe.scale == 1.0f ? "" : format(", times %g", config.recipe.scale);
     std::printf("batches: each image resized to %dx%d RGB, %s, reflections, PCA colour noise (sigma 0.1), mean "
-                "(%.1f, %.1f, %.1f) subtracted%s, on a background thread\n",
+                "(%.1f, %.1f, %.1f) subtracted%s\n",
                 stored_side, stored_side, crop.c_str(), config.recipe.mean[0], config.recipe.mean[1],
                 config.recipe.mean[2], scale.c_str());
     std::printf("SGD: batch %lld, momentum 0.9, weight decay 0.0005, learning rate %g %s; %d epochs\n",

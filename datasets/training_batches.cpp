@@ -107,12 +107,11 @@ std::vector<std::int64_t> batch_indices(const std::vector<std::int64_t>& order, 
 
 BatchQueue::BatchQueue(std::int64_t batches, std::function<Batch(std::int64_t index)> prepare, std::size_t depth)
     : batches_(batches), prepare_(std::move(prepare)), depth_(depth) {
-  if (batches < 0 || depth == 0 || !prepare_) {
-    throw std::invalid_argument("BatchQueue: expected batches ≥ 0, depth ≥ 1 and a prepare function, got " +
-                                std::to_string(batches) + " batches, depth " + std::to_string(depth) +
-                                (prepare_ ? "" : ", no function"));
+  if (batches < 0 || !prepare_) {
+    throw std::invalid_argument("BatchQueue: expected batches ≥ 0 and a prepare function, got " +
+                                std::to_string(batches) + " batches" + (prepare_ ? "" : ", no function"));
   }
-  worker_ = std::thread(&BatchQueue::work, this);
+  if (depth > 0) worker_ = std::thread(&BatchQueue::work, this);
 }
 
 BatchQueue::~BatchQueue() {
@@ -121,7 +120,7 @@ BatchQueue::~BatchQueue() {
     stop_ = true;
   }
   changed_.notify_all();
-  worker_.join();
+  if (worker_.joinable()) worker_.join();
 }
 
 void BatchQueue::work() {
@@ -151,7 +150,19 @@ void BatchQueue::work() {
   changed_.notify_all();
 }
 
+std::optional<Batch> BatchQueue::prepare_here() {
+  if (error_) std::rethrow_exception(error_);
+  if (next_index_ == batches_) return std::nullopt;
+  try {
+    return prepare_(next_index_++);
+  } catch (...) {
+    error_ = std::current_exception();
+    throw;
+  }
+}
+
 std::optional<Batch> BatchQueue::next() {
+  if (depth_ == 0) return prepare_here();
   std::unique_lock<std::mutex> lock(mutex_);
   changed_.wait(lock, [&] { return !ready_.empty() || worker_done_; });
   if (!ready_.empty()) {

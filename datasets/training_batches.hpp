@@ -65,13 +65,16 @@ std::int64_t batch_count(std::int64_t count, std::int64_t batch_size);
 std::vector<std::int64_t> batch_indices(const std::vector<std::int64_t>& order, std::int64_t batch_size,
                                         std::int64_t index);
 
-/// @brief Prepares batches 0, 1, ..., batches−1 in order on one background thread, at most `depth` ready ahead.
+/// @brief Prepares batches 0, 1, ..., batches−1 in order on one background thread, at most `depth` ready ahead;
+/// with depth 0, on the thread that calls next(), when it calls.
 ///
 /// The training loop takes them with next() while the worker prepares the
-/// following ones; `prepare(index)` runs on the worker thread only.
+/// following ones; `prepare(index)` runs on the worker thread only. Depth 0 is for a network that computes on
+/// every core of the CPU: a worker would then compete with its threads for the cores (and OpenMP's threads
+/// spin-wait between parallel loops, so the two slow each other down far more than preparing costs).
 class BatchQueue {
  public:
-  /// @brief Starts the worker; `prepare(i)` makes batch i (e.g. a lambda calling prepare_batch()).
+  /// @brief Starts the worker (none for depth 0); `prepare(i)` makes batch i (e.g. a lambda calling prepare_batch()).
   BatchQueue(std::int64_t batches, std::function<Batch(std::int64_t index)> prepare, std::size_t depth = 2);
   /// @brief Stops the worker and joins it, also mid-epoch: waits at most for the batch being prepared.
   ~BatchQueue();
@@ -84,7 +87,9 @@ class BatchQueue {
   std::optional<Batch> next();
 
  private:
-  void work();  // the worker thread's loop
+  void work();                       // the worker thread's loop
+  std::optional<Batch> prepare_here();  // next() with depth 0
+
 
   std::int64_t batches_;
   std::function<Batch(std::int64_t)> prepare_;
@@ -95,7 +100,8 @@ class BatchQueue {
   std::exception_ptr error_;         // what prepare threw (the worker then ends)
   bool worker_done_ = false;         // the worker prepared its last batch or failed
   bool stop_ = false;                // the destructor asks the worker to end
-  std::thread worker_;               // started by the constructor, joined by the destructor
+  std::int64_t next_index_ = 0;      // depth 0: the batch next() prepares next
+  std::thread worker_;               // started by the constructor (depth ≥ 1), joined by the destructor
 };
 
 }  // namespace alexnet

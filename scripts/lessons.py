@@ -269,10 +269,11 @@ def needs_gpu(command):
 def checkout_state():
     """Every path git reports as changed, untracked or ignored, with its content hash,
     outside out/ and the build folders: what a lesson's commands must leave alone."""
-    status = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--ignored",
+    # -z: paths as they are, not quoted (a test's hostile file name, "run\nb", must still match "build-")
+    status = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "-z", "--ignored",
                              "--untracked-files=all"], text=True, capture_output=True, check=True)
     state = {}
-    for line in status.stdout.splitlines():
+    for line in filter(None, status.stdout.split("\0")):
         path = line[3:]
         if path.startswith(("out/", "build/", "build-")):
             continue

@@ -48,6 +48,7 @@ class CpuBackend final : public TrainingBackend {
   Parameters<float> parameters() const override { return parameters_; }
   Parameters<float> velocity() const override { return velocity_; }
   std::string description() const override { return Ops::description(); }
+  std::size_t batches_ahead() const override { return 0; }
 
  private:
   Plan plan_;
@@ -92,6 +93,7 @@ class CudaBackend final : public TrainingBackend {
   void sgd_step(double learning_rate, SgdParams params) override { network_.sgd_step(learning_rate, params); }
   Parameters<float> parameters() const override { return network_.parameters(); }
   Parameters<float> velocity() const override { return network_.velocity(); }
+  std::size_t batches_ahead() const override { return 2; }
   std::string description() const override {
     std::string devices;
     for (const int gpu : gpus_) devices += (devices.empty() ? "" : ",") + std::to_string(gpu);

@@ -163,7 +163,7 @@ bool train_epoch(TrainingBackend& backend, const TrainingConfig& config, const S
     const Share share = workers.share_of(static_cast<std::int64_t>(whole.size()));
     return prepare_batch(train_set, {whole.begin() + share.first, whole.begin() + share.first + share.count},
                          static_cast<std::uint64_t>(epoch), config.recipe);
-  });
+  }, backend.batches_ahead());
   progress.start_epoch(epoch, config.epochs, train_set.count, at.train_seen);
   while (std::optional<Batch> batch = queue.next()) {
     const std::int64_t whole = std::min(config.batch, train_set.count - at.batch * config.batch);
@@ -355,7 +355,7 @@ Evaluation evaluate_here(TrainingBackend& backend, const StoredImages& data, con
   BatchQueue queue(batches, [&](std::int64_t i) {
     const std::vector<std::int64_t> indices = batch_indices(all, images_per_pass, i);
     return ten_crop ? prepare_ten_crop_batch(data, indices, test_recipe) : prepare_batch(data, indices, 0, test_recipe);
-  });
+  }, backend.batches_ahead());
   Evaluation result;
   double loss_sum = 0, top1_sum = 0, top5_sum = 0;
   while (std::optional<Batch> prepared = queue.next()) {

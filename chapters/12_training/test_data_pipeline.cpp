@@ -304,7 +304,7 @@ TEST_CASE("BatchQueue yields the batches the direct calls give, in order", "[dat
   const auto prepare = [&](std::int64_t b) { return prepare_batch(data, batch_indices(order, 5, b), 1, recipe); };
   const std::int64_t batches = batch_count(data.count, 5);  // 12 images: 5 + 5 + 2
   REQUIRE(batches == 3);
-  for (std::size_t depth : {1, 3}) {
+  for (std::size_t depth : {0, 1, 3}) {  // 0: prepared by next() itself
     INFO("depth " << depth);
     BatchQueue queue(batches, prepare, depth);
     for (std::int64_t b = 0; b < batches; ++b) {
@@ -319,18 +319,24 @@ TEST_CASE("BatchQueue yields the batches the direct calls give, in order", "[dat
   }
   BatchQueue empty(0, prepare);
   CHECK_FALSE(empty.next());
-  CHECK_THROWS_WITH(BatchQueue(3, prepare, 0),
-                    "BatchQueue: expected batches ≥ 0, depth ≥ 1 and a prepare function, got 3 batches, depth 0");
+  CHECK_THROWS_WITH(BatchQueue(-1, prepare, 0), "BatchQueue: expected batches ≥ 0 and a prepare function, got -1 batches");
 }
 
 TEST_CASE("BatchQueue rethrows what prepare threw, after the batches before it", "[datasets][queue]") {
-  BatchQueue queue(5, [](std::int64_t b) {
-    if (b == 2) throw std::runtime_error("prepare: batch 2 is broken");
-    return Batch{TensorF({1}, static_cast<float>(b)), {b}};
-  });
-  CHECK(queue.next()->labels == std::vector<std::int64_t>{0});
-  CHECK(queue.next()->labels == std::vector<std::int64_t>{1});
-  CHECK_THROWS_WITH(queue.next(), "prepare: batch 2 is broken");
+  for (std::size_t depth : {0, 2}) {
+    INFO("depth " << depth);
+    BatchQueue queue(
+        5,
+        [](std::int64_t b) {
+          if (b == 2) throw std::runtime_error("prepare: batch 2 is broken");
+          return Batch{TensorF({1}, static_cast<float>(b)), {b}};
+        },
+        depth);
+    CHECK(queue.next()->labels == std::vector<std::int64_t>{0});
+    CHECK(queue.next()->labels == std::vector<std::int64_t>{1});
+    CHECK_THROWS_WITH(queue.next(), "prepare: batch 2 is broken");
+    CHECK_THROWS_WITH(queue.next(), "prepare: batch 2 is broken");
+  }
 }
 
 TEST_CASE("destroying a BatchQueue mid-epoch returns promptly", "[datasets][queue]") {

@@ -162,16 +162,24 @@ TEST_CASE("LRN across the towers too (Caffe's window)", "[fast_cpu][ops]") {
 TEST_CASE("the fast max-pooling routes ties and NaNs as the reference does", "[fast_cpu][ops]") {
   // Values from {0, 1, 2}: most windows hold their maximum more than once (the first wins); a few NaNs (the
   // first NaN of a window wins, and the window's value is NaN). Then the backward must equal the reference's,
-  // bit for bit: every gradient goes to the same element, and the sums add in the same order.
-  TensorF x = random_tensor_float({3, 5, 15, 17}, 31, 0.0, 3.0);
-  for (std::int64_t i = 0; i < x.size(); ++i) x[i] = i % 97 == 0 ? std::nanf("") : std::floor(x[i]);
-  const TensorF g = random_tensor_float({3, 5, 7, 8}, 32);
-  const Pool2dParams overlapping{3, 2};  // the paper's pooling
-  CHECK(fast::maxpool2d_backward(x, g, overlapping).values() == cpu::maxpool2d_backward(x, g, overlapping).values());
-  const TensorF ours = fast::maxpool2d_forward(x, overlapping), theirs = cpu::maxpool2d_forward(x, overlapping);
-  for (std::int64_t i = 0; i < ours.size(); ++i) {
-    INFO("output " << i);
-    CHECK((std::isnan(ours[i]) ? std::isnan(theirs[i]) : ours[i] == theirs[i]));
+  // bit for bit: every gradient goes to the same element, and the sums add in the same order. The paper's
+  // pooling and other windows and strides (the fast one splits the columns by their phase modulo the stride),
+  // on planes whose width is odd, even and one window wide.
+  for (const Pool2dParams params : {Pool2dParams{3, 2}, Pool2dParams{2, 2}, Pool2dParams{3, 1}, Pool2dParams{3, 3},
+                                    Pool2dParams{5, 2}, Pool2dParams{1, 1}}) {
+    for (const Shape& plane : {Shape{15, 17}, Shape{16, 14}, Shape{5, 5}, Shape{7, 12}}) {
+      INFO("kernel " << params.kernel << ", stride " << params.stride << ", plane " << to_string(plane));
+      TensorF x = random_tensor_float({3, 5, plane[0], plane[1]}, 31, 0.0, 3.0);
+      for (std::int64_t i = 0; i < x.size(); ++i) x[i] = i % 97 == 0 ? std::nanf("") : std::floor(x[i]);
+      const TensorF g = random_tensor_float(maxpool2d_output_shape("test", x.shape(), params), 32);
+      CHECK(fast::maxpool2d_backward(x, g, params).values() == cpu::maxpool2d_backward(x, g, params).values());
+      const TensorF ours = fast::maxpool2d_forward(x, params), theirs = cpu::maxpool2d_forward(x, params);
+      REQUIRE(ours.shape() == theirs.shape());
+      for (std::int64_t i = 0; i < ours.size(); ++i) {
+        INFO("output " << i);
+        CHECK((std::isnan(ours[i]) ? std::isnan(theirs[i]) : ours[i] == theirs[i]));
+      }
+    }
   }
 }
 
