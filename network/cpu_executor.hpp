@@ -15,14 +15,6 @@ namespace alexnet::cpu_executor {
 /// @brief Values per channel of x [N, C, H, W]: N·H·W, the m of a batch normalization's statistics.
 inline std::int64_t values_per_channel(const Shape& x) { return x.at(0) * x.at(2) * x.at(3); }
 
-/// @brief Step s's dropout on x [N, ...] in a pass with `options`: x's images start at options.first_image of the
-/// step's whole batch, so its units start at first_image · (units per image).
-template <typename T>
-DropoutParams dropout_params(const DropoutStep& s, const RunOptions& options, const Tensor<T>& x) {
-  const auto first_unit = options.first_image * static_cast<std::uint64_t>(x.size() / x.dim(0));
-  return alexnet::dropout_params(s, options.seed, options.step, options.training, first_unit);
-}
-
 /// @brief Step `index` forward on the ops of `Ops`; a training-mode batch normalization appends its batch
 /// statistics to `statistics`.
 template <typename Ops, typename T>
@@ -43,7 +35,7 @@ Tensor<T> step_forward(std::size_t index, const Step& step, const Tensor<T>& x, 
             return Ops::linear_forward(x, p.weight, p.bias);
           },
           [&](const DropoutStep& s) {
-            return Ops::dropout_forward(x, dropout_params(s, options, x));
+            return Ops::dropout_forward(x, dropout_params(s, options, x.shape()));
           },
           [&](const BatchNormStep& s) {
             const LayerTensors<T>& p = parameters[static_cast<std::size_t>(s.parameters)];
@@ -89,7 +81,7 @@ Tensor<T> step_backward(const Step& step, const Tensor<T>& x, const Tensor<T>& g
             return std::move(g.input);
           },
           [&](const DropoutStep& s) {
-            return Ops::dropout_backward(grad_y, dropout_params(s, options, x));
+            return Ops::dropout_backward(grad_y, dropout_params(s, options, x.shape()));
           },
           [&](const BatchNormStep& s) {
             if (!options.training) {

@@ -69,6 +69,12 @@ struct ReferenceOps {
 
 }  // namespace
 
+DropoutParams dropout_params(const DropoutStep& step, const RunOptions& options, const Shape& shape) {
+  const std::int64_t images = shape.at(0);
+  const auto units_per_image = static_cast<std::uint64_t>(images == 0 ? 0 : element_count(shape) / images);
+  return dropout_params(step, options.seed, options.step, options.training, options.first_image * units_per_image);
+}
+
 void require_network_input(const Plan& plan, const Shape& x) {
   const Shape& per_image = plan.spec.input;
   const bool ok = x.size() == per_image.size() + 1 && x[0] > 0 && Shape(x.begin() + 1, x.end()) == per_image;

@@ -29,6 +29,10 @@ struct RunOptions {
                                ///< uses the gradient of the images, and a first convolution's costs a GEMM and col2im
 };
 
+/// @brief Step `step`'s dropout on a tensor of `shape` [N, ...] in a pass with `options`: its images start at
+/// options.first_image of the step's whole batch, so its units start at first_image · (units per image).
+DropoutParams dropout_params(const DropoutStep& step, const RunOptions& options, const Shape& shape);
+
 /// @brief The statistics a batch normalization step computed on a training-mode forward's batch.
 template <typename T>
 struct BatchStatistics {

@@ -412,6 +412,13 @@ Placement place(const Step& step, const Plan& plan, Layout input, int towers) {
 
 std::vector<int> tower_devices(const Plan& plan, std::vector<int> gpus) {
   if (!gpu_available()) throw std::runtime_error("--device cuda: no usable GPU (" + gpu_unavailable_reason() + ")");
+  for (const int gpu : gpus) {
+    if (gpu < 0 || gpu >= gpu_count()) {
+      throw std::invalid_argument("--device cuda: expected GPUs 0.." + std::to_string(gpu_count() - 1) +
+                                  " of this machine, got GPU " + std::to_string(gpu) +
+                                  " (a data-parallel run takes one GPU per process of a machine)");
+    }
+  }
   if (!gpus.empty()) return gpus;
   for (int t = 0; t < plan.spec.towers; ++t) gpus.push_back(gpu_count() >= plan.spec.towers ? t : 0);
   return gpus;
@@ -569,7 +576,7 @@ TensorF CudaNetwork::forward(const TensorF& x, const RunOptions& options) {
                                               biases[static_cast<std::size_t>(l.parameters)], y);
                      },
                      [&](const DropoutStep& d) {
-                       cuda::dropout_forward(where, x_t, dropout_params(d, options.seed, options.step, options.training), y);
+                       cuda::dropout_forward(where, x_t, dropout_params(d, options, x_t.shape()), y);
                      },
                      [&](const BatchNormStep& b) {
                        const auto k = static_cast<std::size_t>(b.parameters);
@@ -690,7 +697,7 @@ void CudaNetwork::backward(const TensorF& grad_logits, const RunOptions& options
                                                s.grad_bias[tower][k], cuda::GradientMode::Overwrite);
                      },
                      [&](const DropoutStep& d) {
-                       cuda::dropout_backward(where, g, dropout_params(d, options.seed, options.step, options.training), gx);
+                       cuda::dropout_backward(where, g, dropout_params(d, options, g.shape()), gx);
                      },
                      [&](const BatchNormStep& b) {
                        const auto k = parameter_grads(b.parameters);
@@ -787,6 +794,24 @@ TensorF CudaNetwork::step_output(std::size_t i) const {
   std::vector<TensorF> parts;
   for (int t = 0; t < s.towers; ++t) parts.push_back(s.output[i][static_cast<std::size_t>(t)].to_host());
   return cpu::concat_channels(parts);
+}
+
+void CudaNetwork::set_running_statistics(const Parameters<float>& parameters) {
+  state_->synchronize_all();  // no step still reads the old ones
+  state_->upload_running_statistics(parameters);
+}
+
+void CudaNetwork::for_each_gradient(const std::function<void(float* values, std::size_t count)>& visit) {
+  State& s = *state_;
+  if (s.grad_input.empty()) throw std::logic_error("CudaNetwork::for_each_gradient: run backward first");
+  for (int t = 0; t < s.towers; ++t) {
+    const auto tower = static_cast<std::size_t>(t);
+    for (std::size_t k = 0; k < s.plan.parameter_rows.size(); ++k) {
+      for (DeviceTensorF* gradient : {&s.grad_weight[tower][k], &s.grad_bias[tower][k]}) {
+        if (gradient->size() > 0) visit(gradient->data(), static_cast<std::size_t>(gradient->size()));
+      }
+    }
+  }
 }
 
 void CudaNetwork::set_input_gradient(bool on) { state_->input_gradient = on; }

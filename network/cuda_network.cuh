@@ -14,6 +14,8 @@
 /// device: a peer copy to the same device is a device-to-device copy.
 #pragma once
 
+#include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -66,6 +68,16 @@ class CudaNetwork {
 
   /// @brief Uploads a velocity saved by velocity() (resuming a run).
   void set_velocity(const Parameters<float>& velocity);
+
+  /// @brief Uploads every batch normalization's running statistics from `parameters` (the data-parallel processes'
+  /// average, chapter 17); the weights stay.
+  void set_running_statistics(const Parameters<float>& parameters);
+
+  /// @brief Calls `visit(values, count)` with every tower's weight and bias gradients of the last backward, in
+  /// device memory and final (backward waited for the GPUs): a data-parallel run sums them over its processes
+  /// before sgd_step reads them (chapter 17). The same order on every process that runs the same plan on as many
+  /// towers.
+  void for_each_gradient(const std::function<void(float* values, std::size_t count)>& visit);
 
   /// @brief Step i's output of the last forward, both towers joined: the layout of the CPU's outputs[i].
   TensorF step_output(std::size_t i) const;

@@ -19,7 +19,7 @@ done
 cp "$build/gpu_check_programs.txt" "$build/build_info.txt" "$stage/build/"
 programs=$(find "$stage/build" -type f -perm -u+x)
 strip --strip-debug $programs
-for library in $(ldd $programs 2>/dev/null | awk '/openblas|gfortran|gomp|quadmath|libz\.so|libmpi|libopen-(pal|rte)|libhwloc|libevent/ {print $3}' | sort -u); do
+for library in $(ldd $programs 2>/dev/null | awk '/openblas|gfortran|gomp|quadmath|libz\.so|libnccl|libmpi|libopen-(pal|rte)|libhwloc|libevent/ {print $3}' | sort -u); do
   cp -L "$library" "$stage/lib/"
 done
 tar -czf "$archive.tmp" -C "$stage" build lib

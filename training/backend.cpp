@@ -31,7 +31,7 @@ class CpuBackend final : public TrainingBackend {
     weights_only.input_gradient = false;  // nothing uses ∂L/∂images (as CudaBackend's set_input_gradient(false))
     gradients_ = Ops::backward(plan_, parameters_, activations_, grad_logits, weights_only, ready_).parameters;
   }
-  void set_gradients_ready(GradientsReady<float> ready) override { ready_ = std::move(ready); }
+  void share_gradients(Workers& workers) override { ready_ = workers.summed_gradients(plan_.parameter_rows.size()); }
   void set_running_statistics(const Parameters<float>& from) override {
     for (std::size_t k = 0; k < parameters_.size(); ++k) {
       parameters_[k].running_mean = from.at(k).running_mean;
@@ -87,29 +87,41 @@ class CudaBackend final : public TrainingBackend {
   TensorF forward(const TensorF& x, const RunOptions& options) override { return network_.forward(x, options); }
   void backward(const TensorF& grad_logits, const RunOptions& options) override {
     network_.backward(grad_logits, options);
+    if (!sum_) return;
+    std::vector<DeviceArray> gradients;
+    network_.for_each_gradient([&](float* values, std::size_t count) { gradients.push_back({values, count}); });
+    sum_->sum(gradients);
   }
-  void set_gradients_ready(GradientsReady<float>) override { refuse_data_parallel(); }
-  void set_running_statistics(const Parameters<float>&) override { refuse_data_parallel(); }
+  void share_gradients(Workers& workers) override {
+    for (const int gpu : gpus_) {
+      if (gpu != gpus_.front()) {
+        throw std::invalid_argument("--data-parallel: each process trains on one GPU, but this one's towers are on "
+                                    "devices " + devices() + " (leave --gpus out, or name one device twice)");
+      }
+    }
+    sum_ = workers.device_sum(gpus_.front());
+  }
+  void set_running_statistics(const Parameters<float>& from) override { network_.set_running_statistics(from); }
   void sgd_step(double learning_rate, SgdParams params) override { network_.sgd_step(learning_rate, params); }
   Parameters<float> parameters() const override { return network_.parameters(); }
   Parameters<float> velocity() const override { return network_.velocity(); }
   std::size_t batches_ahead() const override { return 2; }
   std::string description() const override {
-    std::string devices;
-    for (const int gpu : gpus_) devices += (devices.empty() ? "" : ",") + std::to_string(gpu);
-    return "CUDA, towers on devices " + devices + " (" + gpu_description() + ", " + to_string(options_.kernels) +
+    return "CUDA, towers on devices " + devices() + " (" + gpu_description() + ", " + to_string(options_.kernels) +
            " kernels, " + to_string(options_.precision) + ")";
   }
 
  private:
-  [[noreturn]] static void refuse_data_parallel() {
-    throw std::invalid_argument("--data-parallel: the CUDA backend cannot share a batch between processes yet; "
-                                "use --device cpu");
+  std::string devices() const {
+    std::string list;
+    for (const int gpu : gpus_) list += (list.empty() ? "" : ",") + std::to_string(gpu);
+    return list;
   }
 
   CudaNetwork network_;
   std::vector<int> gpus_;
   GpuOptions options_;
+  std::unique_ptr<DeviceSum> sum_;  // a data-parallel run's sums over the processes (NCCL)
 };
 
 #endif

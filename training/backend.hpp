@@ -12,6 +12,7 @@
 #include "network/gpu_options.hpp"
 #include "network/plan.hpp"
 #include "reference_cpu/sgd.hpp"
+#include "training/workers.hpp"
 
 namespace alexnet {
 
@@ -23,12 +24,12 @@ class TrainingBackend {
   virtual TensorF forward(const TensorF& x, const RunOptions& options) = 0;
   /// @brief ∂L/∂(every parameter) of the last forward from ∂L/∂logits, kept for sgd_step.
   virtual void backward(const TensorF& grad_logits, const RunOptions& options) = 0;
-  /// @brief From now on backward() calls `ready` with each layer's gradients as soon as they are final: where a
-  /// data-parallel run sums them over its processes (chapter 17). The CUDA backend has no such hook yet and
-  /// refuses.
-  virtual void set_gradients_ready(GradientsReady<float> ready) = 0;
+  /// @brief From now on backward() leaves every gradient summed over `workers`' processes (a data-parallel run,
+  /// chapter 17): the CPU backends hand each layer's to Workers::summed_gradients as soon as it is final, the CUDA
+  /// backend sums all of them on its GPU with Workers::device_sum (NCCL) once its backward is done.
+  virtual void share_gradients(Workers& workers) = 0;
   /// @brief Replaces every batch normalization's running statistics by those in `from` (the data-parallel
-  /// processes' average, chapter 17); the weights stay. The CUDA backend has no such step yet and refuses.
+  /// processes' average, chapter 17); the weights stay.
   virtual void set_running_statistics(const Parameters<float>& from) = 0;
   /// @brief The paper's update of every weight and bias with the last backward's gradients.
   virtual void sgd_step(double learning_rate, SgdParams params) = 0;

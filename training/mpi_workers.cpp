@@ -6,7 +6,12 @@
 #include <climits>
 #include <cstdlib>
 #include <sstream>
+#include <stdexcept>
 #include <utility>
+
+#if ALEXNET_WITH_CUDA
+#include "training/nccl_sum.hpp"
+#endif
 
 namespace alexnet {
 
@@ -101,6 +106,10 @@ MpiWorkers::MpiWorkers(std::size_t bucket_bytes)
   MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);  // MPI from the main thread only; OpenMP inside
   MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
   MPI_Comm_size(MPI_COMM_WORLD, &size_);
+  MPI_Comm machine;  // the processes that share this one's memory: its machine's
+  MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &machine);
+  MPI_Comm_rank(machine, &local_rank_);
+  MPI_Comm_free(&machine);
   require_same(bucket_bytes, "the bucket sizes (--bucket-mb)");  // the processes must start the same sums
 }
 
@@ -118,6 +127,15 @@ void MpiWorkers::sum(std::vector<double>& values) {
 
 GradientsReady<float> MpiWorkers::summed_gradients(std::size_t layers) {
   return [buckets = buckets_, layers](LayerTensors<float>& layer) { buckets->layer_ready(layer, layers); };
+}
+
+std::unique_ptr<DeviceSum> MpiWorkers::device_sum(int device) {
+#if ALEXNET_WITH_CUDA
+  return nccl_sum(rank_, size_, device);
+#else
+  (void)device;
+  throw std::invalid_argument("--data-parallel --device cuda: this build has no CUDA");
+#endif
 }
 
 void MpiWorkers::require_same(std::uint64_t value, const std::string& what) {

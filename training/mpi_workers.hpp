@@ -28,6 +28,9 @@ class MpiWorkers final : public Workers {
   int size() const override { return size_; }
   void sum(std::vector<double>& values) override;
   GradientsReady<float> summed_gradients(std::size_t layers) override;
+  /// @brief NCCL on `device`, its communicator's id sent from process 0 to the others through MPI.
+  std::unique_ptr<DeviceSum> device_sum(int device) override;
+  int local_rank() const override { return local_rank_; }
   void require_same(std::uint64_t value, const std::string& what) override;
   void barrier() override;
 
@@ -47,7 +50,7 @@ class MpiWorkers final : public Workers {
 
  private:
   class GradientBuckets;
-  int rank_ = 0, size_ = 1;
+  int rank_ = 0, size_ = 1, local_rank_ = 0;
   std::shared_ptr<GradientBuckets> buckets_;
 };
 

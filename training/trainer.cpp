@@ -275,9 +275,11 @@ TrainingResult train(const Plan& plan, const TrainingConfig& config, const Store
   result.log = earlier_log(config, at.epoch);
   std::vector<StepRecord> steps = earlier_steps(config, at.step);
   const StoredImages subset = training_subset(train_set, validation);
+  std::vector<int> gpus = config.gpus;
+  if (workers.size() > 1 && config.device == "cuda" && gpus.empty()) gpus = {workers.local_rank()};  // a GPU each
   result.backend = make_training_backend(config.device, plan, std::move(state.parameters), std::move(state.velocity),
-                                         config.gpus, config.gpu_options);
-  if (workers.size() > 1) result.backend->set_gradients_ready(workers.summed_gradients(plan.parameter_rows.size()));
+                                         gpus, config.gpu_options);
+  if (workers.size() > 1) result.backend->share_gradients(workers);
   const auto save = [&] {  // the steps so far, then the checkpoint (a resumed run drops the steps after it)
     state.parameters = result.backend->parameters();
     if (workers.size() > 1) {
@@ -291,7 +293,9 @@ TrainingResult train(const Plan& plan, const TrainingConfig& config, const Store
     result.checkpoint = save_checkpoint(config.out, state);
   };
   const std::string sharing =
-      workers.size() == 1 ? "" : format("; %d processes share each batch (MPI)", workers.size());
+      workers.size() == 1 ? ""
+                          : format("; %d processes share each batch (%s)", workers.size(),
+                                   config.device == "cuda" ? "NCCL sums the gradients" : "MPI");
   progress.start_run(result.backend->description() + sharing, at.epoch + 1, at.batch);
 
   for (int epoch = at.epoch + 1; epoch <= config.epochs; ++epoch) {

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -27,6 +28,21 @@ class CollectiveError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// @brief Floats in a GPU's memory: a layer's gradient, say.
+struct DeviceArray {
+  float* values = nullptr;  ///< device memory
+  std::size_t count = 0;    ///< how many floats
+};
+
+/// @brief Sums arrays that live on this process's GPU over the processes (NCCL's all-reduce, chapter 17).
+class DeviceSum {
+ public:
+  virtual ~DeviceSum() = default;
+  /// @brief Replaces every value of `arrays` by its sum over the processes; returns when the sums are in place.
+  /// Every process passes arrays of the same sizes in the same order.
+  virtual void sum(const std::vector<DeviceArray>& arrays) = 0;
+};
+
 /// @brief The processes a training run is shared by; one process alone is the trivial case.
 class Workers {
  public:
@@ -46,6 +62,11 @@ class Workers {
   /// been called with the last, every process holds their sums over the processes (the gradient of the whole
   /// batch's loss when each process differentiates its share of it). Empty for one process alone.
   virtual GradientsReady<float> summed_gradients(std::size_t layers) = 0;
+  /// @brief What sums arrays on GPU `device` over the processes (one GPU per process); null for one process alone.
+  /// Throws where the build has no CUDA.
+  virtual std::unique_ptr<DeviceSum> device_sum(int device) = 0;
+  /// @brief This process's number among the processes on its machine: which of the machine's GPUs it takes.
+  virtual int local_rank() const = 0;
   /// @brief Throws CollectiveError on every process, with `what` and each value, unless all processes hold the
   /// same `value` (a checksum of the weights, of the settings).
   virtual void require_same(std::uint64_t value, const std::string& what) = 0;

@@ -72,7 +72,7 @@ void run(const Options& options, MpiWorkers& workers) {
   const Parameters<float> initial = initial_parameters(plan, 1);
   const std::int64_t parameters = count_parameters(initial);
   auto backend = make_training_backend("cpu", plan, initial, allocate_parameters(plan));
-  if (processes > 1) backend->set_gradients_ready(workers.summed_gradients(plan.parameter_rows.size()));
+  if (processes > 1) backend->share_gradients(workers);
 
   // This process's share of one fixed batch: uniform pixels, labels cycling through the classes.
   const Share share = workers.share_of(options.batch);
