@@ -43,6 +43,7 @@
 #include "reference_cpu/npy.hpp"
 #include "reference_cpu/random.hpp"
 #include "reference_cpu/softmax_cross_entropy.hpp"
+#include "reference_cpu/timer.hpp"
 #include "training/backend.hpp"
 #include "training/plot_script.hpp"
 #include "training_commands.hpp"
@@ -189,25 +190,6 @@ void print_rates(std::int64_t batch, double forward_ms, double backward_ms) {
               1000.0 * images / (forward_ms + backward_ms));
 }
 
-// The median, fastest and slowest of `repeats` timed calls of `run`, in ms, after two untimed ones (allocations,
-// first calls).
-struct Timing {
-  double median, min, max;
-};
-template <typename Run>
-Timing time_calls(int repeats, Run run) {
-  run();
-  run();
-  std::vector<double> ms;
-  for (int r = 0; r < repeats; ++r) {
-    const auto start = std::chrono::steady_clock::now();
-    run();
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
-  }
-  std::sort(ms.begin(), ms.end());
-  return {ms[ms.size() / 2], ms.front(), ms.back()};
-}
-
 void print_training_step(TrainingBackend& backend, const TensorF& x, const RunOptions& training, int repeats);
 
 // The roofs of this machine, measured now: SGEMM's rate and the streaming bandwidth at each thread count.
@@ -251,7 +233,7 @@ std::vector<RooflinePoint> print_roofline(const Plan& plan, std::int64_t batch, 
     print_roofline_row(plan.steps[i].name, "forward", forward_cost(plan, i, batch), forward_ms[i], roofs, points);
     print_roofline_row(plan.steps[i].name, "backward", backward_cost(plan, i, batch), backward_ms[i], roofs, points);
   }
-  const Timing sgd = time_calls(5, [&] { backend.sgd_step(0.01, SgdParams{}); });
+  const Spread sgd = time_calls([&] { backend.sgd_step(0.01, SgdParams{}); }, 5, 2);
   print_roofline_row("sgd", "update", sgd_update_cost(plan), sgd.median, roofs, points);
   return points;
 }
@@ -305,11 +287,13 @@ void bench_fast_cpu(const Options& options, const Plan& plan, const Parameters<f
 // backward, the SGD update of every weight — after two untimed ones: the median of `repeats`.
 void print_training_step(TrainingBackend& backend, const TensorF& x, const RunOptions& training, int repeats) {
   const std::vector<std::int64_t> labels(static_cast<std::size_t>(x.dim(0)), 0);
-  const Timing t = time_calls(repeats, [&] {
-    const TensorF logits = backend.forward(x, training);
-    backend.backward(cpu::softmax_cross_entropy_backward(cpu::softmax_forward(logits), labels), training);
-    backend.sgd_step(0.01, SgdParams{});
-  });
+  const Spread t = time_calls(
+      [&] {
+        const TensorF logits = backend.forward(x, training);
+        backend.backward(cpu::softmax_cross_entropy_backward(cpu::softmax_forward(logits), labels), training);
+        backend.sgd_step(0.01, SgdParams{});
+      },
+      repeats, 2);  // two untimed steps first: allocations, first calls
   std::printf("training step:      %10.2f ms per batch, %8.2f images/s (forward, loss, backward, SGD update; median "
               "of %d, min %.2f, max %.2f)\n",
               t.median, 1000.0 * static_cast<double>(x.dim(0)) / t.median, repeats, t.min, t.max);

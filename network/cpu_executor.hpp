@@ -9,6 +9,7 @@
 
 #include "network/cpu_network.hpp"
 #include "reference_cpu/flatten.hpp"
+#include "reference_cpu/timer.hpp"
 
 namespace alexnet::cpu_executor {
 
@@ -103,11 +104,6 @@ Tensor<T> step_backward(const Step& step, const Tensor<T>& x, const Tensor<T>& g
           },
       },
       step.op);
-}
-
-/// @brief Wall-clock milliseconds since `start`.
-inline double milliseconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 }
 
 /// @brief Every step forward, keeping each output and its time.

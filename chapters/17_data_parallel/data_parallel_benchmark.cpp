@@ -20,6 +20,7 @@
 #include "reference_cpu/format.hpp"
 #include "reference_cpu/random.hpp"
 #include "reference_cpu/softmax_cross_entropy.hpp"
+#include "reference_cpu/timer.hpp"
 #include "training/backend.hpp"
 #include "training/mpi_workers.hpp"
 
@@ -27,19 +28,6 @@ namespace {
 
 using namespace alexnet;
 using Clock = std::chrono::steady_clock;
-
-double milliseconds_since(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
-
-struct Spread {
-  double median, min, max;
-};
-
-Spread spread_of(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return {values[values.size() / 2], values.front(), values.back()};
-}
 
 // A blocking MPI_Allreduce of `floats` values in place, timed `repeats` times after one warm-up call.
 Spread allreduce_ms(std::size_t floats, int repeats) {
