@@ -15,7 +15,9 @@ inline double milliseconds_since(std::chrono::steady_clock::time_point start) {
 
 /// @brief The median, fastest and slowest of a set of times, in milliseconds.
 struct Spread {
-  double median, min, max;
+  double median;  ///< the middle time
+  double min;     ///< the fastest
+  double max;     ///< the slowest
 };
 
 /// @brief The Spread of `ms` (at least one time; of an even count, the upper of the two middle ones).
