@@ -32,7 +32,7 @@ class PlaneWindows {
  public:
   PlaneWindows(std::int64_t height, std::int64_t width, Pool2dParams params)
       : height_(height), width_(width), kernel_(params.kernel), stride_(params.stride),
-        pitch_((width + stride_ - 1) / stride_), out_width_((width - kernel_) / stride_ + 1),
+        pitch_((width + stride_ - 1) / stride_),
         top_rows_((height - kernel_) / stride_ * stride_ + 1),
         phases_(static_cast<std::size_t>(stride_ * phase_size())), row_best_(cells(height_)),
         row_tap_(row_best_.size()), best_(cells(top_rows_)), tap_(best_.size()) {}
@@ -50,7 +50,6 @@ class PlaneWindows {
     const std::int32_t tap = tap_[cell(i * stride_, j)];
     return (i * stride_ + tap / kernel_) * width_ + j * stride_ + tap % kernel_;
   }
-  std::int64_t out_width() const { return out_width_; }
 
  private:
   // A phase: `height` rows of `pitch` columns, and ⌊(K−1)/S⌋ + 1 spare zeros read by the last row's unused entries.
@@ -120,7 +119,7 @@ class PlaneWindows {
 
   std::int64_t height_, width_;
   int kernel_, stride_;
-  std::int64_t pitch_, out_width_, top_rows_;
+  std::int64_t pitch_, top_rows_;
   std::vector<float> phases_, row_best_;
   std::vector<std::int32_t> row_tap_;
   std::vector<float> best_;
