@@ -115,8 +115,9 @@ void add_device(CLI::App& command, Options& options) {
       ->delimiter(',')
       ->check(integer_in(0, kMaxGpuIndex));
   command.add_option("--kernels", options.kernels,
-                     "with --device cuda: fast (im2col + cuBLAS, chapter 15) or course (the kernels of chapters 01-09)")
-      ->check(CLI::IsMember({"fast", "course"}))
+                     "with --device cuda: fast (im2col + cuBLAS, chapter 15), course (implicit GEMM and the SGEMM "
+                     "ladder, chapter 16) or chapters (the kernels of chapters 01-09)")
+      ->check(CLI::IsMember({"fast", "course", "chapters"}))
       ->capture_default_str();
   command.add_option("--precision", options.precision, "with --device cuda and fast kernels: fp32 or tf32")
       ->check(CLI::IsMember({"fp32", "tf32"}))

@@ -155,9 +155,10 @@ TrainingCommands::TrainingCommands(CLI::App& app) {
     command->add_option("--gpus", gpus_, "with --device cuda: the device of each tower, e.g. 0,1")
         ->delimiter(',')
         ->check(integer_in(0, kMaxGpuIndex));
-    command->add_option("--kernels", kernels_, "with --device cuda: fast (im2col + cuBLAS, chapter 15) or course "
-                                               "(the kernels of chapters 01-09)")
-        ->check(CLI::IsMember({"fast", "course"}))
+    command->add_option("--kernels", kernels_, "with --device cuda: fast (im2col + cuBLAS, chapter 15), course "
+                                               "(implicit GEMM and the SGEMM ladder, chapter 16) or chapters (the "
+                                               "kernels of chapters 01-09)")
+        ->check(CLI::IsMember({"fast", "course", "chapters"}))
         ->capture_default_str();
     command->add_option("--precision", precision_, "with --device cuda and fast kernels: fp32 or tf32 (tensor cores)")
         ->check(CLI::IsMember({"fp32", "tf32"}))

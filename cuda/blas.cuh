@@ -38,8 +38,20 @@ struct MatrixOperand {
 /// (∂b = ∂Y·1), so that the sum is spread over the whole GPU.
 void fill_ones(const Context& context, float* values, std::int64_t count);
 
+/// @brief A row-major matrix product on a stream, as a layer asks for it: cuBLAS (Blas) or the best step of
+/// chapter 16's SGEMM ladder (cuda::LadderProduct in gemm_ladder.cuh). The fully connected layer
+/// (linear_gemm.cuh) is written against this, so either runs it.
+class MatrixProduct {
+ public:
+  virtual ~MatrixProduct() = default;
+  /// @brief Row-major C [m×n] = α·A·B + β·C on context's stream, A m×k and B k×n after their transposes;
+  /// C's rows are `ldc` floats apart.
+  virtual void gemm(const Context& context, int m, int n, int k, float alpha, MatrixOperand a, MatrixOperand b,
+                    float beta, float* c, int ldc) const = 0;
+};
+
 /// @brief A cuBLAS handle on one device, in one precision.
-class Blas {
+class Blas final : public MatrixProduct {
  public:
   /// @brief Creates the handle on `device` in `precision`.
   Blas(int device, Precision precision);
@@ -47,10 +59,9 @@ class Blas {
   Blas(const Blas&) = delete;
   Blas& operator=(const Blas&) = delete;
 
-  /// @brief Row-major C [m×n] = α·A·B + β·C on context's stream, A m×k and B k×n after their transposes;
-  /// C's rows are `ldc` floats apart.
+  /// @brief cublasSgemm with the operands swapped (see the file's comment).
   void gemm(const Context& context, int m, int n, int k, float alpha, MatrixOperand a, MatrixOperand b, float beta,
-            float* c, int ldc) const;
+            float* c, int ldc) const override;
 
   /// @brief The precision of its products.
   Precision precision() const { return precision_; }

@@ -160,17 +160,8 @@ void conv2d_backward_gemm(const Context& context, const Blas& blas, const Device
                           DeviceTensorF* grad_x, DeviceTensorF& grad_weight, DeviceTensorF& grad_bias,
                           DeviceTensorF& workspace, GradientMode mode) {
   const std::string op = "cuda::conv2d_backward_gemm";
-  const Shape bias_shape{weight.dim(0)};
-  require_shape(op, "grad_y", cpu::conv2d_output_shape(x.shape(), weight.shape(), bias_shape, params),
-                grad_y.shape());
-  if (grad_x != nullptr) require_shape(op, "grad_x", x.shape(), grad_x->shape());
-  require_shape(op, "grad_weight", weight.shape(), grad_weight.shape());
-  require_shape(op, "grad_bias", bias_shape, grad_bias.shape());
-  const ScopedDevice device = use_device(context, op,
-                                         {{"x", x}, {"weight", weight}, {"grad_y", grad_y},
-                                          {"grad_weight", grad_weight}, {"grad_bias", grad_bias},
-                                          {"workspace", workspace}});
-  if (grad_x != nullptr) require_on_device(context, op, {{"grad_x", *grad_x}});
+  const ScopedDevice device =
+      check_conv_backward(context, op, x, weight, grad_y, params, grad_x, grad_weight, grad_bias, workspace);
   GemmConv c = gemm_conv(x.shape(), weight.shape(), params);
   const Workspace space = cut(workspace, c, x.dim(0), op);
   const auto ones = std::min(space.chunk, x.dim(0)) * c.outputs;

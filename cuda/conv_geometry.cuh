@@ -1,8 +1,13 @@
 /// @file conv_geometry.cuh
-/// @brief The extents of a convolution as its kernels read them, shared by the course's kernels (conv2d.cu)
-/// and the fast path's (conv2d_gemm.cu). Included by those two files only.
+/// @brief The extents of a convolution as its kernels read them, shared by the course's kernels (conv2d.cu,
+/// conv2d_implicit.cu) and the fast path's (conv2d_gemm.cu), and the checks of a backward's arguments. Included
+/// by those files only.
 #pragma once
 
+#include <string>
+
+#include "cuda/context.cuh"
+#include "cuda/device_tensor.cuh"
 #include "reference_cpu/conv2d.hpp"
 
 namespace alexnet::cuda {
@@ -44,6 +49,26 @@ inline ConvGeometry conv_geometry(const Shape& x, const Shape& weight, Conv2dPar
   g.in_per_group = g.in_channels / g.groups;
   g.out_per_group = g.out_channels / g.groups;
   return g;
+}
+
+/// @brief The checks of a convolution backward that takes a workspace: grad_y of the forward's output shape,
+/// grad_x (unless nullptr), grad_weight and grad_bias of the shapes of x, weight and its bias, every tensor on
+/// context.device — then that device made current until the returned scope ends. Throws std::invalid_argument
+/// naming `op` and what differs.
+inline ScopedDevice check_conv_backward(const Context& context, const std::string& op, const DeviceTensorF& x,
+                                        const DeviceTensorF& weight, const DeviceTensorF& grad_y, Conv2dParams params,
+                                        const DeviceTensorF* grad_x, const DeviceTensorF& grad_weight,
+                                        const DeviceTensorF& grad_bias, const DeviceTensorF& workspace) {
+  const Shape bias_shape{weight.dim(0)};
+  require_shape(op, "grad_y", cpu::conv2d_output_shape(x.shape(), weight.shape(), bias_shape, params),
+                grad_y.shape());
+  if (grad_x != nullptr) require_shape(op, "grad_x", x.shape(), grad_x->shape());
+  require_shape(op, "grad_weight", weight.shape(), grad_weight.shape());
+  require_shape(op, "grad_bias", bias_shape, grad_bias.shape());
+  if (grad_x != nullptr) require_on_device(context, op, {{"grad_x", *grad_x}});
+  return use_device(context, op,
+                    {{"x", x}, {"weight", weight}, {"grad_y", grad_y}, {"grad_weight", grad_weight},
+                     {"grad_bias", grad_bias}, {"workspace", workspace}});
 }
 
 }  // namespace alexnet::cuda

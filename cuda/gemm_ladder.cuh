@@ -2,13 +2,17 @@
 /// @brief Chapter 16's SGEMM ladder: C = α·A·B + β·C in fp32 by eight kernels, each one step
 /// faster than the last — naive, coalesced, shared-memory tiles, 1-D and 2-D register blocking,
 /// 128-bit loads with a transposed A tile, warp tiling, double-buffered shared memory. Every
-/// step is kept, so a reader can time and test each one.
+/// step is kept, so a reader can time and test each one; every step takes A and B as stored or
+/// transposed. The last step's tile machinery (gemm_tiles.cuh) also runs the implicit-GEMM
+/// convolution (conv2d_implicit.cuh).
 #pragma once
 
 #include <cuda_runtime.h>
 
 #include <string>
 #include <vector>
+
+#include "cuda/blas.cuh"
 
 namespace alexnet::cuda {
 
@@ -30,8 +34,9 @@ const std::vector<LadderKernel>& ladder_kernels();
 /// @brief The step's name as the chapter and the benchmark print it, e.g. "2-D blocking".
 std::string ladder_name(LadderKernel kernel);
 
-/// @brief Row-major operands of C [m, n] = α · A [m, k] · B [k, n] + β · C. With β = 0, C is
-/// written without being read (it may hold anything, NaN included), as cuBLAS does.
+/// @brief Row-major operands of C [m, n] = α · A [m, k] · B [k, n] + β · C, where A and B may be stored transposed
+/// (the fully connected layer's y = x·Wᵀ reads W [out, in] as B = Wᵀ; its ∂W = ∂yᵀ·x reads ∂y as A = ∂yᵀ). With
+/// β = 0, C is written without being read (it may hold anything, NaN included), as cuBLAS does.
 struct GemmOperands {
   int m = 0;                 ///< rows of A and C (≥ 1; no multiple of a tile required)
   int n = 0;                 ///< columns of B and C (≥ 1)
@@ -41,6 +46,8 @@ struct GemmOperands {
   const float* a = nullptr;  ///< device, m × k
   const float* b = nullptr;  ///< device, k × n
   float* c = nullptr;        ///< device, m × n
+  bool transpose_a = false;  ///< `a` holds Aᵀ, k × m
+  bool transpose_b = false;  ///< `b` holds Bᵀ, n × k
 };
 
 /// @brief What a step asks of a streaming multiprocessor, as the CUDA runtime reports it for the kernel nvcc
@@ -51,5 +58,19 @@ std::string ladder_resources(LadderKernel kernel);
 /// @brief Queues `kernel` computing `g` on `stream`. Throws std::invalid_argument naming the
 /// extent when one is below 1.
 void ladder_sgemm(LadderKernel kernel, cudaStream_t stream, const GemmOperands& g);
+
+/// @brief A step of the ladder as a layer's matrix product (for the fully connected layer of `--kernels course`).
+/// Its operands must be stored densely: each row as long as the matrix is wide.
+class LadderProduct final : public MatrixProduct {
+ public:
+  /// @brief Products on `kernel`, by default the ladder's best step.
+  explicit LadderProduct(LadderKernel kernel = LadderKernel::DoubleBuffered) : kernel_(kernel) {}
+  /// @brief ladder_sgemm on context's stream; throws std::invalid_argument for an operand with gaps between rows.
+  void gemm(const Context& context, int m, int n, int k, float alpha, MatrixOperand a, MatrixOperand b, float beta,
+            float* c, int ldc) const override;
+
+ private:
+  LadderKernel kernel_;
+};
 
 }  // namespace alexnet::cuda

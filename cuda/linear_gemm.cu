@@ -29,21 +29,21 @@ LinearShape linear_shape(const std::string& op, const DeviceTensorF& x, const De
 
 }  // namespace
 
-void linear_forward_gemm(const Context& context, const Blas& blas, const DeviceTensorF& x,
+void linear_forward_gemm(const Context& context, const MatrixProduct& product, const DeviceTensorF& x,
                          const DeviceTensorF& weight, const DeviceTensorF& bias, DeviceTensorF& y) {
   const std::string op = "cuda::linear_forward_gemm";
   const LinearShape s = linear_shape(op, x, weight);
   require_shape(op, "bias", {s.out}, bias.shape());
   require_shape(op, "y", {s.batch, s.out}, y.shape());
   const ScopedDevice device = use_device(context, op, {{"x", x}, {"weight", weight}, {"bias", bias}, {"y", y}});
-  blas.gemm(context, s.batch, s.out, s.in, 1.0f, {x.data(), false, s.in}, {weight.data(), true, s.in}, 0.0f,
+  product.gemm(context, s.batch, s.out, s.in, 1.0f, {x.data(), false, s.in}, {weight.data(), true, s.in}, 0.0f,
             y.data(), s.out);
   launch(add_bias_kernel, blocks_for(y.size()), kThreadsPerBlock, 0, context.stream, y.data(), bias.data(),
          static_cast<std::int64_t>(s.batch), static_cast<std::int64_t>(s.out));
   CUDA_CHECK_LAUNCH();
 }
 
-void linear_backward_gemm(const Context& context, const Blas& blas, const DeviceTensorF& x,
+void linear_backward_gemm(const Context& context, const MatrixProduct& product, const DeviceTensorF& x,
                           const DeviceTensorF& weight, const DeviceTensorF& grad_y, DeviceTensorF& grad_x,
                           DeviceTensorF& grad_weight, DeviceTensorF& grad_bias, DeviceTensorF& workspace,
                           GradientMode mode) {
@@ -61,12 +61,12 @@ void linear_backward_gemm(const Context& context, const Blas& blas, const Device
       use_device(context, op, {{"x", x}, {"weight", weight}, {"grad_y", grad_y}, {"grad_x", grad_x},
                                {"grad_weight", grad_weight}, {"grad_bias", grad_bias}, {"workspace", workspace}});
   const float beta_x = mode == GradientMode::Accumulate ? 1.0f : 0.0f;
-  blas.gemm(context, s.batch, s.in, s.out, 1.0f, {grad_y.data(), false, s.out}, {weight.data(), false, s.in}, beta_x,
+  product.gemm(context, s.batch, s.in, s.out, 1.0f, {grad_y.data(), false, s.out}, {weight.data(), false, s.in}, beta_x,
             grad_x.data(), s.in);
-  blas.gemm(context, s.out, s.in, s.batch, 1.0f, {grad_y.data(), true, s.out}, {x.data(), false, s.in}, 0.0f,
+  product.gemm(context, s.out, s.in, s.batch, 1.0f, {grad_y.data(), true, s.out}, {x.data(), false, s.in}, 0.0f,
             grad_weight.data(), s.in);
   fill_ones(context, workspace.data(), s.batch);
-  blas.gemm(context, 1, s.out, s.batch, 1.0f, {workspace.data(), false, s.batch}, {grad_y.data(), false, s.out}, 0.0f,
+  product.gemm(context, 1, s.out, s.batch, 1.0f, {workspace.data(), false, s.batch}, {grad_y.data(), false, s.out}, 0.0f,
             grad_bias.data(), s.out);
 }
 

@@ -1,7 +1,8 @@
 /// @file gpu_kernel_set.cuh
 /// @brief The kernel sets of the CUDA executor (chapter 15): which implementation runs a tower's convolutions,
-/// fully connected layers and LRN — the course's kernels of chapters 01–09, or the fast path on cuBLAS — chosen once
-/// per run. Each set owns what it needs on its tower's device (a cuBLAS handle, a workspace) and allocates it
+/// fully connected layers and LRN — the fast path on cuBLAS (chapter 15), the course's own implicit-GEMM
+/// convolution and SGEMM (chapter 16), or the first kernels of chapters 01–09 — chosen once per run. Each set
+/// owns what it needs on its tower's device (a cuBLAS handle, a workspace) and allocates it
 /// the first time a batch size needs it, never again for that size. Included by cuda_network.cu only.
 #pragma once
 

@@ -1,6 +1,7 @@
 #include "network/gpu_options.hpp"
 
 #include <stdexcept>
+#include <string>
 
 namespace alexnet {
 
@@ -8,8 +9,10 @@ GpuOptions gpu_options(const std::string& kernels, const std::string& precision)
   GpuOptions options;
   if (kernels == "course") {
     options.kernels = GpuKernels::Course;
+  } else if (kernels == "chapters") {
+    options.kernels = GpuKernels::Chapters;
   } else if (kernels != "fast") {
-    throw std::invalid_argument("--kernels: expected fast or course, got '" + kernels + "'");
+    throw std::invalid_argument("--kernels: expected fast, course or chapters, got '" + kernels + "'");
   }
   if (precision == "tf32") {
     options.precision = GpuPrecision::Tf32;
@@ -21,8 +24,9 @@ GpuOptions gpu_options(const std::string& kernels, const std::string& precision)
 }
 
 void require_supported(const GpuOptions& options) {
-  if (options.kernels == GpuKernels::Course && options.precision == GpuPrecision::Tf32) {
-    throw std::invalid_argument("--precision tf32: the course's kernels compute in fp32 only; TF32 needs --kernels fast");
+  if (options.kernels != GpuKernels::Fast && options.precision == GpuPrecision::Tf32) {
+    throw std::invalid_argument(std::string("--precision tf32: the ") + to_string(options.kernels) +
+                                " kernels compute in fp32 only; TF32 needs --kernels fast");
   }
 }
 

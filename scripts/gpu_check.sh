@@ -9,8 +9,9 @@
 #    tagged [slow] (each [slow] case, e.g. the paper's whole network, has a smaller twin that is not);
 # 3. every benchmark listed there;
 # 4. the whole network at batch 128: `alexnet bench --device cuda` (the paper's network and the mini one,
-#    fast kernels in fp32 and TF32, the course's kernels once), and PyTorch on the identical networks
-#    (scripts/pytorch_alexnet.py) when `import torch` works, with the ratios;
+#    fast kernels in fp32 and TF32; the course's own kernels of chapter 16 and the first kernels of chapters
+#    01-09 once each), and PyTorch on the identical networks (scripts/pytorch_alexnet.py) when `import torch`
+#    works, with the ratios;
 # then a summary: one line per run with its outcome, its seconds and, for a test program, Catch2's
 # counts of test cases and assertions. Meant to finish within 10 minutes on one GPU.
 # GPU_CHECK_PARTS chooses what runs (default "tests sanitizers benchmarks network"), e.g.
@@ -105,7 +106,7 @@ wanted benchmarks && for bench in $(sed -n 's|^benchmarks/|'"$build"'/benchmarks
   cat "$out/$name.log"
 done
 
-# The whole network at batch 128, ours (the fast kernels; the course's once, for the ladder) and PyTorch's on
+# The whole network at batch 128, ours (the fast kernels; the course's and the chapters' once) and PyTorch's on
 # the identical network, in the same run: the paper's and the mini network, fp32 and TF32, and the ratios.
 alexnet="$build/bin/alexnet"
 script_dir=$(dirname "$0")
@@ -119,7 +120,7 @@ if ! wanted network; then
 elif missing=$(ldd "$alexnet" 2>/dev/null | grep 'not found'); [ -n "$missing" ] || [ ! -x "$alexnet" ]; then
   record "alexnet bench --device cuda" "skipped (the command lacks libraries here: $(echo "$missing" | awk '{print $1}' | tr '\n' ' '))"
 else
-  for case in "paper course fp32" "paper fast fp32" "paper fast tf32" "mini fast fp32" "mini fast tf32"; do
+  for case in "paper chapters fp32" "paper course fp32" "paper fast fp32" "paper fast tf32" "mini fast fp32" "mini fast tf32"; do
     read -r variant kernels precision <<<"$case"
     ours="$out/alexnet_bench_${variant}_${kernels}_${precision}.log"
     run "alexnet bench $variant $kernels $precision" "$ours" "$timeout_s" \
@@ -137,13 +138,21 @@ else
       "$ours_forward" "$torch_forward" "$(awk -v a="$torch_forward" -v b="$ours_forward" 'BEGIN{if (b>0) printf "%.2f", a/b}')")")
   done
   $torch_ok || record "pytorch alexnet cuda" "skipped (no torch with CUDA here)"
+  # Chapter 16's target: the course's own kernels within 2x of the fast path's training step.
+  for kernels in course chapters; do
+    theirs=$(field "$out/alexnet_bench_paper_${kernels}_fp32.log" '^training step:')
+    fast=$(field "$out/alexnet_bench_paper_fast_fp32.log" '^training step:')
+    ratios+=("$(printf 'paper  fp32   training step: %s kernels %8s ms, fast kernels %8s ms, %s/fast %5s' "$kernels" \
+      "$theirs" "$fast" "$kernels" "$(awk -v a="$theirs" -v b="$fast" 'BEGIN{if (b>0) printf "%.2f", a/b}')")")
+  done
 fi
 
 echo
 echo "== summary ($SECONDS s in all)"
 printf '%s\n' "${summary[@]}" | tee "$out/summary.txt"
 if [ ${#ratios[@]} -gt 0 ]; then
-  echo "== batch 128, ours (fast kernels) against PyTorch + cuDNN on the same GPU (above 1: ours is faster)"
+  echo "== batch 128, ours (fast kernels) against PyTorch + cuDNN on the same GPU (above 1: ours is faster);"
+  echo "   the course's and the chapters' kernels against the fast ones (chapter 16's target: course/fast <= 2)"
   printf '%s\n' "${ratios[@]}" | tee -a "$out/summary.txt"
 fi
 if [ -n "${GPU_CHECK_OUT:-}" ]; then

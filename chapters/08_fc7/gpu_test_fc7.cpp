@@ -46,7 +46,7 @@ TEST_CASE("the FC7 block dropout(relu(W x + b)) on the GPU equals the CPU, forwa
 
   const Activations<float> cpu_forward = reference_forward(plan, parameters, x, training);
   const Gradients<float> cpu_grad = reference_backward(plan, parameters, cpu_forward, grad_y, training);
-  CudaNetwork gpu(plan, parameters, {0}, course_kernels());
+  CudaNetwork gpu(plan, parameters, {0}, chapter_kernels());
   const TensorF gpu_y = gpu.forward(x, training);
   gpu.backward(grad_y, training);
   const Gradients<float> gpu_grad = gpu.gradients();

@@ -45,7 +45,7 @@ void check_against_cpu(CudaNetwork& gpu, const PaperRun& cpu) {
 }  // namespace
 
 TEST_CASE("two towers on one GPU compute what the CPU reference computes", "[gpu][network][slow]") {
-  CudaNetwork gpu(paper_run().plan, paper_run().parameters, {0, 0}, course_kernels());
+  CudaNetwork gpu(paper_run().plan, paper_run().parameters, {0, 0}, chapter_kernels());
   check_against_cpu(gpu, paper_run());
 }
 
@@ -57,7 +57,7 @@ TEST_CASE("the mini network's two towers on one GPU compute what the CPU referen
   const RunOptions options{true, 42, 3};
   const Activations<float> cpu =
       reference_forward(plan, parameters, random_tensor_float({4, 3, 32, 32}, 5, -0.5, 0.5), options);
-  CudaNetwork gpu(plan, parameters, {0, 0}, course_kernels());
+  CudaNetwork gpu(plan, parameters, {0, 0}, chapter_kernels());
   check_pass_like_with_like(gpu, plan, parameters, cpu, random_tensor_float({4, 10}, 6), options);
 }
 
@@ -70,7 +70,7 @@ TEST_CASE("naive: the GPU's gradients equal those of the CPU's own forward", "[.
   // A near-tie that rounding tips over is rare (on the H200, one of 244,928 pooling windows): on the emulated
   // device the batches of input seeds 5 and 6 hold none, the batch of seed 7 holds one.
   static const PaperRun cpu(7);
-  CudaNetwork gpu(cpu.plan, cpu.parameters, {0, 0}, course_kernels());
+  CudaNetwork gpu(cpu.plan, cpu.parameters, {0, 0}, chapter_kernels());
   const TensorF logits = gpu.forward(cpu.x, cpu.options);
   CHECK_TENSORS_CLOSE("logits", cpu.forward.logits(), logits, whole_network_tolerance(cpu.forward.logits()));
   gpu.backward(cpu.grad_logits, cpu.options);
@@ -82,15 +82,15 @@ TEST_CASE("naive: the GPU's gradients equal those of the CPU's own forward", "[.
 TEST_CASE("the towers exchange 234,496 bytes per image in the forward pass", "[gpu][network][slow]") {
   // Each way: CONV3 86,528 (128@13×13 floats), FC6 18,432 (128@6×6), FC7 8,192 (2048);
   // FC8 runs on tower 0, which receives tower 1's 8,192: 2·(86,528 + 18,432 + 8,192) + 8,192.
-  CudaNetwork gpu(paper_run().plan, paper_run().parameters, {0, 0}, course_kernels());
+  CudaNetwork gpu(paper_run().plan, paper_run().parameters, {0, 0}, chapter_kernels());
   gpu.forward(paper_run().x, RunOptions{});
   CHECK(gpu.forward_bytes_crossed_per_image() == 234496);
 }
 
 TEST_CASE("two towers equal the one-device grouped form", "[gpu][network][slow]") {
   const PaperRun& run = paper_run();
-  CudaNetwork towers(run.plan, run.parameters, {0, 0}, course_kernels());
-  CudaNetwork grouped(run.plan, run.parameters, {0}, course_kernels());
+  CudaNetwork towers(run.plan, run.parameters, {0, 0}, chapter_kernels());
+  CudaNetwork grouped(run.plan, run.parameters, {0}, chapter_kernels());
   const TensorF logits = towers.forward(run.x, run.options);
   // Each output is summed in the same order by both forms: only the backward's joins add in another order.
   CHECK_TENSORS_CLOSE("logits", grouped.forward(run.x, run.options), logits, (Tolerance{0.0, 0.0}));
@@ -110,7 +110,7 @@ TEST_CASE("the towers on devices 0 and 1, as in the paper", "[gpu][network][mult
     WARN("one device: the two-GPU run needs two (the emulated build has two)");
     return;
   }
-  CudaNetwork gpu(paper_run().plan, paper_run().parameters, {0, 1}, course_kernels());
+  CudaNetwork gpu(paper_run().plan, paper_run().parameters, {0, 1}, chapter_kernels());
   check_against_cpu(gpu, paper_run());
 }
 

@@ -41,7 +41,7 @@ TEST_CASE("two training steps of the mini network on two towers equal the CPU re
     return cpu::softmax_cross_entropy_backward(cpu::softmax_forward(logits), labels);
   };
   Parameters<float> cpu = initial_parameters(plan, 3), cpu_velocity = allocate_parameters(plan);
-  CudaNetwork gpu(plan, cpu, {0, 0}, course_kernels());
+  CudaNetwork gpu(plan, cpu, {0, 0}, chapter_kernels());
   for (std::uint64_t step = 0; step < 2; ++step) {  // the second step uses the first one's velocity
     const RunOptions options{true, 9, step};
     const Activations<float> on_gpu =
@@ -66,7 +66,7 @@ TEST_CASE("two training steps of the mini network on two towers equal the CPU re
 TEST_CASE("the executor's velocity goes out and back in unchanged (resuming on a GPU)", "[gpu][training]") {
   const Plan plan = make_plan(alexnet_mini());
   const Parameters<float> velocity = initial_parameters(plan, 8);  // any values of the right shapes
-  CudaNetwork network(plan, initial_parameters(plan, 7), {0, 0}, course_kernels());
+  CudaNetwork network(plan, initial_parameters(plan, 7), {0, 0}, chapter_kernels());
   network.set_velocity(velocity);
   const Parameters<float> back = network.velocity();
   for (std::size_t k = 0; k < velocity.size(); ++k) {

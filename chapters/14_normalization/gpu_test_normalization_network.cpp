@@ -53,7 +53,7 @@ TEST_CASE("the towers normalize their own channels: mini-batchnorm and mini-grou
     const NormalizedRun cpu(normalization);
     for (const std::vector<int>& gpus : device_sets()) {
       INFO(cpu.plan.spec.name << ", devices " << devices_text(gpus));
-      CudaNetwork gpu(cpu.plan, cpu.parameters, gpus, course_kernels());
+      CudaNetwork gpu(cpu.plan, cpu.parameters, gpus, chapter_kernels());
       // Like with like (network_gpu_checks.hpp); γ and β are the weight and bias.
       check_pass_like_with_like(gpu, cpu.plan, cpu.parameters, cpu.forward, cpu.grad_logits, cpu.options);
       // The training forward moved the running statistics on the GPUs; parameters() brings them back.
@@ -78,7 +78,7 @@ TEST_CASE("test mode on the GPU normalizes with the running statistics and leave
   const TensorF expected = reference_forward(cpu.plan, cpu.updated, cpu.x, test_mode).logits();
   for (const std::vector<int>& gpus : device_sets()) {
     INFO("devices " << devices_text(gpus));
-    CudaNetwork gpu(cpu.plan, cpu.updated, gpus, course_kernels());  // running statistics other than 0 and 1, uploaded
+    CudaNetwork gpu(cpu.plan, cpu.updated, gpus, chapter_kernels());  // running statistics other than 0 and 1, uploaded
     CHECK_TENSORS_CLOSE("test-mode logits", expected, gpu.forward(cpu.x, test_mode), whole_network_tolerance(expected));
     const Parameters<float> after = gpu.parameters();
     for (std::size_t i = 0; i < after.size(); ++i) {
@@ -103,7 +103,7 @@ TEST_CASE("group normalization whose groups would cross the towers is refused", 
   const Parameters<float> parameters = initial_parameters(plan, 1);
   CHECK_THROWS_WITH(CudaNetwork(plan, parameters, {0, 0}),
                     "gn1: group normalization of 3 groups cannot run on 2 towers (a group would cross them)");
-  CudaNetwork grouped(plan, parameters, {0}, course_kernels());  // one device: the whole layer, 3 groups
+  CudaNetwork grouped(plan, parameters, {0}, chapter_kernels());  // one device: the whole layer, 3 groups
   const TensorF x = random_tensor_float({2, 3, 8, 8}, 1);
   const TensorF expected = reference_forward(plan, parameters, x, RunOptions{}).logits();
   CHECK_TENSORS_CLOSE("logits", expected, grouped.forward(x, RunOptions{}), whole_network_tolerance(expected));

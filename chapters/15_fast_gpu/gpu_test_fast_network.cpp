@@ -1,6 +1,6 @@
 // Chapter 15 on the GPU: the whole network on the fast kernels against the CPU reference, like with like (each
 // step on the GPU's own input, the decisions that differ counted, the CPU's backward on the GPU's activations),
-// on two towers and in the one-device grouped form; the fast and the course kernels against each other; the
+// on two towers and in the one-device grouped form; the three kernel sets against each other; the
 // first layer's ∂x left out without changing any parameter gradient; buffers kept from one step to the next; the
 // timeline of a pass (CUDA events around each step on each tower).
 #include <catch2/catch.hpp>
@@ -53,19 +53,22 @@ TEST_CASE("the paper's network on the fast kernels computes what the CPU referen
   check_pass_like_with_like(gpu, run.plan, run.parameters, run.cpu, run.grad_logits, run.options);
 }
 
-TEST_CASE("the fast and the course kernels agree, and the first layer's ∂x can be left out", "[gpu][fast][network]") {
+TEST_CASE("the three kernel sets agree, and the first layer's ∂x can be left out", "[gpu][fast][network]") {
   // 3 images, and a workspace for two of conv1's: its columns come in chunks of 2 and 1.
   const Run run(alexnet_mini(), {3, 3, 32, 32});
   const std::int64_t two_images = 2 * (27 + 24 + 1) * 32 * 32 * static_cast<std::int64_t>(sizeof(float));
   CudaNetwork fast(run.plan, run.parameters, {0, 0}, GpuOptions{GpuKernels::Fast, GpuPrecision::Fp32, two_images});
-  CudaNetwork course(run.plan, run.parameters, {0, 0}, course_kernels());
   const TensorF& x = run.cpu.input;
   const TensorF logits = fast.forward(x, run.options);
-  CHECK_TENSORS_CLOSE("logits", course.forward(x, run.options), logits, whole_network_tolerance(logits));
   fast.backward(run.grad_logits, run.options);
-  course.backward(run.grad_logits, run.options);
   const Gradients<float> with_input = fast.gradients();
-  check_network_gradients(run.plan, course.gradients(), with_input);
+  for (const GpuOptions& options : {course_kernels(), chapter_kernels()}) {
+    INFO(to_string(options.kernels) << " kernels against the fast ones");
+    CudaNetwork other(run.plan, run.parameters, {0, 0}, options);
+    CHECK_TENSORS_CLOSE("logits", other.forward(x, run.options), logits, whole_network_tolerance(logits));
+    other.backward(run.grad_logits, run.options);
+    check_network_gradients(run.plan, other.gradients(), with_input);
+  }
 
   // A second step on the same batch size reuses every buffer: the same results, bit for bit.
   fast.set_input_gradient(false);
@@ -85,7 +88,7 @@ TEST_CASE("a training step after the first of its batch size allocates no device
   // the statistics a normalization's forward hands to its backward included.
   for (const Normalization normalization : {Normalization::Lrn, Normalization::BatchNorm, Normalization::GroupNorm}) {
     const Run run(alexnet_mini(normalization), {4, 3, 32, 32});
-    for (const GpuOptions& options : {fast_kernels(), course_kernels()}) {
+    for (const GpuOptions& options : {fast_kernels(), course_kernels(), chapter_kernels()}) {
       INFO(run.plan.spec.name << ", " << to_string(options.kernels) << " kernels");
       CudaNetwork gpu(run.plan, run.parameters, {0, 0}, options);
       gpu.set_input_gradient(false);

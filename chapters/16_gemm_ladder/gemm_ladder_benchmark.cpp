@@ -1,8 +1,10 @@
 // gemm_ladder_benchmark: every step of chapter 16's SGEMM ladder against cuBLAS SGEMM (fp32, no TF32) in
 // the same run, at 4096 x 4096 x 4096 and at the network's products — FC6's and FC7's forward at the paper's
 // batch of 128 and CONV2's im2col product for one tower — in milliseconds, TFLOP/s and percent of cuBLAS,
-// each result checked against cuBLAS's. cuBLAS appears only here: it is the yardstick. First, with a GPU or
-// without, where each product lies on the roofline: its FLOPs over the least bytes it must move.
+// each result checked against cuBLAS's. Then the five convolutions of the paper's network at batch 128, the
+// implicit GEMM against chapter 15's im2col + cuBLAS, forward and backward, results checked against each other.
+// First, with a GPU or without, where each product lies on the roofline: its FLOPs over the least bytes it
+// must move.
 #include <algorithm>
 #include <cstdio>
 #include <vector>
@@ -13,11 +15,16 @@
 #include <stdexcept>
 #include <string>
 
+#include "cuda/blas.cuh"
+#include "cuda/conv2d_gemm.cuh"
+#include "cuda/conv2d_implicit.cuh"
 #include "cuda/device_tensor.cuh"
 #include "cuda/gemm_ladder.cuh"
 #include "cuda/gpu.cuh"
 #include "cuda/gpu_timer.cuh"
+#include "network/plan.hpp"
 #include "reference_cpu/compare.hpp"
+#include "reference_cpu/layer_table.hpp"
 #include "reference_cpu/random.hpp"
 
 using namespace alexnet;
@@ -100,7 +107,77 @@ double time_product(cublasHandle_t handle, const Product& p) {
   return all_ok ? best : -1.0;
 }
 
-// Every product on every step; false when a step's result differs from cuBLAS's.
+// One convolution of the paper's network at batch 128 (both towers: the grouped layers as groups), on both paths.
+struct ConvTimes {
+  double implicit_forward, gemm_forward, implicit_backward, gemm_backward;
+  bool agree;
+};
+
+// Seconds are CUDA events around each call; ∂x is computed for every layer but CONV1, as in training.
+ConvTimes time_convolution(const std::string& layer, const cuda::Blas& blas) {
+  const LayerSummary summary = summarize_layer(alexnet_two_tower(), layer);
+  const Shape x_shape{128, summary.input[0], summary.input[1], summary.input[2]};
+  const Shape w_shape = weight_shape(summary.spec, summary.input);
+  const Conv2dParams params = conv2d_params(summary.spec);
+  TensorF x_host(x_shape), w_host(w_shape), b_host({w_shape[0]});
+  fill_uniform(x_host, 1, 1, -1.0, 1.0);
+  fill_uniform(w_host, 1, 2, -0.1, 0.1);
+  fill_uniform(b_host, 1, 3, -1.0, 1.0);
+  const Shape y_shape = cpu::conv2d_output_shape(x_shape, w_shape, b_host.shape(), params);
+  TensorF grad_y_host(y_shape);
+  fill_uniform(grad_y_host, 1, 4, -1.0, 1.0);
+  const cuda::Context context{};
+  const DeviceTensorF x(x_host), w(w_host), b(b_host), grad_y(grad_y_host);
+  DeviceTensorF y_implicit(y_shape), y_gemm(y_shape), grad_x_implicit(x_shape), grad_x_gemm(x_shape);
+  DeviceTensorF grad_w(w_shape), grad_b({w_shape[0]});
+  // Chapter 15's executor's rule: the whole batch's columns within 256 MB, else chunks of images.
+  const std::int64_t per_image = cuda::conv2d_gemm_workspace_floats(x_shape, w_shape, params);
+  DeviceTensorF columns({std::clamp<std::int64_t>((256ll << 20) / 4 / per_image, 1, 128) * per_image});
+  DeviceTensorF pieces({cuda::conv2d_implicit_workspace_floats(x_shape, w_shape, params)});
+  DeviceTensorF* implicit_grad_x = layer == "conv1" ? nullptr : &grad_x_implicit;
+  DeviceTensorF* gemm_grad_x = layer == "conv1" ? nullptr : &grad_x_gemm;
+  ConvTimes t{};
+  t.implicit_forward = median_gpu_time_ms([&] { cuda::conv2d_forward_implicit(context, x, w, b, params, y_implicit); });
+  t.gemm_forward = median_gpu_time_ms([&] { cuda::conv2d_forward_gemm(context, blas, x, w, b, params, y_gemm, columns); });
+  t.implicit_backward = median_gpu_time_ms([&] {
+    cuda::conv2d_backward_implicit(context, x, w, grad_y, params, implicit_grad_x, grad_w, grad_b, pieces);
+  });
+  t.gemm_backward = median_gpu_time_ms([&] {
+    cuda::conv2d_backward_gemm(context, blas, x, w, grad_y, params, gemm_grad_x, grad_w, grad_b, columns);
+  });
+  const std::int64_t terms = w_shape[1] * w_shape[2] * w_shape[3] + 1;
+  t.agree = compare(y_gemm.to_host(), y_implicit.to_host(), Tolerance{1e-6 * terms, 0.0}).ok() &&
+            (gemm_grad_x == nullptr ||
+             compare(grad_x_gemm.to_host(), grad_x_implicit.to_host(), Tolerance{1e-6 * w_shape[0] * terms, 0.0}).ok());
+  return t;
+}
+
+// The five convolutions on both paths; false when their results differ.
+bool time_convolutions() {
+  std::printf("\nthe paper's convolutions at batch 128, implicit GEMM (ladder step 8) against im2col + cuBLAS, ms\n");
+  std::printf("%-8s %12s %14s %7s %14s %14s %7s\n", "layer", "forward", "im2col+cuBLAS", "ratio", "backward",
+              "im2col+cuBLAS", "ratio");
+  const cuda::Blas blas(0, cuda::Precision::Fp32);
+  ConvTimes total{};
+  bool all_agree = true;
+  for (const char* layer : {"conv1", "conv2", "conv3", "conv4", "conv5"}) {
+    const ConvTimes t = time_convolution(layer, blas);
+    std::printf("%-8s %12.3f %14.3f %7.2f %14.3f %14.3f %7.2f%s\n", layer, t.implicit_forward, t.gemm_forward,
+                t.implicit_forward / t.gemm_forward, t.implicit_backward, t.gemm_backward,
+                t.implicit_backward / t.gemm_backward, t.agree ? "" : "  MISMATCH");
+    total.implicit_forward += t.implicit_forward;
+    total.gemm_forward += t.gemm_forward;
+    total.implicit_backward += t.implicit_backward;
+    total.gemm_backward += t.gemm_backward;
+    all_agree = all_agree && t.agree;
+  }
+  std::printf("%-8s %12.3f %14.3f %7.2f %14.3f %14.3f %7.2f\n", "all five", total.implicit_forward,
+              total.gemm_forward, total.implicit_forward / total.gemm_forward, total.implicit_backward,
+              total.gemm_backward, total.implicit_backward / total.gemm_backward);
+  return all_agree;
+}
+
+// Every product on every step, then the convolutions; false when a result differs from cuBLAS's.
 bool time_ladder() {
   cublasHandle_t handle;
   cublas_check(cublasCreate(&handle), "cublasCreate");
@@ -118,7 +195,7 @@ bool time_ladder() {
     else std::printf("best step: %.1f%% of cuBLAS\n", 100.0 * best);
   }
   cublas_check(cublasDestroy(handle), "cublasDestroy");
-  return all_ok;
+  return time_convolutions() && all_ok;
 }
 #endif
 

@@ -11,7 +11,10 @@
 
 namespace alexnet::testing {
 
-/// @brief The course's kernels (chapters 01–09), which the GPU tests of chapters 08–14 check.
+/// @brief The first kernels of the course (chapters 01–09), which the GPU tests of chapters 08–14 check.
+inline GpuOptions chapter_kernels() { return GpuOptions{GpuKernels::Chapters, GpuPrecision::Fp32, 0}; }
+
+/// @brief The course's own fast kernels (chapter 16): the implicit-GEMM convolution and the ladder's SGEMM.
 inline GpuOptions course_kernels() { return GpuOptions{GpuKernels::Course, GpuPrecision::Fp32, 0}; }
 
 /// @brief The fast path (chapter 15) in fp32, with its default workspace.
