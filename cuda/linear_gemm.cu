@@ -37,7 +37,7 @@ void linear_forward_gemm(const Context& context, const MatrixProduct& product, c
   require_shape(op, "y", {s.batch, s.out}, y.shape());
   const ScopedDevice device = use_device(context, op, {{"x", x}, {"weight", weight}, {"bias", bias}, {"y", y}});
   product.gemm(context, s.batch, s.out, s.in, 1.0f, {x.data(), false, s.in}, {weight.data(), true, s.in}, 0.0f,
-            y.data(), s.out);
+               y.data(), s.out);
   launch(add_bias_kernel, blocks_for(y.size()), kThreadsPerBlock, 0, context.stream, y.data(), bias.data(),
          static_cast<std::int64_t>(s.batch), static_cast<std::int64_t>(s.out));
   CUDA_CHECK_LAUNCH();
@@ -61,13 +61,13 @@ void linear_backward_gemm(const Context& context, const MatrixProduct& product, 
       use_device(context, op, {{"x", x}, {"weight", weight}, {"grad_y", grad_y}, {"grad_x", grad_x},
                                {"grad_weight", grad_weight}, {"grad_bias", grad_bias}, {"workspace", workspace}});
   const float beta_x = mode == GradientMode::Accumulate ? 1.0f : 0.0f;
-  product.gemm(context, s.batch, s.in, s.out, 1.0f, {grad_y.data(), false, s.out}, {weight.data(), false, s.in}, beta_x,
-            grad_x.data(), s.in);
+  product.gemm(context, s.batch, s.in, s.out, 1.0f, {grad_y.data(), false, s.out}, {weight.data(), false, s.in},
+               beta_x, grad_x.data(), s.in);
   product.gemm(context, s.out, s.in, s.batch, 1.0f, {grad_y.data(), true, s.out}, {x.data(), false, s.in}, 0.0f,
-            grad_weight.data(), s.in);
+               grad_weight.data(), s.in);
   fill_ones(context, workspace.data(), s.batch);
-  product.gemm(context, 1, s.out, s.batch, 1.0f, {workspace.data(), false, s.batch}, {grad_y.data(), false, s.out}, 0.0f,
-            grad_bias.data(), s.out);
+  product.gemm(context, 1, s.out, s.batch, 1.0f, {workspace.data(), false, s.batch}, {grad_y.data(), false, s.out},
+               0.0f, grad_bias.data(), s.out);
 }
 
 }  // namespace alexnet::cuda

@@ -138,7 +138,8 @@ ConvTimes time_convolution(const std::string& layer, const cuda::Blas& blas) {
   DeviceTensorF* gemm_grad_x = layer == "conv1" ? nullptr : &grad_x_gemm;
   ConvTimes t{};
   t.implicit_forward = median_gpu_time_ms([&] { cuda::conv2d_forward_implicit(context, x, w, b, params, y_implicit); });
-  t.gemm_forward = median_gpu_time_ms([&] { cuda::conv2d_forward_gemm(context, blas, x, w, b, params, y_gemm, columns); });
+  t.gemm_forward =
+      median_gpu_time_ms([&] { cuda::conv2d_forward_gemm(context, blas, x, w, b, params, y_gemm, columns); });
   t.implicit_backward = median_gpu_time_ms([&] {
     cuda::conv2d_backward_implicit(context, x, w, grad_y, params, implicit_grad_x, grad_w, grad_b, pieces);
   });
