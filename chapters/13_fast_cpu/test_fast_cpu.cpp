@@ -150,6 +150,25 @@ TEST_CASE("many small images: each thread convolves its own images (the mini net
   fast::set_threads(fast::available_cores());
 }
 
+TEST_CASE("the convolution's edges: strides, padding wider than the kernel's reach, images smaller than it",
+          "[fast_cpu][ops]") {
+  // im2col and col2im work out once per row which windows reach inside the image; these shapes put every
+  // window, or none, of a row in the padding.
+  struct Case {
+    Shape input, weight;
+    Conv2dParams params;
+  };
+  const Case cases[] = {{{3, 1, 1}, {4, 3, 3, 3}, {2, 1, 1}},   // one pixel, stride 2: one window, mostly padding
+                        {{2, 5, 4}, {3, 2, 3, 3}, {2, 1, 1}},   // stride 2 over an odd and an even side
+                        {{2, 7, 7}, {2, 2, 5, 5}, {3, 2, 1}},   // stride 3, padding 2
+                        {{1, 3, 3}, {1, 1, 3, 3}, {1, 2, 1}},   // padding 2: the outer windows see one pixel
+                        {{4, 6, 5}, {6, 2, 2, 2}, {4, 3, 2}}};  // stride 4, padding 3, two groups
+  for (const Case& c : cases) {
+    INFO("input " << to_string(c.input) << ", weight " << to_string(c.weight));
+    check_convolution("edges", c.input, TensorF(c.weight), c.params);
+  }
+}
+
 TEST_CASE("LRN across the towers too (Caffe's window)", "[fast_cpu][ops]") {
   LrnParams across;  // towers = 1: the window crosses channel 47/48
   check_elementwise(
