@@ -31,22 +31,6 @@ Geometry geometry(const TensorF& x, const TensorF& weight, const Shape& y, Conv2
                   params.pad,                      params.groups};
 }
 
-// The outputs ow whose input column iw = ow·S − P + kw lies inside the image, for kernel column kw: [first, last).
-// Outside them a window sees padding. Worked out once per row of col, so that the loops below have no test per
-// element and the compiler can vectorise them.
-struct InsideColumns {
-  int first, last;
-};
-
-InsideColumns inside_columns(const Geometry& g, int kw) {
-  const int lead = g.pad - kw;        // iw = ow·S − lead
-  const int span = g.width - 1 + lead;  // iw ≤ W − 1  ⇔  ow·S ≤ span
-  const int first = lead <= 0 ? 0 : (lead + g.stride - 1) / g.stride;  // iw ≥ 0  ⇔  ow ≥ ⌈lead / S⌉
-  const int last = span < 0 ? 0 : span / g.stride + 1;
-  const int begin = std::min(first, g.out_width);
-  return {begin, std::clamp(last, begin, g.out_width)};
-}
-
 // col[(c·K + kh)·K + kw][oh·W_out + ow] = x[c, oh·S − P + kh, ow·S − P + kw], 0 in the padding,
 // for the C_in/g channels of one image and group at `x` ([C_in/g, H, W]).
 ALEXNET_SIMD_CLONES void im2col(const float* x, const Geometry& g, float* col) {
@@ -54,25 +38,20 @@ ALEXNET_SIMD_CLONES void im2col(const float* x, const Geometry& g, float* col) {
 #pragma omp parallel for schedule(static)
   for (int row = 0; row < g.patch(); ++row) {
     const int c = row / taps, kh = row % taps / g.kernel, kw = row % g.kernel;
-    const InsideColumns inside = inside_columns(g, kw);
     const float* plane = x + static_cast<std::int64_t>(c) * g.height * g.width;
     float* out = col + static_cast<std::int64_t>(row) * g.positions();
     for (int oh = 0; oh < g.out_height; ++oh) {
-      float* __restrict out_row = out + oh * g.out_width;
+      float* out_row = out + oh * g.out_width;
       const int ih = oh * g.stride - g.pad + kh;
       if (ih < 0 || ih >= g.height) {
         std::fill(out_row, out_row + g.out_width, 0.0f);
         continue;
       }
-      const float* __restrict in_row = plane + ih * g.width;
-      const int shift = kw - g.pad;  // iw = ow·S + shift
-      std::fill(out_row, out_row + inside.first, 0.0f);
-      if (g.stride == 1) {
-        for (int ow = inside.first; ow < inside.last; ++ow) out_row[ow] = in_row[ow + shift];
-      } else {
-        for (int ow = inside.first; ow < inside.last; ++ow) out_row[ow] = in_row[ow * g.stride + shift];
+      const float* in_row = plane + ih * g.width;
+      for (int ow = 0; ow < g.out_width; ++ow) {
+        const int iw = ow * g.stride - g.pad + kw;
+        out_row[ow] = iw >= 0 && iw < g.width ? in_row[iw] : 0.0f;
       }
-      std::fill(out_row + inside.last, out_row + g.out_width, 0.0f);
     }
   }
 }
@@ -87,18 +66,14 @@ ALEXNET_SIMD_CLONES void col2im(const float* col, const Geometry& g, float* x) {
     std::fill(plane, plane + g.height * g.width, 0.0f);
     for (int tap = 0; tap < taps; ++tap) {
       const int kh = tap / g.kernel, kw = tap % g.kernel;
-      const InsideColumns inside = inside_columns(g, kw);
       const float* in = col + static_cast<std::int64_t>(c * taps + tap) * g.positions();
       for (int oh = 0; oh < g.out_height; ++oh) {
         const int ih = oh * g.stride - g.pad + kh;
         if (ih < 0 || ih >= g.height) continue;
-        float* __restrict out_row = plane + ih * g.width;
-        const float* __restrict in_row = in + oh * g.out_width;
-        const int shift = kw - g.pad;  // iw = ow·S + shift
-        if (g.stride == 1) {
-          for (int ow = inside.first; ow < inside.last; ++ow) out_row[ow + shift] += in_row[ow];
-        } else {
-          for (int ow = inside.first; ow < inside.last; ++ow) out_row[ow * g.stride + shift] += in_row[ow];
+        float* out_row = plane + ih * g.width;
+        for (int ow = 0; ow < g.out_width; ++ow) {
+          const int iw = ow * g.stride - g.pad + kw;
+          if (iw >= 0 && iw < g.width) out_row[iw] += in[oh * g.out_width + ow];
         }
       }
     }
