@@ -129,11 +129,17 @@ def line_form(line):
 
 
 def grouped_forms(lines):
-    """The lines as (form, [lines]), blank lines dropped, with every run of a repeated
-    pattern of up to four forms (a row per epoch; an epoch's progress lines and its
-    summary) taken as one group whose form is the pattern's."""
-    groups = [(ELLIPSIS if line.strip() == ELLIPSIS else line_form(line), [line])
-              for line in lines if line.strip()]
+    """The lines as (form, [lines]), with every run of a repeated pattern of up to four
+    forms (a row per epoch; an epoch's progress lines and its summary) taken as one group
+    whose form is the pattern's. A blank line has no form: it travels with the line before
+    it (or, at the start, the line after it), so that a block recorded again keeps them."""
+    groups, leading = [], []
+    for line in lines:
+        if not line.strip():
+            (groups[-1][1] if groups else leading).append(line)
+            continue
+        groups.append((ELLIPSIS if line.strip() == ELLIPSIS else line_form(line), leading + [line]))
+        leading = []
     for period in range(1, 5):
         collapsed, i = [], 0
         while i < len(groups):
@@ -439,9 +445,12 @@ def rerecorded(block, printed, machine, commit):
         print("  the form changed: the whole output replaces the old block")
         body = list(printed)
     else:
+        recorded = grouped_forms(block.lines[1:])
         body = []
-        for group in groups:
-            body += [ELLIPSIS] if group is None else group
+        for group, (_, old_lines) in zip(groups, recorded):
+            body += old_lines if group is None else group  # '...' stays, with the blank lines after it
+    while body and not body[-1].strip():
+        body.pop()
     return [header] + body
 
 
