@@ -110,7 +110,7 @@ TEST_CASE("every ladder step reads A or B transposed, at edge tiles and where ve
 }
 
 TEST_CASE("the fully connected layer on the ladder's best step equals the CPU at FC6's shape",
-          "[gpu][gemm_ladder][linear]") {
+          "[gpu][gemm_ladder][linear][slow]") {  // the sanitizers run the transposes' case above
   const LayerSummary fc6 = summarize_layer(alexnet_two_tower(), "fc6");
   const std::int64_t batch = 3, inputs = element_count(fc6.input), outputs = fc6.output[0];
   const LinearCase c = linear_case(batch, inputs, outputs);

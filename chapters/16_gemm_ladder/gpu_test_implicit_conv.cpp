@@ -55,7 +55,7 @@ LayerShapes layer_shapes(const std::string& layer, std::int64_t batch) {
 }  // namespace
 
 TEST_CASE("the implicit-GEMM convolution equals the CPU at every convolution's real shapes, batch 2",
-          "[gpu][implicit_gemm][conv2d]") {
+          "[gpu][implicit_gemm][conv2d][slow]") {  // the sanitizers run the smaller cases below
   for (const char* layer : {"conv1", "conv2", "conv3", "conv4", "conv5"}) {
     INFO(layer);
     const LayerShapes s = layer_shapes(layer, 2);
