@@ -102,23 +102,13 @@ TEST_CASE("the fast convolution's backward adds into ∂x, or leaves it out", "[
   const DeviceTensorF x(c.x), weight(c.weight), bias(c.bias);
   DeviceTensorF grad_y(c.grad_y);
   DeviceTensorF workspace = nan_tensor({2 * cuda::conv2d_gemm_workspace_floats(x_shape, weight_shape, params)});
-  DeviceTensorF grad_x(c.x.shape());  // zeros
-  DeviceTensorF grad_weight = nan_tensor(c.weight.shape()), grad_bias = nan_tensor(c.bias.shape());
-  for (int pass = 0; pass < 2; ++pass) {
-    cuda::conv2d_backward_gemm(context, blas, x, weight, grad_y, params, &grad_x, grad_weight, grad_bias, workspace,
-                               cuda::GradientMode::Accumulate);
-  }
-  cuda::synchronize(context);
-  CHECK_TENSORS_CLOSE("grad input, accumulated twice", twice(c.expected.input), grad_x.to_host(),
-                      twice(sum_tolerance(c.input_terms)));
-  CHECK_TENSORS_CLOSE("grad weight, overwritten", c.expected.weight, grad_weight.to_host(),
-                      sum_tolerance(c.positions));
-  // Without ∂x (the first layer): the same parameter gradients.
-  DeviceTensorF grad_weight_only = nan_tensor(c.weight.shape()), grad_bias_only = nan_tensor(c.bias.shape());
-  cuda::conv2d_backward_gemm(context, blas, x, weight, grad_y, params, nullptr, grad_weight_only, grad_bias_only,
-                             workspace);
-  CHECK(grad_weight_only.to_host().values() == grad_weight.to_host().values());
-  CHECK(grad_bias_only.to_host().values() == grad_bias.to_host().values());
+  check_backward_accumulates(
+      c,
+      [&](DeviceTensorF* grad_x, DeviceTensorF& grad_weight, DeviceTensorF& grad_bias, cuda::GradientMode mode) {
+        cuda::conv2d_backward_gemm(context, blas, x, weight, grad_y, params, grad_x, grad_weight, grad_bias, workspace,
+                                   mode);
+      },
+      true);
   DeviceTensorF too_small({cuda::conv2d_gemm_workspace_floats(x_shape, weight_shape, params) - 1});
   CHECK_THROWS_WITH(cuda::conv2d_forward_gemm(context, blas, x, weight, bias, params, grad_y, too_small),
                     Catch::Contains("cuda::conv2d_forward_gemm: the workspace holds"));

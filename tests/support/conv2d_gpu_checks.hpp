@@ -6,6 +6,8 @@
 
 #include <cuda_runtime.h>
 
+#include <functional>
+
 #include "cuda/conv2d.cuh"
 #include "network/plan.hpp"
 #include "reference_cpu/conv2d.hpp"
@@ -61,23 +63,41 @@ inline void check_conv2d_against_cpu(const Shape& x_shape, const Shape& weight_s
   CHECK_TENSORS_CLOSE("grad bias", c.expected.bias, grad_bias.to_host(), sum_tolerance(c.positions));
 }
 
-/// @brief conv2d_backward with GradientMode::Accumulate, twice into a zeroed grad_x: grad_x must be twice
-/// the CPU's, while grad_weight and grad_bias (NaN before) are overwritten each time: once the CPU's.
-inline void check_conv2d_backward_accumulates(const Shape& x_shape, const Shape& weight_shape, Conv2dParams params) {
-  const ConvCase c = conv_case(x_shape, weight_shape, params);
-  const cuda::Context context{};
-  const DeviceTensorF x(c.x), weight(c.weight), grad_y(c.grad_y);
+/// @brief A convolution backward under test, on the x, weight and grad_y of a ConvCase (uploaded by the caller):
+/// grad_x (nullptr: not computed, where the backward allows it), grad_weight, grad_bias, and how grad_x is written.
+using ConvBackward = std::function<void(DeviceTensorF* grad_x, DeviceTensorF& grad_weight, DeviceTensorF& grad_bias,
+                                        cuda::GradientMode mode)>;
+
+/// @brief `backward` with GradientMode::Accumulate, twice into a zeroed grad_x: grad_x must be twice the CPU's,
+/// while grad_weight and grad_bias (NaN before) are overwritten each time: once the CPU's. With
+/// `can_leave_out_input`, a third call without grad_x must give the same parameter gradients, bit for bit.
+inline void check_backward_accumulates(const ConvCase& c, const ConvBackward& backward, bool can_leave_out_input) {
   DeviceTensorF grad_x(c.x.shape());  // zeros
   DeviceTensorF grad_weight = nan_tensor(c.weight.shape()), grad_bias = nan_tensor(c.bias.shape());
-  for (int pass = 0; pass < 2; ++pass) {
-    cuda::conv2d_backward(context, x, weight, grad_y, params, grad_x, grad_weight, grad_bias,
-                          cuda::GradientMode::Accumulate);
-  }
+  for (int pass = 0; pass < 2; ++pass) backward(&grad_x, grad_weight, grad_bias, cuda::GradientMode::Accumulate);
   CHECK_TENSORS_CLOSE("grad input, accumulated twice", twice(c.expected.input), grad_x.to_host(),
                       twice(sum_tolerance(c.input_terms)));
   CHECK_TENSORS_CLOSE("grad weight, overwritten", c.expected.weight, grad_weight.to_host(),
                       sum_tolerance(c.positions));
   CHECK_TENSORS_CLOSE("grad bias, overwritten", c.expected.bias, grad_bias.to_host(), sum_tolerance(c.positions));
+  if (!can_leave_out_input) return;
+  // Without ∂x (the first layer): the same parameter gradients.
+  DeviceTensorF grad_weight_only = nan_tensor(c.weight.shape()), grad_bias_only = nan_tensor(c.bias.shape());
+  backward(nullptr, grad_weight_only, grad_bias_only, cuda::GradientMode::Overwrite);
+  CHECK(grad_weight_only.to_host().values() == grad_weight.to_host().values());
+  CHECK(grad_bias_only.to_host().values() == grad_bias.to_host().values());
+}
+
+/// @brief The course's conv2d_backward (chapter 01) through check_backward_accumulates; it always computes ∂x.
+inline void check_conv2d_backward_accumulates(const Shape& x_shape, const Shape& weight_shape, Conv2dParams params) {
+  const ConvCase c = conv_case(x_shape, weight_shape, params);
+  const DeviceTensorF x(c.x), weight(c.weight), grad_y(c.grad_y);
+  check_backward_accumulates(
+      c,
+      [&](DeviceTensorF* grad_x, DeviceTensorF& grad_weight, DeviceTensorF& grad_bias, cuda::GradientMode mode) {
+        cuda::conv2d_backward(cuda::Context{}, x, weight, grad_y, params, *grad_x, grad_weight, grad_bias, mode);
+      },
+      false);
 }
 
 // The convolution `name` of the two-tower table at its real shapes with `batch` images.
