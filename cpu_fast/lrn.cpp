@@ -19,88 +19,153 @@ Window window(int c, int per_tower, int half) {
   return {std::max(tower_first, c - half), std::min(tower_first + per_tower - 1, c + half)};
 }
 
-// d [C, H·W] = k + α·Σ_{window} a² for one image `a` [C, H·W].
-ALEXNET_SIMD_CLONES void denominators(const float* a, int channels, std::int64_t plane, const LrnParams& p, float* d) {
-  const int per_tower = channels / p.towers, half = p.size / 2;
-  for (int c = 0; c < channels; ++c) {
-    float* dc = d + c * plane;
-    std::fill(dc, dc + plane, static_cast<float>(p.k));
-    const Window w = window(c, per_tower, half);
-    for (int other = w.first; other <= w.last; ++other) {
-      const float* ao = a + other * plane;
-      for (std::int64_t i = 0; i < plane; ++i) dc[i] += static_cast<float>(p.alpha) * ao[i] * ao[i];
-    }
-  }
-}
-
 // d^−β. For the paper's β = 0.75 two square roots replace pow (d^0.75 = √d·√√d): they
-// vectorise, pow does not, and LRN's passes are bound by these calls.
+// vectorise, pow does not. These two roots and a division a value (two in the backward) are what bounds the
+// passes once each value comes from memory once: the divider does about one vector of 16 in 10-12 cycles.
 float inverse_power(float d, float beta) {
   if (beta == 0.75f) return 1.0f / (std::sqrt(d) * std::sqrt(std::sqrt(d)));
   return std::pow(d, -beta);
 }
 
+// Both passes walk one image a chunk of positions at a time: kChunk positions of channel 0, of channel 1, and so
+// on. A window's rows are then a few kilobytes, still in the L1 cache when the next channel's window reads them
+// again, and every input value comes from memory once (a pass over whole planes instead reads each value `size`
+// times from L2 or memory). Measured against whole planes on the course's 2-core Xeon (2 threads): the backward
+// 10-20% faster at LRN1 and LRN2's shapes, the forward the same (bound by its roots and division).
+constexpr std::int64_t kChunk = 256;
+
+// One chunk of one image: positions [begin, begin + length) of every channel, and a row per channel for the
+// values the passes derive from it, each computed the first time a window asks for it.
+class Chunk {
+ public:
+  Chunk(int channels, const LrnParams& p)
+      : per_tower_(channels / p.towers), half_(p.size / 2), k_(static_cast<float>(p.k)),
+        alpha_(static_cast<float>(p.alpha)), beta_(static_cast<float>(p.beta)),
+        two_alpha_beta_(static_cast<float>(2 * p.alpha * p.beta)),
+        squares_(static_cast<std::size_t>(channels * kChunk)), powers_(squares_.size()), terms_(squares_.size()) {}
+
+  Window window(int c) const { return fast::window(c, per_tower_, half_); }
+
+  // Starts on positions [begin, begin + length) of image `a` [C, H·W] (and of its gradient `g`, backward).
+  void start(const float* a, const float* g, std::int64_t plane, std::int64_t begin, std::int64_t length) {
+    a_ = a + begin, g_ = g == nullptr ? nullptr : g + begin, plane_ = plane, length_ = length;
+    squared_ = 0, derived_ = 0;
+  }
+  const float* a(int c) const { return a_ + c * plane_; }
+  const float* g(int c) const { return g_ + c * plane_; }
+
+  // d_c = k + Σ_{o ∈ window(c)} α·a_o², summed in the reference's order.
+  ALEXNET_SIMD_CLONES void denominators(int c, float* d) {
+    const Window w = window(c);
+    for (std::int64_t i = 0; i < length_; ++i) d[i] = k_;
+    for (int o = w.first; o <= w.last; ++o) {
+      const float* s = squares(o);
+      for (std::int64_t i = 0; i < length_; ++i) d[i] += s[i];
+    }
+  }
+  // b_c = a_c·d_c^−β into out.
+  ALEXNET_SIMD_CLONES void normalize(int c, float* out) {
+    float* d = powers_.data();  // the forward uses one row of powers_ as scratch
+    denominators(c, d);
+    const float* ac = a(c);
+    const float beta = beta_;  // a local: a store through `out` might otherwise change beta_ for all the compiler knows
+    for (std::int64_t i = 0; i < length_; ++i) out[i] = ac[i] * inverse_power(d[i], beta);
+  }
+  // ∂a_j = g_j·p_j − 2αβ·a_j·Σ_{c ∈ window(j)} t_c into out, with p_c = d_c^−β and t_c = g_c·a_c·p_c/d_c: the
+  // channels whose window holds j are window(j) itself.
+  ALEXNET_SIMD_CLONES void gradient(int j, float* out) {
+    const Window w = window(j);
+    derive(w.last);
+    std::fill(out, out + length_, 0.0f);
+    for (int c = w.first; c <= w.last; ++c) {
+      const float* t = row(terms_, c);
+      for (std::int64_t i = 0; i < length_; ++i) out[i] += t[i];
+    }
+    const float* aj = a(j);
+    const float* gj = g(j);
+    const float* p = row(powers_, j);
+    for (std::int64_t i = 0; i < length_; ++i) out[i] = gj[i] * p[i] - two_alpha_beta_ * aj[i] * out[i];
+  }
+
+ private:
+  static float* row(std::vector<float>& rows, int c) { return rows.data() + c * kChunk; }
+
+  // α·a_o², computed once per chunk.
+  ALEXNET_SIMD_CLONES const float* squares(int o) {
+    for (; squared_ <= o; ++squared_) {
+      const float* ao = a(squared_);
+      float* s = row(squares_, squared_);
+      for (std::int64_t i = 0; i < length_; ++i) s[i] = alpha_ * ao[i] * ao[i];
+    }
+    return row(squares_, o);
+  }
+
+  ALEXNET_SIMD_CLONES void derive(int c) {
+    for (; derived_ <= c; ++derived_) {
+      float* p = row(powers_, derived_);
+      float* t = row(terms_, derived_);
+      denominators(derived_, t);  // t holds d until p is known
+      const float* ac = a(derived_);
+      const float* gc = g(derived_);
+      const float beta = beta_;
+      for (std::int64_t i = 0; i < length_; ++i) {
+        p[i] = inverse_power(t[i], beta);
+        t[i] = gc[i] * ac[i] * p[i] / t[i];
+      }
+    }
+  }
+
+  int per_tower_, half_;
+  float k_, alpha_, beta_, two_alpha_beta_;
+  std::vector<float> squares_, powers_, terms_;
+  const float* a_ = nullptr;
+  const float* g_ = nullptr;
+  std::int64_t plane_ = 0, length_ = 0;
+  int squared_ = 0, derived_ = 0;
+};
+
+// Runs `body(chunk, image, begin, length)` on every chunk of every image (`image`: the offset of its first
+// value), the chunks shared out among the threads.
+template <typename Body>
+void for_each_chunk(const TensorF& x, const LrnParams& params, Body body) {
+  const int channels = static_cast<int>(x.dim(1));
+  const std::int64_t plane = x.dim(2) * x.dim(3), chunks = (plane + kChunk - 1) / kChunk;
+  const std::int64_t tasks = x.dim(0) * chunks;
+#pragma omp parallel
+  {
+    Chunk chunk(channels, params);  // each thread's own rows
+#pragma omp for schedule(static)
+    for (std::int64_t task = 0; task < tasks; ++task) {
+      const std::int64_t n = task / chunks, begin = task % chunks * kChunk;
+      body(chunk, n * channels * plane, begin, std::min(kChunk, plane - begin));
+    }
+  }
+}
+
 }  // namespace
 
-ALEXNET_SIMD_CLONES TensorF lrn_forward(const TensorF& x, LrnParams params) {
+TensorF lrn_forward(const TensorF& x, LrnParams params) {
   require_lrn_input("fast::lrn_forward", x.shape(), params);
   TensorF y(x.shape());
   const int channels = static_cast<int>(x.dim(1));
-  const std::int64_t plane = x.dim(2) * x.dim(3), image = channels * plane;
-  const float beta = static_cast<float>(params.beta);
-#pragma omp parallel
-  {
-    std::vector<float> d(static_cast<std::size_t>(image));
-#pragma omp for schedule(static)
-    for (std::int64_t n = 0; n < x.dim(0); ++n) {
-      const float* a = x.data() + n * image;
-      float* b = y.data() + n * image;
-      denominators(a, channels, plane, params, d.data());
-      for (std::int64_t i = 0; i < image; ++i) b[i] = a[i] * inverse_power(d[static_cast<std::size_t>(i)], beta);
-    }
-  }
+  const std::int64_t plane = x.dim(2) * x.dim(3);
+  for_each_chunk(x, params, [&](Chunk& chunk, std::int64_t image, std::int64_t begin, std::int64_t length) {
+    chunk.start(x.data() + image, nullptr, plane, begin, length);
+    for (int c = 0; c < channels; ++c) chunk.normalize(c, y.data() + image + c * plane + begin);
+  });
   return y;
 }
 
-ALEXNET_SIMD_CLONES TensorF lrn_backward(const TensorF& x, const TensorF& grad_y, LrnParams params) {
+TensorF lrn_backward(const TensorF& x, const TensorF& grad_y, LrnParams params) {
   require_lrn_input("fast::lrn_backward", x.shape(), params);
   require_shape("fast::lrn_backward", "grad_y", x.shape(), grad_y.shape());
   TensorF grad_x(x.shape());
-  const int channels = static_cast<int>(x.dim(1)), per_tower = channels / params.towers, half = params.size / 2;
-  const std::int64_t plane = x.dim(2) * x.dim(3), image = channels * plane;
-  const float beta = static_cast<float>(params.beta), two_alpha_beta = static_cast<float>(2 * params.alpha * params.beta);
-#pragma omp parallel
-  {
-    std::vector<float> d(static_cast<std::size_t>(image)), t(static_cast<std::size_t>(image));
-#pragma omp for schedule(static)
-    for (std::int64_t n = 0; n < x.dim(0); ++n) {
-      const float* a = x.data() + n * image;
-      const float* g = grad_y.data() + n * image;
-      float* out = grad_x.data() + n * image;
-      denominators(a, channels, plane, params, d.data());
-      // t_c = g_c·a_c·d_c^−β / d_c, and d is replaced by d^−β; the channels whose window holds j
-      // are window(j) itself.
-      for (std::int64_t i = 0; i < image; ++i) {
-        const auto at = static_cast<std::size_t>(i);
-        const float power = inverse_power(d[at], beta);
-        t[at] = g[i] * a[i] * power / d[at];
-        d[at] = power;
-      }
-      for (int j = 0; j < channels; ++j) {  // whole planes at a time: the inner loops vectorise
-        float* out_j = out + j * plane;
-        std::fill(out_j, out_j + plane, 0.0f);
-        const Window w = window(j, per_tower, half);
-        for (int c = w.first; c <= w.last; ++c) {
-          const float* t_c = t.data() + c * plane;
-          for (std::int64_t i = 0; i < plane; ++i) out_j[i] += t_c[i];
-        }
-        const float* a_j = a + j * plane;
-        const float* g_j = g + j * plane;
-        const float* p_j = d.data() + j * plane;
-        for (std::int64_t i = 0; i < plane; ++i) out_j[i] = g_j[i] * p_j[i] - two_alpha_beta * a_j[i] * out_j[i];
-      }
-    }
-  }
+  const int channels = static_cast<int>(x.dim(1));
+  const std::int64_t plane = x.dim(2) * x.dim(3);
+  for_each_chunk(x, params, [&](Chunk& chunk, std::int64_t image, std::int64_t begin, std::int64_t length) {
+    chunk.start(x.data() + image, grad_y.data() + image, plane, begin, length);
+    for (int j = 0; j < channels; ++j) chunk.gradient(j, grad_x.data() + image + j * plane + begin);
+  });
   return grad_x;
 }
 
