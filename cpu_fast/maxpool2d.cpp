@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "cpu_fast/simd.hpp"
@@ -26,6 +29,9 @@ inline bool replaces(float v, float best) { return v > best || (v != v && best =
 //     (and which dw it sits at). Entries j ≥ W_out are computed too and never read.
 //  3. Down the columns: for every row h that can start a window, the winner of rows h … h + K − 1 of pass 2's
 //     results; the output row i is the row h = S·i (rows in between are computed and never read).
+// The "plane" may be several planes stacked (consecutive in memory, so B planes of H rows are one of B·H rows):
+// a window of plane q starts at row q·H + S·i and ends inside plane q, so the windows the caller reads never
+// straddle two planes, and the passes run over B times as many floats at once.
 // Both passes scan as the reference does — each row left to right, then the rows top to bottom, a later value
 // winning only by `replaces` — so the winner is cpu::window_argmax's, ties and NaNs included.
 class PlaneWindows {
@@ -33,9 +39,15 @@ class PlaneWindows {
   PlaneWindows(std::int64_t height, std::int64_t width, Pool2dParams params)
       : height_(height), width_(width), kernel_(params.kernel), stride_(params.stride),
         pitch_((width + stride_ - 1) / stride_),
-        top_rows_((height - kernel_) / stride_ * stride_ + 1),
+        top_rows_(height - kernel_ + 1),
         phases_(static_cast<std::size_t>(stride_ * phase_size())), row_best_(cells(height_)),
-        row_tap_(row_best_.size()), best_(cells(top_rows_)), tap_(best_.size()) {}
+        row_tap_(row_best_.size()), best_(cells(top_rows_)), tap_(best_.size()) {
+    if ((kernel_ - 1) * width_ + kernel_ > std::numeric_limits<std::int32_t>::max()) {
+      throw std::invalid_argument("fast::maxpool2d: planes " + std::to_string(width_) + " wide with " +
+                                  std::to_string(kernel_) + " x " + std::to_string(kernel_) +
+                                  " windows put a winner's offset beyond 32 bits");
+    }
+  }
 
   // Finds every window's winner in `plane` [H, W]; with `taps`, also where it sits.
   void find(const float* plane, bool taps) {
@@ -43,12 +55,11 @@ class PlaneWindows {
     best_along_rows(taps);
     best_down_columns(taps);
   }
-  // Window (i, j)'s winning value.
-  float value(std::int64_t i, std::int64_t j) const { return best_[cell(i * stride_, j)]; }
-  // Window (i, j)'s winner as an index into the plane (after find(plane, true)).
-  std::int64_t argmax(std::int64_t i, std::int64_t j) const {
-    const std::int32_t tap = tap_[cell(i * stride_, j)];
-    return (i * stride_ + tap / kernel_) * width_ + j * stride_ + tap % kernel_;
+  // The winning value of the window whose top row is `row` and whose column is j.
+  float value(std::int64_t row, std::int64_t j) const { return best_[cell(row, j)]; }
+  // That window's winner as an index into the plane (after find(plane, true)).
+  std::int64_t argmax(std::int64_t row, std::int64_t j) const {
+    return row * width_ + j * stride_ + tap_[cell(row, j)];
   }
 
  private:
@@ -102,6 +113,7 @@ class PlaneWindows {
     std::int32_t* tap = tap_.data();
     std::copy(row_best_.begin(), row_best_.begin() + count, best);
     if (taps) std::copy(row_tap_.begin(), row_tap_.begin() + count, tap);
+    const auto row_pitch = static_cast<std::int32_t>(width_);
     for (int dh = 1; dh < kernel_; ++dh) {
       const float* below = row_best_.data() + dh * pitch_;
       const std::int32_t* below_tap = row_tap_.data() + dh * pitch_;
@@ -109,7 +121,7 @@ class PlaneWindows {
         for (std::int64_t q = 0; q < count; ++q) {
           const bool wins = replaces(below[q], best[q]);
           best[q] = wins ? below[q] : best[q];
-          tap[q] = wins ? dh * kernel_ + below_tap[q] : tap[q];
+          tap[q] = wins ? dh * row_pitch + below_tap[q] : tap[q];
         }
       } else {
         for (std::int64_t q = 0; q < count; ++q) best[q] = replaces(below[q], best[q]) ? below[q] : best[q];
@@ -123,25 +135,40 @@ class PlaneWindows {
   std::vector<float> phases_, row_best_;
   std::vector<std::int32_t> row_tap_;
   std::vector<float> best_;
-  std::vector<std::int32_t> tap_;  // dh·K + dw of each winner
+  std::vector<std::int32_t> tap_;  // dh·W + dw of each winner: its offset from its window's top-left corner
 };
+
+// Planes handed to PlaneWindows at once: the most that divide C and hold at most kStackFloats together (1 when
+// one plane is larger). The mini network's pool5 stacks 32 planes of 7 × 7, pool2 16 of 15 × 15.
+constexpr std::int64_t kStackFloats = 2048;
+
+std::int64_t planes_per_stack(const Shape& x) {
+  const std::int64_t channels = x[1], plane = x[2] * x[3];
+  std::int64_t stack = 1;
+  for (std::int64_t b = 2; b <= channels && b * plane <= kStackFloats; ++b) {
+    if (channels % b == 0) stack = b;
+  }
+  return stack;
+}
 
 }  // namespace
 
 ALEXNET_SIMD_CLONES TensorF maxpool2d_forward(const TensorF& x, Pool2dParams params) {
   TensorF y(maxpool2d_output_shape("fast::maxpool2d_forward", x.shape(), params));
   if (y.size() == 0) return y;
-  const std::int64_t planes = x.dim(0) * x.dim(1), height = x.dim(2), width = x.dim(3);
-  const std::int64_t out_height = y.dim(2), out_width = y.dim(3);
+  const std::int64_t height = x.dim(2), width = x.dim(3), out_height = y.dim(2), out_width = y.dim(3);
+  const std::int64_t stack = planes_per_stack(x.shape()), stacks = x.dim(0) * x.dim(1) / stack;
 #pragma omp parallel
   {
-    PlaneWindows windows(height, width, params);  // each thread's own buffers
+    PlaneWindows windows(stack * height, width, params);  // each thread's own buffers
 #pragma omp for schedule(static)
-    for (std::int64_t p = 0; p < planes; ++p) {
-      windows.find(x.data() + p * height * width, false);
-      float* out = y.data() + p * out_height * out_width;
-      for (std::int64_t i = 0; i < out_height; ++i) {
-        for (std::int64_t j = 0; j < out_width; ++j) out[i * out_width + j] = windows.value(i, j);
+    for (std::int64_t s = 0; s < stacks; ++s) {
+      windows.find(x.data() + s * stack * height * width, false);
+      float* out = y.data() + s * stack * out_height * out_width;
+      for (std::int64_t q = 0; q < stack; ++q) {
+        for (std::int64_t i = 0; i < out_height; ++i) {
+          for (std::int64_t j = 0; j < out_width; ++j) *out++ = windows.value(q * height + i * params.stride, j);
+        }
       }
     }
   }
@@ -155,18 +182,20 @@ ALEXNET_SIMD_CLONES TensorF maxpool2d_backward(const TensorF& x, const TensorF& 
                 maxpool2d_output_shape("fast::maxpool2d_backward", x.shape(), params), grad_y.shape());
   TensorF grad_x(x.shape());
   if (grad_y.size() == 0) return grad_x;
-  const std::int64_t planes = x.dim(0) * x.dim(1), height = x.dim(2), width = x.dim(3);
-  const std::int64_t out_height = grad_y.dim(2), out_width = grad_y.dim(3);
+  const std::int64_t height = x.dim(2), width = x.dim(3), out_height = grad_y.dim(2), out_width = grad_y.dim(3);
+  const std::int64_t stack = planes_per_stack(x.shape()), stacks = x.dim(0) * x.dim(1) / stack;
 #pragma omp parallel
   {
-    PlaneWindows windows(height, width, params);
+    PlaneWindows windows(stack * height, width, params);
 #pragma omp for schedule(static)
-    for (std::int64_t p = 0; p < planes; ++p) {  // a plane's windows only reach that plane: no races
-      windows.find(x.data() + p * height * width, true);
-      const float* g = grad_y.data() + p * out_height * out_width;
-      float* out = grad_x.data() + p * height * width;
-      for (std::int64_t i = 0; i < out_height; ++i) {
-        for (std::int64_t j = 0; j < out_width; ++j) out[windows.argmax(i, j)] += g[i * out_width + j];
+    for (std::int64_t s = 0; s < stacks; ++s) {  // a plane's windows only reach that plane: no races
+      windows.find(x.data() + s * stack * height * width, true);
+      const float* g = grad_y.data() + s * stack * out_height * out_width;
+      float* out = grad_x.data() + s * stack * height * width;
+      for (std::int64_t q = 0; q < stack; ++q) {
+        for (std::int64_t i = 0; i < out_height; ++i) {
+          for (std::int64_t j = 0; j < out_width; ++j) out[windows.argmax(q * height + i * params.stride, j)] += *g++;
+        }
       }
     }
   }

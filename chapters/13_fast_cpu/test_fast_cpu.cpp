@@ -183,20 +183,24 @@ TEST_CASE("the fast max-pooling routes ties and NaNs as the reference does", "[f
   // first NaN of a window wins, and the window's value is NaN). Then the backward must equal the reference's,
   // bit for bit: every gradient goes to the same element, and the sums add in the same order. The paper's
   // pooling and other windows and strides (the fast one splits the columns by their phase modulo the stride),
-  // on planes whose width is odd, even and one window wide.
+  // on planes whose width is odd, even and one window wide; 5 channels (the fast one stacks the 5 planes of an
+  // image and finds their windows at once) and 1 (a plane at a time).
   for (const Pool2dParams params : {Pool2dParams{3, 2}, Pool2dParams{2, 2}, Pool2dParams{3, 1}, Pool2dParams{3, 3},
                                     Pool2dParams{5, 2}, Pool2dParams{1, 1}}) {
     for (const Shape& plane : {Shape{15, 17}, Shape{16, 14}, Shape{5, 5}, Shape{7, 12}}) {
-      INFO("kernel " << params.kernel << ", stride " << params.stride << ", plane " << to_string(plane));
-      TensorF x = random_tensor_float({3, 5, plane[0], plane[1]}, 31, 0.0, 3.0);
-      for (std::int64_t i = 0; i < x.size(); ++i) x[i] = i % 97 == 0 ? std::nanf("") : std::floor(x[i]);
-      const TensorF g = random_tensor_float(maxpool2d_output_shape("test", x.shape(), params), 32);
-      CHECK(fast::maxpool2d_backward(x, g, params).values() == cpu::maxpool2d_backward(x, g, params).values());
-      const TensorF ours = fast::maxpool2d_forward(x, params), theirs = cpu::maxpool2d_forward(x, params);
-      REQUIRE(ours.shape() == theirs.shape());
-      for (std::int64_t i = 0; i < ours.size(); ++i) {
-        INFO("output " << i);
-        CHECK((std::isnan(ours[i]) ? std::isnan(theirs[i]) : ours[i] == theirs[i]));
+      for (const std::int64_t channels : {5, 1}) {
+        INFO("kernel " << params.kernel << ", stride " << params.stride << ", plane " << to_string(plane) << ", "
+                       << channels << " channels");
+        TensorF x = random_tensor_float({3, channels, plane[0], plane[1]}, 31, 0.0, 3.0);
+        for (std::int64_t i = 0; i < x.size(); ++i) x[i] = i % 97 == 0 ? std::nanf("") : std::floor(x[i]);
+        const TensorF g = random_tensor_float(maxpool2d_output_shape("test", x.shape(), params), 32);
+        CHECK(fast::maxpool2d_backward(x, g, params).values() == cpu::maxpool2d_backward(x, g, params).values());
+        const TensorF ours = fast::maxpool2d_forward(x, params), theirs = cpu::maxpool2d_forward(x, params);
+        REQUIRE(ours.shape() == theirs.shape());
+        for (std::int64_t i = 0; i < ours.size(); ++i) {
+          INFO("output " << i);
+          CHECK((std::isnan(ours[i]) ? std::isnan(theirs[i]) : ours[i] == theirs[i]));
+        }
       }
     }
   }
