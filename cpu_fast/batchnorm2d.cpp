@@ -49,7 +49,7 @@ ALEXNET_SIMD_CLONES BatchNormForward<float> batchnorm2d_forward_training(const T
                                                      BatchNormParams params) {
   require_batchnorm_input("fast::batchnorm2d_forward_training", x.shape(), gamma.shape(), beta.shape(), params);
   const Planes p(x.shape());
-  BatchNormForward<float> out{TensorF(x.shape()), TensorF(gamma.shape()), TensorF(gamma.shape())};
+  BatchNormForward<float> out{TensorF::uninitialized(x.shape()), TensorF(gamma.shape()), TensorF(gamma.shape())};
 #pragma omp parallel for schedule(static)
   for (std::int64_t c = 0; c < p.channels; ++c) {
     const Moments m = channel_moments(x.data(), p, c);
@@ -70,7 +70,7 @@ ALEXNET_SIMD_CLONES TensorF batchnorm2d_forward_inference(const TensorF& x, cons
   require_shape(op, "running_mean", gamma.shape(), running_mean.shape());
   require_shape(op, "running_var", gamma.shape(), running_var.shape());
   const Planes p(x.shape());
-  TensorF y(x.shape());
+  TensorF y = TensorF::uninitialized(x.shape());
 #pragma omp parallel for schedule(static)
   for (std::int64_t plane = 0; plane < p.batch * p.channels; ++plane) {  // plane = n·C + c
     const std::int64_t c = plane % p.channels;
@@ -99,7 +99,7 @@ ALEXNET_SIMD_CLONES NormGradients<float> batchnorm2d_backward(const TensorF& x, 
   require_batchnorm_input(op, x.shape(), gamma.shape(), gamma.shape(), params);
   require_shape(op, "grad_y", x.shape(), grad_y.shape());
   const Planes p(x.shape());
-  NormGradients<float> grad{TensorF(x.shape()), TensorF(gamma.shape()), TensorF(gamma.shape())};
+  NormGradients<float> grad{TensorF::uninitialized(x.shape()), TensorF(gamma.shape()), TensorF(gamma.shape())};
 #pragma omp parallel for schedule(static)
   for (std::int64_t c = 0; c < p.channels; ++c) {
     const Moments m = channel_moments(x.data(), p, c);

@@ -44,7 +44,7 @@ ALEXNET_SIMD_CLONES void philox_rounds(std::uint32_t* __restrict w0, std::uint32
 ALEXNET_SIMD_CLONES TensorF apply_mask(const std::string& op, const TensorF& in, const DropoutParams& params) {
   check_dropout_params(op, params);
   if (!params.training) return in;
-  TensorF out(in.shape());
+  TensorF out = TensorF::uninitialized(in.shape());
   const float scale = dropout_scale(params);
   const std::uint32_t threshold = keep_threshold(params.p);
   const auto stream_low = static_cast<std::uint32_t>(params.step);

@@ -36,7 +36,7 @@ ALEXNET_SIMD_CLONES Moments group_moments(const float* v, std::int64_t m, double
 ALEXNET_SIMD_CLONES TensorF groupnorm_forward(const TensorF& x, const TensorF& gamma, const TensorF& beta, GroupNormParams params) {
   require_groupnorm_input("fast::groupnorm_forward", x.shape(), gamma.shape(), beta.shape(), params);
   const Groups layout(x.shape(), params);
-  TensorF y(x.shape());
+  TensorF y = TensorF::uninitialized(x.shape());
 #pragma omp parallel for schedule(static)
   for (std::int64_t group = 0; group < layout.batch * layout.count; ++group) {  // group = n·G + g
     const float* xs = x.data() + group * layout.m;
@@ -61,7 +61,7 @@ ALEXNET_SIMD_CLONES NormGradients<float> groupnorm_backward(const TensorF& x, co
   require_shape(op, "grad_y", x.shape(), grad_y.shape());
   const Groups layout(x.shape(), params);
   const auto m = static_cast<double>(layout.m);
-  NormGradients<float> grad{TensorF(x.shape()), TensorF(gamma.shape()), TensorF(gamma.shape())};
+  NormGradients<float> grad{TensorF::uninitialized(x.shape()), TensorF(gamma.shape()), TensorF(gamma.shape())};
   std::vector<Moments> stats(static_cast<std::size_t>(layout.batch * layout.count));
 
   // ∂x, one (image, group) per thread: with ĝ = g·γ_c, ∂x = σ̂⁻¹·(ĝ − Σĝ/m − x̂·Σĝx̂/m).

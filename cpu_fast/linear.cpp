@@ -26,7 +26,7 @@ Extents extents(const std::string& op, const TensorF& x, const TensorF& weight) 
 TensorF linear_forward(const TensorF& x, const TensorF& weight, const TensorF& bias) {
   const Extents e = extents("fast::linear_forward", x, weight);
   require_shape("fast::linear_forward", "bias", {e.outputs}, bias.shape());
-  TensorF y({e.batch, e.outputs});
+  TensorF y = TensorF::uninitialized({e.batch, e.outputs});  // every row gets the bias, then the product
   for (int n = 0; n < e.batch; ++n) std::copy(bias.values().begin(), bias.values().end(), y.data() + n * e.outputs);
   if (e.batch == 0 || e.outputs == 0) return y;
   // y [N, out] = x [N, in] · Wᵀ [in, out] + y (which holds the bias)

@@ -146,7 +146,7 @@ void for_each_chunk(const TensorF& x, const LrnParams& params, Body body) {
 
 TensorF lrn_forward(const TensorF& x, LrnParams params) {
   require_lrn_input("fast::lrn_forward", x.shape(), params);
-  TensorF y(x.shape());
+  TensorF y = TensorF::uninitialized(x.shape());
   const int channels = static_cast<int>(x.dim(1));
   const std::int64_t plane = x.dim(2) * x.dim(3);
   for_each_chunk(x, params, [&](Chunk& chunk, std::int64_t image, std::int64_t begin, std::int64_t length) {
@@ -159,7 +159,7 @@ TensorF lrn_forward(const TensorF& x, LrnParams params) {
 TensorF lrn_backward(const TensorF& x, const TensorF& grad_y, LrnParams params) {
   require_lrn_input("fast::lrn_backward", x.shape(), params);
   require_shape("fast::lrn_backward", "grad_y", x.shape(), grad_y.shape());
-  TensorF grad_x(x.shape());
+  TensorF grad_x = TensorF::uninitialized(x.shape());  // gradient() writes every value
   const int channels = static_cast<int>(x.dim(1));
   const std::int64_t plane = x.dim(2) * x.dim(3);
   for_each_chunk(x, params, [&](Chunk& chunk, std::int64_t image, std::int64_t begin, std::int64_t length) {

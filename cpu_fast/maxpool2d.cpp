@@ -154,7 +154,7 @@ std::int64_t planes_per_stack(const Shape& x) {
 }  // namespace
 
 ALEXNET_SIMD_CLONES TensorF maxpool2d_forward(const TensorF& x, Pool2dParams params) {
-  TensorF y(maxpool2d_output_shape("fast::maxpool2d_forward", x.shape(), params));
+  TensorF y = TensorF::uninitialized(maxpool2d_output_shape("fast::maxpool2d_forward", x.shape(), params));
   if (y.size() == 0) return y;
   const std::int64_t height = x.dim(2), width = x.dim(3), out_height = y.dim(2), out_width = y.dim(3);
   const std::int64_t stack = planes_per_stack(x.shape()), stacks = x.dim(0) * x.dim(1) / stack;

@@ -5,7 +5,7 @@
 namespace alexnet::fast {
 
 ALEXNET_SIMD_CLONES TensorF relu_forward(const TensorF& x) {
-  TensorF y(x.shape());
+  TensorF y = TensorF::uninitialized(x.shape());
   const float* in = x.data();
   float* out = y.data();
 #pragma omp parallel for simd schedule(static)
@@ -15,7 +15,7 @@ ALEXNET_SIMD_CLONES TensorF relu_forward(const TensorF& x) {
 
 ALEXNET_SIMD_CLONES TensorF relu_backward(const TensorF& x, const TensorF& grad_y) {
   require_shape("fast::relu_backward", "grad_y", x.shape(), grad_y.shape());
-  TensorF grad_x(x.shape());
+  TensorF grad_x = TensorF::uninitialized(x.shape());
   const float* in = x.data();
   const float* g = grad_y.data();
   float* out = grad_x.data();

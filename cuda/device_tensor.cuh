@@ -105,7 +105,7 @@ class DeviceTensor {
   }
   /// @brief Downloads a copy into a new host Tensor (waits for the device's default stream).
   Tensor<T> to_host() const {
-    Tensor<T> host(shape_);
+    Tensor<T> host = Tensor<T>::uninitialized(shape_);  // the copy writes every element
     if (bytes() == 0) return host;
     const ScopedDevice on_device(device_);
     CUDA_CHECK(cudaMemcpy(host.data(), data_, bytes(), cudaMemcpyDeviceToHost));

@@ -20,9 +20,10 @@ LabeledImages batch(const LabeledImages& data, std::int64_t index, std::int64_t 
   Shape shape = data.images.shape();
   shape[0] = count;
   const std::int64_t per_image = element_count(shape) / std::max<std::int64_t>(count, 1);
-  const auto begin = data.images.values().begin() + first * per_image;
+  const float* begin = data.images.data() + first * per_image;
   LabeledImages result;
-  result.images = TensorF(shape, std::vector<float>(begin, begin + count * per_image));
+  result.images = TensorF::uninitialized(shape);
+  std::copy(begin, begin + count * per_image, result.images.data());
   result.labels.assign(data.labels.begin() + first, data.labels.begin() + first + count);
   result.class_names = data.class_names;
   return result;

@@ -164,7 +164,7 @@ Parameters<float> initial_parameters(const Plan& plan, std::uint64_t seed) {
 template <typename To, typename From>
 Parameters<To> convert_parameters(const Parameters<From>& parameters) {
   auto convert = [](const Tensor<From>& t) {
-    return Tensor<To>(t.shape(), std::vector<To>(t.values().begin(), t.values().end()));
+    return t.template cast<To>();
   };
   Parameters<To> converted;
   for (const LayerTensors<From>& layer : parameters) {

@@ -71,7 +71,9 @@ Tensor<T> slice_rows(const Tensor<T>& x, std::int64_t begin, std::int64_t count)
   Shape shape = x.shape();
   shape[0] = count;
   const std::int64_t row = element_count(Shape(shape.begin() + 1, shape.end()));  // elements per row
-  return Tensor<T>(shape, std::vector<T>(x.data() + begin * row, x.data() + (begin + count) * row));
+  Tensor<T> y = Tensor<T>::uninitialized(shape);
+  std::copy(x.data() + begin * row, x.data() + (begin + count) * row, y.data());
+  return y;
 }
 
 template <typename T>
@@ -79,15 +81,16 @@ Tensor<T> concat_rows(const std::vector<Tensor<T>>& parts) {
   if (parts.empty()) throw std::invalid_argument("concat_rows: nothing to concatenate");
   Shape shape = parts.front().shape();
   shape.at(0) = 0;
-  std::vector<T> values;
   for (const Tensor<T>& part : parts) {
     Shape expected = shape;
     expected[0] = part.shape().empty() ? 0 : part.dim(0);
     require_shape("concat_rows", "every part (same trailing extents)", expected, part.shape());
     shape[0] += part.dim(0);
-    values.insert(values.end(), part.values().begin(), part.values().end());
   }
-  return Tensor<T>(shape, std::move(values));
+  Tensor<T> y = Tensor<T>::uninitialized(shape);
+  T* out = y.data();
+  for (const Tensor<T>& part : parts) out = std::copy(part.data(), part.data() + part.size(), out);
+  return y;
 }
 
 template <typename T>

@@ -2,12 +2,15 @@
 /// @brief Host tensors: a shape and contiguous row-major (NCHW) storage.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -33,6 +36,58 @@ std::string to_string(const Shape& shape);
 void require_shape(const std::string& op, const std::string& what, const Shape& expected,
                    const Shape& actual);
 
+/// @brief std::allocator, except that a vector grown without a value leaves its new elements default-initialised
+/// (for a float: not written at all) instead of zero. Tensor::uninitialized uses it: an op that writes every
+/// element of its output then makes one pass over that memory, not two.
+template <typename T>
+struct DefaultInitAllocator : std::allocator<T> {
+  /// @brief The same allocator for another type (std::allocator_traits asks for it).
+  template <typename U>
+  struct rebind {
+    using other = DefaultInitAllocator<U>;  ///< the allocator for U
+  };
+  /// @brief An allocator (it holds nothing).
+  DefaultInitAllocator() = default;
+  /// @brief Converts from the allocator of another type (it holds nothing).
+  template <typename U>
+  DefaultInitAllocator(const DefaultInitAllocator<U>&) noexcept {}  // NOLINT: implicit, as std::allocator's
+  /// @brief Constructs an element with no value: default-initialised.
+  template <typename U>
+  void construct(U* p) noexcept(std::is_nothrow_default_constructible_v<U>) {
+    ::new (static_cast<void*>(p)) U;
+  }
+  /// @brief Constructs an element from `args`.
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+
+/// @brief A tensor's flat storage.
+template <typename T>
+using TensorStorage = std::vector<T, DefaultInitAllocator<T>>;
+
+/// @brief Whether a tensor's storage holds the same values as `values`, in the same order.
+template <typename T>
+bool operator==(const TensorStorage<T>& storage, const std::vector<T>& values) {
+  return std::equal(storage.begin(), storage.end(), values.begin(), values.end());
+}
+/// @brief As above, the other way round.
+template <typename T>
+bool operator==(const std::vector<T>& values, const TensorStorage<T>& storage) {
+  return storage == values;
+}
+/// @brief Whether a tensor's storage and `values` differ.
+template <typename T>
+bool operator!=(const TensorStorage<T>& storage, const std::vector<T>& values) {
+  return !(storage == values);
+}
+/// @brief As above, the other way round.
+template <typename T>
+bool operator!=(const std::vector<T>& values, const TensorStorage<T>& storage) {
+  return !(storage == values);
+}
+
 /// @brief A dense tensor of scalars in row-major order (NCHW for images).
 ///
 /// The CPU reference ops are templates on the scalar type so that the same loop
@@ -47,13 +102,16 @@ class Tensor {
   explicit Tensor(Shape shape, T value = T(0))
       : shape_(std::move(shape)), data_(checked_count(shape_), value) {}
   /// @brief A tensor of the given shape holding `values` (their count must match).
-  Tensor(Shape shape, std::vector<T> values) : shape_(std::move(shape)), data_(std::move(values)) {
-    if (static_cast<std::int64_t>(data_.size()) != checked_count(shape_)) {
-      std::ostringstream message;
-      message << "Tensor: shape " << to_string(shape_) << " holds " << element_count(shape_)
-              << " elements, got " << data_.size() << " values";
-      throw std::invalid_argument(message.str());
-    }
+  Tensor(Shape shape, const std::vector<T>& values)
+      : Tensor(std::move(shape), TensorStorage<T>(values.begin(), values.end()), Counted{}) {}
+
+  /// @brief A tensor of the given shape whose elements are not written (their values are whatever the memory
+  /// held): for an op's output that the op then writes in full, so that no pass writes zeros first.
+  static Tensor uninitialized(Shape shape) {
+    Tensor t;
+    t.data_ = TensorStorage<T>(static_cast<std::size_t>(checked_count(shape)));
+    t.shape_ = std::move(shape);
+    return t;
   }
 
   /// @brief The extents, outermost first.
@@ -79,7 +137,7 @@ class Tensor {
   /// @brief Pointer to the first element.
   const T* data() const { return data_.data(); }
   /// @brief The flat storage.
-  const std::vector<T>& values() const { return data_; }
+  const TensorStorage<T>& values() const { return data_; }
 
   /// @brief Element `i` of the flat storage.
   T& operator[](std::int64_t i) { return data_[static_cast<std::size_t>(i)]; }
@@ -101,15 +159,27 @@ class Tensor {
   void fill(T value) { data_.assign(data_.size(), value); }
 
   /// @brief The same values under another shape with the same element count.
-  Tensor reshaped(Shape shape) const { return Tensor(std::move(shape), data_); }
+  Tensor reshaped(Shape shape) const { return Tensor(std::move(shape), data_, Counted{}); }
 
   /// @brief A copy with every element converted to scalar type `U`.
   template <typename U>
   Tensor<U> cast() const {
-    return Tensor<U>(shape_, std::vector<U>(data_.begin(), data_.end()));
+    Tensor<U> out = Tensor<U>::uninitialized(shape_);
+    std::copy(data_.begin(), data_.end(), out.data());
+    return out;
   }
 
  private:
+  struct Counted {};  // the constructor below checks the count
+  Tensor(Shape shape, TensorStorage<T> values, Counted) : shape_(std::move(shape)), data_(std::move(values)) {
+    if (static_cast<std::int64_t>(data_.size()) != checked_count(shape_)) {
+      std::ostringstream message;
+      message << "Tensor: shape " << to_string(shape_) << " holds " << element_count(shape_)
+              << " elements, got " << data_.size() << " values";
+      throw std::invalid_argument(message.str());
+    }
+  }
+
   static std::int64_t checked_count(const Shape& shape) {
     for (std::int64_t extent : shape) {
       if (extent < 0) throw std::invalid_argument("Tensor: negative extent in " + to_string(shape));
@@ -140,7 +210,7 @@ class Tensor {
   }
 
   Shape shape_;
-  std::vector<T> data_;
+  TensorStorage<T> data_;
 };
 
 /// @brief Single-precision tensor, the type the network runs in.
