@@ -41,13 +41,7 @@ class PlaneWindows {
         pitch_((width + stride_ - 1) / stride_),
         top_rows_(height - kernel_ + 1),
         phases_(static_cast<std::size_t>(stride_ * phase_size())), row_best_(cells(height_)),
-        row_tap_(row_best_.size()), best_(cells(top_rows_)), tap_(best_.size()) {
-    if ((kernel_ - 1) * width_ + kernel_ > std::numeric_limits<std::int32_t>::max()) {
-      throw std::invalid_argument("fast::maxpool2d: planes " + std::to_string(width_) + " wide with " +
-                                  std::to_string(kernel_) + " x " + std::to_string(kernel_) +
-                                  " windows put a winner's offset beyond 32 bits");
-    }
-  }
+        row_tap_(row_best_.size()), best_(cells(top_rows_)), tap_(best_.size()) {}
 
   // Finds every window's winner in `plane` [H, W]; with `taps`, also where it sits.
   void find(const float* plane, bool taps) {
@@ -142,6 +136,15 @@ class PlaneWindows {
 // one plane is larger). The mini network's pool5 stacks 32 planes of 7 × 7, pool2 16 of 15 × 15.
 constexpr std::int64_t kStackFloats = 2048;
 
+// A winner's offset from its window's corner, (K − 1)·W + K − 1 at most, must fit the 32 bits PlaneWindows keeps.
+void require_offsets_fit(const char* op, const Shape& x, Pool2dParams params) {
+  if ((params.kernel - 1) * x[3] + params.kernel > std::numeric_limits<std::int32_t>::max()) {
+    throw std::invalid_argument(std::string(op) + ": planes " + std::to_string(x[3]) + " wide with " +
+                                std::to_string(params.kernel) + " x " + std::to_string(params.kernel) +
+                                " windows put a winner's offset beyond 32 bits");
+  }
+}
+
 std::int64_t planes_per_stack(const Shape& x) {
   const std::int64_t channels = x[1], plane = x[2] * x[3];
   std::int64_t stack = 1;
@@ -156,6 +159,7 @@ std::int64_t planes_per_stack(const Shape& x) {
 ALEXNET_SIMD_CLONES TensorF maxpool2d_forward(const TensorF& x, Pool2dParams params) {
   TensorF y = TensorF::uninitialized(maxpool2d_output_shape("fast::maxpool2d_forward", x.shape(), params));
   if (y.size() == 0) return y;
+  require_offsets_fit("fast::maxpool2d_forward", x.shape(), params);
   const std::int64_t height = x.dim(2), width = x.dim(3), out_height = y.dim(2), out_width = y.dim(3);
   const std::int64_t stack = planes_per_stack(x.shape()), stacks = x.dim(0) * x.dim(1) / stack;
 #pragma omp parallel
@@ -182,6 +186,7 @@ ALEXNET_SIMD_CLONES TensorF maxpool2d_backward(const TensorF& x, const TensorF& 
                 maxpool2d_output_shape("fast::maxpool2d_backward", x.shape(), params), grad_y.shape());
   TensorF grad_x(x.shape());
   if (grad_y.size() == 0) return grad_x;
+  require_offsets_fit("fast::maxpool2d_backward", x.shape(), params);
   const std::int64_t height = x.dim(2), width = x.dim(3), out_height = grad_y.dim(2), out_width = grad_y.dim(3);
   const std::int64_t stack = planes_per_stack(x.shape()), stacks = x.dim(0) * x.dim(1) / stack;
 #pragma omp parallel
