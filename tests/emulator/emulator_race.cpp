@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
   alexnet::DeviceTensorF out(alexnet::Shape{kBlock});
   alexnet::cuda::launch(mirror_kernel, 1, kBlock, 0, nullptr, in.data(), out.data(), with_barrier);
   CUDA_CHECK_LAUNCH();
-  const std::vector<float> result = out.to_host().values();
+  const alexnet::TensorF result = out.to_host();
   for (int t = 0; t < kBlock; ++t) {
     if (result[t] != static_cast<float>(kBlock - 1 - t)) {
       std::fprintf(stderr, "thread %d read %g from shared memory, expected %d: %s\n", t, result[t], kBlock - 1 - t,

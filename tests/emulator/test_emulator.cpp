@@ -90,7 +90,7 @@ TEST_CASE("a kernel that needs __syncthreads() is right with it", "[emulator]") 
   DeviceTensorF out(Shape{2 * kBlock});
   launch(reverse_kernel, 2, kBlock, 0, nullptr, in.data(), out.data(), true);
   REQUIRE(cudaGetLastError() == cudaSuccess);
-  const std::vector<float> result = out.to_host().values();
+  const TensorF result = out.to_host();
   for (int b = 0; b < 2; ++b) {
     for (int t = 0; t < kBlock; ++t) CHECK(result[b * kBlock + t] == static_cast<float>(b * kBlock + kBlock - 1 - t));
   }
@@ -136,7 +136,7 @@ TEST_CASE("warp shuffles exchange values between the lanes of a warp", "[emulato
   REQUIRE(cudaGetLastError() == cudaSuccess);
   // Warp w holds 32w .. 32w + 31, which add up to 32·32w + 496.
   CHECK(sums.to_host().values() == std::vector<float>{496.0f, 1520.0f, 2544.0f, 3568.0f});
-  const std::vector<float> down = shifted.to_host().values();
+  const TensorF down = shifted.to_host();
   CHECK(down[0] == 1.0f);
   CHECK(down[31] == 31.0f);  // the last lane of a warp keeps its own value
   CHECK(down[32] == 33.0f);
