@@ -24,7 +24,7 @@ ALEXNET_SIMD_CLONES void philox_rounds(std::uint32_t* __restrict w0, std::uint32
                                        std::uint32_t* __restrict w2, std::uint32_t* __restrict w3, std::uint32_t key0,
                                        std::uint32_t key1) {
   for (int round = 0; round < 10; ++round) {
-    std::uint64_t product0[kLanes], product1[kLanes];  // 32 × 32 → 64 bits: vpmuludq, four lanes at a time
+    std::uint64_t product0[kLanes], product1[kLanes];  // 32 × 32 → 64 bits: vpmullq (AVX-512) or vpmuludq
     for (std::int64_t l = 0; l < kLanes; ++l) {
       product0[l] = std::uint64_t{0xD2511F53u} * w0[l];
       product1[l] = std::uint64_t{0xCD9E8D57u} * w2[l];

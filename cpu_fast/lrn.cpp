@@ -44,16 +44,11 @@ class Chunk {
         two_alpha_beta_(static_cast<float>(2 * p.alpha * p.beta)),
         squares_(static_cast<std::size_t>(channels * kChunk)), powers_(squares_.size()), terms_(squares_.size()) {}
 
-  Window window(int c) const { return fast::window(c, per_tower_, half_); }
-
   // Starts on positions [begin, begin + length) of image `a` [C, H·W] (and of its gradient `g`, backward).
   void start(const float* a, const float* g, std::int64_t plane, std::int64_t begin, std::int64_t length) {
     a_ = a + begin, g_ = g == nullptr ? nullptr : g + begin, plane_ = plane, length_ = length;
     squared_ = 0, derived_ = 0;
   }
-  const float* a(int c) const { return a_ + c * plane_; }
-  const float* g(int c) const { return g_ + c * plane_; }
-
   // d_c = k + Σ_{o ∈ window(c)} α·a_o², summed in the reference's order.
   ALEXNET_SIMD_CLONES void denominators(int c, float* d) {
     const Window w = window(c);
@@ -88,6 +83,9 @@ class Chunk {
   }
 
  private:
+  Window window(int c) const { return fast::window(c, per_tower_, half_); }
+  const float* a(int c) const { return a_ + c * plane_; }
+  const float* g(int c) const { return g_ + c * plane_; }
   static float* row(std::vector<float>& rows, int c) { return rows.data() + c * kChunk; }
 
   // α·a_o², computed once per chunk.
