@@ -91,13 +91,19 @@ std::int64_t weight_offset(const Geometry& g, int group) {
   return static_cast<std::int64_t>(group) * g.group_outputs() * g.patch();
 }
 
-// y[n] = W · im2col(x[n]) + b, group by group, through the scratch matrix `col`.
-void forward_image(const TensorF& x, const TensorF& weight, const Geometry& g, int n, float* col, TensorF& y) {
+// y[n] = W · im2col(x[n]) + b, group by group, through the scratch matrix `col`: image n's rows of y get the bias
+// first (while they are in cache), then each SGEMM adds its product onto them.
+void forward_image(const TensorF& x, const TensorF& weight, const TensorF& bias, const Geometry& g, int n, float* col,
+                   TensorF& y) {
+  float* y_image = y.data() + y_offset(g, n, 0);
+  for (int co = 0; co < g.out_channels; ++co) {
+    std::fill_n(y_image + static_cast<std::int64_t>(co) * g.positions(), g.positions(), bias[co]);
+  }
   for (int group = 0; group < g.groups; ++group) {
     im2col(x.data() + x_offset(g, n, group), g, col);
-    // y_g [C_out/g, HW_out] = W_g [C_out/g, C_in/g·K·K] · col [C_in/g·K·K, HW_out]
+    // y_g [C_out/g, HW_out] += W_g [C_out/g, C_in/g·K·K] · col [C_in/g·K·K, HW_out]
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g.group_outputs(), g.positions(), g.patch(), 1.0f,
-                weight.data() + weight_offset(g, group), g.patch(), col, g.positions(), 0.0f,
+                weight.data() + weight_offset(g, group), g.patch(), col, g.positions(), 1.0f,
                 y.data() + y_offset(g, n, group), g.positions());
   }
 }
@@ -128,24 +134,17 @@ bool one_image_per_thread(const Geometry& g) { return g.batch >= 2 * threads(); 
 }  // namespace
 
 ALEXNET_SIMD_CLONES TensorF conv2d_forward(const TensorF& x, const TensorF& weight, const TensorF& bias, Conv2dParams params) {
-  TensorF y(cpu::conv2d_output_shape(x.shape(), weight.shape(), bias.shape(), params));
+  TensorF y = TensorF::uninitialized(cpu::conv2d_output_shape(x.shape(), weight.shape(), bias.shape(), params));
   const Geometry g = geometry(x, weight, y.shape(), params);
   if (y.size() == 0) return y;
   const std::size_t col_size = static_cast<std::size_t>(g.patch()) * g.positions();
   if (one_image_per_thread(g)) {
     float* cols = workspace(0, col_size * static_cast<std::size_t>(threads()));
 #pragma omp parallel for schedule(static)
-    for (int n = 0; n < g.batch; ++n) forward_image(x, weight, g, n, cols + col_size * omp_get_thread_num(), y);
+    for (int n = 0; n < g.batch; ++n) forward_image(x, weight, bias, g, n, cols + col_size * omp_get_thread_num(), y);
   } else {
     float* col = workspace(0, col_size);
-    for (int n = 0; n < g.batch; ++n) forward_image(x, weight, g, n, col, y);
-  }
-  const std::int64_t planes = static_cast<std::int64_t>(g.batch) * g.out_channels;
-#pragma omp parallel for schedule(static)
-  for (std::int64_t plane = 0; plane < planes; ++plane) {
-    float* out = y.data() + plane * g.positions();
-    const float b = bias[plane % g.out_channels];
-    for (int p = 0; p < g.positions(); ++p) out[p] += b;
+    for (int n = 0; n < g.batch; ++n) forward_image(x, weight, bias, g, n, col, y);
   }
   return y;
 }
@@ -155,10 +154,13 @@ ALEXNET_SIMD_CLONES cpu::Conv2dGradients<float> conv2d_backward(const TensorF& x
   const Shape bias_shape{weight.shape().empty() ? 0 : weight.dim(0)};
   require_shape("fast::conv2d_backward", "grad_y", cpu::conv2d_output_shape(x.shape(), weight.shape(), bias_shape, params),
                 grad_y.shape());
-  cpu::Conv2dGradients<float> grads{input_gradient ? TensorF(x.shape()) : TensorF(), TensorF(weight.shape()),
-                                    TensorF(bias_shape)};
+  if (grad_y.size() == 0) {  // no output: every gradient is zero
+    return {input_gradient ? TensorF(x.shape()) : TensorF(), TensorF(weight.shape()), TensorF(bias_shape)};
+  }
+  // col2im writes every element of ∂x and the loop at the end every ∂b; ∂W is summed into, so it starts at zero.
+  cpu::Conv2dGradients<float> grads{input_gradient ? TensorF::uninitialized(x.shape()) : TensorF(),
+                                    TensorF(weight.shape()), TensorF::uninitialized(bias_shape)};
   const Geometry g = geometry(x, weight, grad_y.shape(), params);
-  if (grad_y.size() == 0) return grads;
   TensorF* grad_x = input_gradient ? &grads.input : nullptr;
   const std::size_t col_size = static_cast<std::size_t>(g.patch()) * g.positions();
   if (one_image_per_thread(g)) {

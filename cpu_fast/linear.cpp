@@ -38,8 +38,12 @@ TensorF linear_forward(const TensorF& x, const TensorF& weight, const TensorF& b
 cpu::LinearGradients<float> linear_backward(const TensorF& x, const TensorF& weight, const TensorF& grad_y) {
   const Extents e = extents("fast::linear_backward", x, weight);
   require_shape("fast::linear_backward", "grad_y", {e.batch, e.outputs}, grad_y.shape());
-  cpu::LinearGradients<float> grads{TensorF(x.shape()), TensorF(weight.shape()), TensorF({e.outputs})};
-  if (e.batch == 0 || e.outputs == 0) return grads;
+  if (e.batch == 0 || e.outputs == 0) {  // nothing flows back: every gradient is zero
+    return {TensorF(x.shape()), TensorF(weight.shape()), TensorF({e.outputs})};
+  }
+  // The two SGEMMs (β = 0) write every element of ∂x and ∂W; ∂b is summed into.
+  cpu::LinearGradients<float> grads{TensorF::uninitialized(x.shape()), TensorF::uninitialized(weight.shape()),
+                                    TensorF({e.outputs})};
   // ∂x [N, in] = ∂y [N, out] · W [out, in]
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, e.batch, e.inputs, e.outputs, 1.0f, grad_y.data(),
               e.outputs, weight.data(), e.inputs, 0.0f, grads.input.data(), e.inputs);

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
 #include <vector>
 
 #include "cpu_fast/simd.hpp"
@@ -19,10 +22,38 @@ Window window(int c, int per_tower, int half) {
   return {std::max(tower_first, c - half), std::min(tower_first + per_tower - 1, c + half)};
 }
 
-// d^−β. For the paper's β = 0.75 two square roots replace pow (d^0.75 = √d·√√d): they
-// vectorise, pow does not. These two roots and a division a value (two in the backward) are what bounds the
-// passes once each value comes from memory once: the divider does about one vector of 16 in 10-12 cycles.
-float inverse_power(float d, float beta) {
+// 1/√v for a positive normal float v: a first guess from v's bits (its exponent halved and negated, within 3.5%),
+// then two Newton steps y ← y·(3/2 − v/2·y²), each squaring the error: 3.5% → 2·10⁻⁵ → 5·10⁻¹⁰, below a float's
+// rounding. Multiplies and adds only, where the exact 1/√v costs a square root and a division.
+inline float reciprocal_sqrt(float v) {
+  std::uint32_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  bits = 0x5F375A86u - (bits >> 1);
+  float y;
+  std::memcpy(&y, &bits, sizeof y);
+  const float half = 0.5f * v;
+  y = y * (1.5f - half * y * y);
+  return y * (1.5f - half * y * y);
+}
+
+// The paper's d^−0.75 as d^−1/2 · d^−1/2 · d^1/4, with r = d^−1/2 and d^1/4 = 1/√r: within a few float roundings
+// of the exact power, for d a positive normal float.
+inline float inverse_power_075(float r) { return r * r * reciprocal_sqrt(r); }
+
+// Whether d is a positive normal float, where inverse_power_075 holds; a denominator that is not (k = 0 with zero
+// inputs, a sum of squares that overflowed, a NaN) takes the exact path.
+// (`&`, not `&&`: no branch, so the loops that ask vectorise.)
+inline bool usual(float d) { return (d >= std::numeric_limits<float>::min()) & (d <= std::numeric_limits<float>::max()); }
+
+// Whether every d of a row is usual.
+inline bool all_usual(const float* d, std::int64_t length) {
+  int usual_ones = 0;
+  for (std::int64_t i = 0; i < length; ++i) usual_ones += usual(d[i]);
+  return usual_ones == length;
+}
+
+// d^−β, exactly rounded operations: the path for any β, and for the paper's β where d is not usual.
+float exact_inverse_power(float d, float beta) {
   if (beta == 0.75f) return 1.0f / (std::sqrt(d) * std::sqrt(std::sqrt(d)));
   return std::pow(d, -beta);
 }
@@ -32,7 +63,11 @@ float inverse_power(float d, float beta) {
 // again, and every input value comes from memory once (a pass over whole planes instead reads each value `size`
 // times from L2 or memory). Measured against whole planes on the course's 2-core Xeon (2 threads): the backward
 // 10-20% faster at LRN1 and LRN2's shapes, the forward the same (bound by its roots and division).
-constexpr std::int64_t kChunk = 256;
+constexpr std::int64_t kChunk = 512;
+
+// Positions summed side by side in the denominators: one AVX-512 vector, two AVX2 ones. kChunk is a multiple.
+constexpr int kBlock = 16;
+static_assert(kChunk % kBlock == 0, "a row holds whole blocks");
 
 // One chunk of one image: positions [begin, begin + length) of every channel, and a row per channel for the
 // values the passes derive from it, each computed the first time a window asks for it.
@@ -42,44 +77,43 @@ class Chunk {
       : per_tower_(channels / p.towers), half_(p.size / 2), k_(static_cast<float>(p.k)),
         alpha_(static_cast<float>(p.alpha)), beta_(static_cast<float>(p.beta)),
         two_alpha_beta_(static_cast<float>(2 * p.alpha * p.beta)),
-        squares_(static_cast<std::size_t>(channels * kChunk)), powers_(squares_.size()), terms_(squares_.size()) {}
+        squares_(static_cast<std::size_t>(channels * kChunk)), powers_(squares_.size()), terms_(squares_.size()),
+        sums_(kChunk) {}
 
   // Starts on positions [begin, begin + length) of image `a` [C, H·W] (and of its gradient `g`, backward).
   void start(const float* a, const float* g, std::int64_t plane, std::int64_t begin, std::int64_t length) {
     a_ = a + begin, g_ = g == nullptr ? nullptr : g + begin, plane_ = plane, length_ = length;
     squared_ = 0, derived_ = 0;
   }
-  // d_c = k + Σ_{o ∈ window(c)} α·a_o², summed in the reference's order.
-  ALEXNET_SIMD_CLONES void denominators(int c, float* d) {
+  // d_c = k + Σ_{o ∈ window(c)} α·a_o².
+  void denominators(int c, float* d) {
     const Window w = window(c);
-    for (std::int64_t i = 0; i < length_; ++i) d[i] = k_;
-    for (int o = w.first; o <= w.last; ++o) {
-      const float* s = squares(o);
-      for (std::int64_t i = 0; i < length_; ++i) d[i] += s[i];
-    }
+    squares(w.last);
+    window_sum(squares_, w, k_, d);
   }
   // b_c = a_c·d_c^−β into out.
   ALEXNET_SIMD_CLONES void normalize(int c, float* out) {
-    float* d = powers_.data();  // the forward uses one row of powers_ as scratch
+    float* d = sums_.data();
     denominators(c, d);
     const float* ac = a(c);
+    if (beta_ == 0.75f && all_usual(d, length_)) {
+      for (std::int64_t i = 0; i < length_; ++i) out[i] = ac[i] * inverse_power_075(reciprocal_sqrt(d[i]));
+      return;
+    }
     const float beta = beta_;  // a local: a store through `out` might otherwise change beta_ for all the compiler knows
-    for (std::int64_t i = 0; i < length_; ++i) out[i] = ac[i] * inverse_power(d[i], beta);
+    for (std::int64_t i = 0; i < length_; ++i) out[i] = ac[i] * exact_inverse_power(d[i], beta);
   }
   // ∂a_j = g_j·p_j − 2αβ·a_j·Σ_{c ∈ window(j)} t_c into out, with p_c = d_c^−β and t_c = g_c·a_c·p_c/d_c: the
   // channels whose window holds j are window(j) itself.
   ALEXNET_SIMD_CLONES void gradient(int j, float* out) {
     const Window w = window(j);
     derive(w.last);
-    std::fill(out, out + length_, 0.0f);
-    for (int c = w.first; c <= w.last; ++c) {
-      const float* t = row(terms_, c);
-      for (std::int64_t i = 0; i < length_; ++i) out[i] += t[i];
-    }
+    float* sum = sums_.data();
+    window_sum(terms_, w, 0.0f, sum);
     const float* aj = a(j);
     const float* gj = g(j);
     const float* p = row(powers_, j);
-    for (std::int64_t i = 0; i < length_; ++i) out[i] = gj[i] * p[i] - two_alpha_beta_ * aj[i] * out[i];
+    for (std::int64_t i = 0; i < length_; ++i) out[i] = gj[i] * p[i] - two_alpha_beta_ * aj[i] * sum[i];
   }
 
  private:
@@ -87,6 +121,21 @@ class Chunk {
   const float* a(int c) const { return a_ + c * plane_; }
   const float* g(int c) const { return g_ + c * plane_; }
   static float* row(std::vector<float>& rows, int c) { return rows.data() + c * kChunk; }
+
+  // out[i] = first + Σ_{o ∈ w} rows[o][i] for the chunk's positions, a block at a time: a block's sums stay in
+  // registers while the window's rows are added to them. The last block may run past the chunk's length (each
+  // row is kChunk long), so `out` must hold a multiple of kBlock.
+  ALEXNET_SIMD_CLONES void window_sum(std::vector<float>& rows, Window w, float first, float* out) {
+    for (std::int64_t block = 0; block < length_; block += kBlock) {
+      float sum[kBlock];
+      for (int l = 0; l < kBlock; ++l) sum[l] = first;
+      for (int o = w.first; o <= w.last; ++o) {
+        const float* r = row(rows, o) + block;
+        for (int l = 0; l < kBlock; ++l) sum[l] += r[l];
+      }
+      for (int l = 0; l < kBlock; ++l) out[block + l] = sum[l];
+    }
+  }
 
   // α·a_o², computed once per chunk.
   ALEXNET_SIMD_CLONES const float* squares(int o) {
@@ -98,6 +147,7 @@ class Chunk {
     return row(squares_, o);
   }
 
+  // p_c = d_c^−β and t_c = g_c·a_c·p_c/d_c, computed once per chunk.
   ALEXNET_SIMD_CLONES void derive(int c) {
     for (; derived_ <= c; ++derived_) {
       float* p = row(powers_, derived_);
@@ -105,17 +155,31 @@ class Chunk {
       denominators(derived_, t);  // t holds d until p is known
       const float* ac = a(derived_);
       const float* gc = g(derived_);
+      if (beta_ == 0.75f && derive_075(ac, gc, p, t)) continue;
       const float beta = beta_;
       for (std::int64_t i = 0; i < length_; ++i) {
-        p[i] = inverse_power(t[i], beta);
+        p[i] = exact_inverse_power(t[i], beta);
         t[i] = gc[i] * ac[i] * p[i] / t[i];
       }
     }
   }
 
+  // derive's row for β = 0.75 with 1/d = r² (r = d^−1/2): true when every d was usual; false, t left holding d,
+  // when one was not.
+  ALEXNET_SIMD_CLONES bool derive_075(const float* ac, const float* gc, float* p, float* t) {
+    if (!all_usual(t, length_)) return false;
+    for (std::int64_t i = 0; i < length_; ++i) {
+      const float r = reciprocal_sqrt(t[i]);
+      p[i] = inverse_power_075(r);
+      t[i] = gc[i] * ac[i] * p[i] * (r * r);
+    }
+    return true;
+  }
+
   int per_tower_, half_;
   float k_, alpha_, beta_, two_alpha_beta_;
   std::vector<float> squares_, powers_, terms_;
+  std::vector<float> sums_;  // one row: the denominators (forward) or the window's terms (backward) of a channel
   const float* a_ = nullptr;
   const float* g_ = nullptr;
   std::int64_t plane_ = 0, length_ = 0;

@@ -178,6 +178,41 @@ TEST_CASE("LRN across the towers too (Caffe's window)", "[fast_cpu][ops]") {
       [&](const TensorF& x, const TensorF& g) { return fast::lrn_backward(x, g, across); });
 }
 
+TEST_CASE("the fast LRN's denominators that are not positive normal floats take the exact path", "[fast_cpu][ops]") {
+  // The fast d^−0.75 (a guess from the bits, Newton steps) holds for a positive normal d only. k = 0 gives d = 0
+  // (the reference's 0/0: NaN) and subnormal d; values near 1e21 overflow a² (d = ∞: the value goes to 0); a NaN
+  // spreads through its window. Each kind in a few positions of a plane whose other positions are usual.
+  LrnParams params;
+  params.k = 0.0;
+  TensorF x = random_tensor_float({2, 10, 9, 9}, 41);
+  for (std::int64_t i = 0; i < x.size(); ++i) {
+    const std::int64_t position = i % 81;
+    if (position == 3) x[i] = 0.0f;
+    if (position == 20) x[i] = 1e-22f;
+    if (position == 40) x[i] = i % 2 == 0 ? 3e21f : -2e21f;
+    if (i == 555) x[i] = std::nanf("");
+  }
+  const TensorF g = random_tensor_float(x.shape(), 42);
+  // With k = 0 the backward's two terms, g·d^−β and 2αβ·a·Σt, are of one size and often cancel: the reference's
+  // and the fast sums, in different orders, then part in the fourth digit wherever d is usual too.
+  const struct {
+    const char* pass;
+    TensorF theirs, ours;
+    float tolerance;
+  } passes[] = {{"forward", cpu::lrn_forward(x, params), fast::lrn_forward(x, params), 1e-5f},
+                {"backward", cpu::lrn_backward(x, g, params), fast::lrn_backward(x, g, params), 1e-3f}};
+  for (const auto& [pass, theirs, ours, tolerance] : passes) {
+    for (std::int64_t i = 0; i < x.size(); ++i) {
+      INFO(pass << ", value " << i << ": reference " << theirs[i] << ", fast " << ours[i]);
+      if (std::isnan(theirs[i]) || std::isinf(theirs[i])) {
+        CHECK((std::isnan(theirs[i]) ? std::isnan(ours[i]) : ours[i] == theirs[i]));
+      } else {
+        CHECK(std::abs(ours[i] - theirs[i]) <= tolerance * std::max(1.0f, std::abs(theirs[i])));
+      }
+    }
+  }
+}
+
 TEST_CASE("the fast max-pooling routes ties and NaNs as the reference does", "[fast_cpu][ops]") {
   // Values from {0, 1, 2}: most windows hold their maximum more than once (the first wins); a few NaNs (the
   // first NaN of a window wins, and the window's value is NaN). Then the backward must equal the reference's,
