@@ -184,8 +184,8 @@ ALEXNET_SIMD_CLONES TensorF maxpool2d_forward(const TensorF& x, Pool2dParams par
 ALEXNET_SIMD_CLONES TensorF maxpool2d_backward(const TensorF& x, const TensorF& grad_y, Pool2dParams params) {
   require_shape("fast::maxpool2d_backward", "grad_y",
                 maxpool2d_output_shape("fast::maxpool2d_backward", x.shape(), params), grad_y.shape());
-  TensorF grad_x(x.shape());
-  if (grad_y.size() == 0) return grad_x;
+  if (grad_y.size() == 0) return TensorF(x.shape());  // no window: every gradient is zero
+  TensorF grad_x = TensorF::uninitialized(x.shape());   // zeroed a stack at a time, just before its sums
   require_offsets_fit("fast::maxpool2d_backward", x.shape(), params);
   const std::int64_t height = x.dim(2), width = x.dim(3), out_height = grad_y.dim(2), out_width = grad_y.dim(3);
   const std::int64_t stack = planes_per_stack(x.shape()), stacks = x.dim(0) * x.dim(1) / stack;
@@ -197,6 +197,7 @@ ALEXNET_SIMD_CLONES TensorF maxpool2d_backward(const TensorF& x, const TensorF& 
       windows.find(x.data() + s * stack * height * width, true);
       const float* g = grad_y.data() + s * stack * out_height * out_width;
       float* out = grad_x.data() + s * stack * height * width;
+      std::fill(out, out + stack * height * width, 0.0f);
       for (std::int64_t q = 0; q < stack; ++q) {
         for (std::int64_t i = 0; i < out_height; ++i) {
           for (std::int64_t j = 0; j < out_width; ++j) out[windows.argmax(q * height + i * params.stride, j)] += *g++;
