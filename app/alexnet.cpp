@@ -248,8 +248,22 @@ void bench_fast_cpu(const Options& options, const Plan& plan, const Parameters<f
     const Activations<float> warm_up = fast_forward(plan, parameters, x, training);
     fast_backward(plan, parameters, warm_up, warm_up.logits(), training);
   }
-  const Activations<float> result = fast_forward(plan, parameters, x, training);
-  const Gradients<float> gradients = fast_backward(plan, parameters, result, result.logits(), training);
+  // Each step's time: the median of kPasses forward and backward passes (one pass's 5 ms step moves by 20%).
+  constexpr int kPasses = 5;
+  std::vector<std::vector<double>> forward_passes(plan.steps.size()), backward_passes(plan.steps.size());
+  for (int pass = 0; pass < kPasses; ++pass) {
+    const Activations<float> result = fast_forward(plan, parameters, x, training);
+    const Gradients<float> gradients = fast_backward(plan, parameters, result, result.logits(), training);
+    for (std::size_t i = 0; i < plan.steps.size(); ++i) {
+      forward_passes[i].push_back(result.step_ms[i]);
+      backward_passes[i].push_back(gradients.step_ms[i]);
+    }
+  }
+  std::vector<double> forward_ms, backward_ms;
+  for (std::size_t i = 0; i < plan.steps.size(); ++i) {
+    forward_ms.push_back(spread_of(forward_passes[i]).median);
+    backward_ms.push_back(spread_of(backward_passes[i]).median);
+  }
   std::vector<double> reference_forward_ms, reference_backward_ms;
   if (options.with_reference) {
     const Activations<float> slow = reference_forward(plan, parameters, x, training);
@@ -259,23 +273,24 @@ void bench_fast_cpu(const Options& options, const Plan& plan, const Parameters<f
   std::printf("%s, batch %lld, fast CPU backend, fp32: %d threads, loops in %s, %s; im2col workspace %.1f MB\n\n",
               plan.spec.name.c_str(), static_cast<long long>(options.batch), fast::threads(), fast::simd_width(),
               fast::blas_description().c_str(), static_cast<double>(fast::workspace_bytes()) / 1e6);
+  std::printf("each step's median of %d passes:\n", kPasses);
   std::printf("%-8s %-14s %10s %10s%s\n", "step", "output", "fwd ms", "bwd ms",
               options.with_reference ? "  naive fwd ms  naive bwd ms  speed-up" : "");
   for (std::size_t i = 0; i < plan.steps.size(); ++i) {
     std::printf("%-8s %-14s %10.1f %10.1f", plan.steps[i].name.c_str(), to_string(plan.steps[i].output).c_str(),
-                result.step_ms[i], gradients.step_ms[i]);
+                forward_ms[i], backward_ms[i]);
     if (options.with_reference) {
       std::printf("  %12.1f  %12.1f  %7.0fx", reference_forward_ms[i], reference_backward_ms[i],
-                  (reference_forward_ms[i] + reference_backward_ms[i]) / (result.step_ms[i] + gradients.step_ms[i]));
+                  (reference_forward_ms[i] + reference_backward_ms[i]) / (forward_ms[i] + backward_ms[i]));
     }
     std::printf("\n");
   }
-  print_rates(options.batch, total(result.step_ms), total(gradients.step_ms));
+  print_rates(options.batch, total(forward_ms), total(backward_ms));
   const std::unique_ptr<TrainingBackend> backend =
       make_training_backend("cpu", plan, parameters, allocate_parameters(plan));
   print_training_step(*backend, x, training, 5);
   const std::vector<RooflinePoint> points =
-      print_roofline(plan, options.batch, result.step_ms, gradients.step_ms, *backend, roofs);
+      print_roofline(plan, options.batch, forward_ms, backward_ms, *backend, roofs);
   if (!options.roofline.empty()) {
     const std::string title =
         format("%s network, batch %lld, fast CPU backend, %d threads, fp32 (filled: forward, hollow: backward)",
