@@ -22,9 +22,10 @@ Window window(int c, int per_tower, int half) {
   return {std::max(tower_first, c - half), std::min(tower_first + per_tower - 1, c + half)};
 }
 
-// 1/√v for a positive normal float v: a first guess from v's bits (its exponent halved and negated, within 3.5%),
-// then two Newton steps y ← y·(3/2 − v/2·y²), each squaring the error: 3.5% → 2·10⁻⁵ → 5·10⁻¹⁰, below a float's
-// rounding. Multiplies and adds only, where the exact 1/√v costs a square root and a division.
+// 1/√v for a positive normal float v: a first guess from v's bits (its exponent halved and negated: within 3.5%),
+// then three Newton steps y ← y·(3/2 − v/2·y²), each about squaring the error: 3.5% → 1.8·10⁻³ → 4.7·10⁻⁶ →
+// 1.8·10⁻⁷ (measured over every 97th float; the last is float rounding's). Multiplies and adds only, where the exact
+// 1/√v costs a square root and a division.
 inline float reciprocal_sqrt(float v) {
   std::uint32_t bits;
   std::memcpy(&bits, &v, sizeof bits);
@@ -32,12 +33,12 @@ inline float reciprocal_sqrt(float v) {
   float y;
   std::memcpy(&y, &bits, sizeof y);
   const float half = 0.5f * v;
-  y = y * (1.5f - half * y * y);
-  return y * (1.5f - half * y * y);
+  for (int step = 0; step < 3; ++step) y = y * (1.5f - half * y * y);
+  return y;
 }
 
-// The paper's d^−0.75 as d^−1/2 · d^−1/2 · d^1/4, with r = d^−1/2 and d^1/4 = 1/√r: within a few float roundings
-// of the exact power, for d a positive normal float.
+// The paper's d^−0.75 as d^−1/2 · d^−1/2 · d^1/4, with r = d^−1/2 and d^1/4 = 1/√r: within 5.3·10⁻⁷ of the exact
+// power (about 4 roundings), for d a positive normal float.
 inline float inverse_power_075(float r) { return r * r * reciprocal_sqrt(r); }
 
 // Whether d is a positive normal float, where inverse_power_075 holds; a denominator that is not (k = 0 with zero
