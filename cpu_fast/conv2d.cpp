@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <vector>
 
 #include "cpu_fast/simd.hpp"
 #include "cpu_fast/threads.hpp"
@@ -31,15 +32,28 @@ Geometry geometry(const TensorF& x, const TensorF& weight, const Shape& y, Conv2
                   params.pad,                      params.groups};
 }
 
+// The output columns ow whose input column ow·S − P + kw lies inside the image, [begin, end): the same for every
+// row of windows, so the loops below copy that range without a test per value and fill the rest with zeros.
+struct Inside {
+  int begin, end;
+};
+Inside inside_columns(const Geometry& g, int kw) {
+  const int reach = g.pad - kw;  // ow·S ≥ reach and ow·S < W + reach
+  const int begin = reach <= 0 ? 0 : (reach + g.stride - 1) / g.stride;
+  const int end = std::min(g.out_width, (g.width + reach + g.stride - 1) / g.stride);
+  return {std::min(begin, g.out_width), std::max(end, std::min(begin, g.out_width))};
+}
+
 // col[(c·K + kh)·K + kw][oh·W_out + ow] = x[c, oh·S − P + kh, ow·S − P + kw], 0 in the padding,
-// for the C_in/g channels of one image and group at `x` ([C_in/g, H, W]).
-ALEXNET_SIMD_CLONES void im2col(const float* x, const Geometry& g, float* col) {
+// for the C_in/g channels of one image and group at `x` ([C_in/g, H, W]); col's rows are `ld` floats apart.
+ALEXNET_SIMD_CLONES void im2col(const float* x, const Geometry& g, float* col, std::int64_t ld) {
   const int taps = g.kernel * g.kernel;
 #pragma omp parallel for schedule(static)
   for (int row = 0; row < g.patch(); ++row) {
     const int c = row / taps, kh = row % taps / g.kernel, kw = row % g.kernel;
+    const Inside inside = inside_columns(g, kw);
     const float* plane = x + static_cast<std::int64_t>(c) * g.height * g.width;
-    float* out = col + static_cast<std::int64_t>(row) * g.positions();
+    float* out = col + row * ld;
     for (int oh = 0; oh < g.out_height; ++oh) {
       float* out_row = out + oh * g.out_width;
       const int ih = oh * g.stride - g.pad + kh;
@@ -48,17 +62,21 @@ ALEXNET_SIMD_CLONES void im2col(const float* x, const Geometry& g, float* col) {
         continue;
       }
       const float* in_row = plane + ih * g.width;
-      for (int ow = 0; ow < g.out_width; ++ow) {
-        const int iw = ow * g.stride - g.pad + kw;
-        out_row[ow] = iw >= 0 && iw < g.width ? in_row[iw] : 0.0f;
+      const int shift = kw - g.pad;  // column ow's input is in_row[ow·S + shift]
+      std::fill(out_row, out_row + inside.begin, 0.0f);
+      if (g.stride == 1) {
+        std::copy(in_row + inside.begin + shift, in_row + inside.end + shift, out_row + inside.begin);
+      } else {
+        for (int ow = inside.begin; ow < inside.end; ++ow) out_row[ow] = in_row[ow * g.stride + shift];
       }
+      std::fill(out_row + inside.end, out_row + g.out_width, 0.0f);
     }
   }
 }
 
-// The adjoint of im2col: every entry of col is added back to the input element it was copied
-// from. One thread per channel, so no two threads add into the same element.
-ALEXNET_SIMD_CLONES void col2im(const float* col, const Geometry& g, float* x) {
+// The adjoint of im2col: every entry of col (rows `ld` floats apart) is added back to the input element it was
+// copied from. One thread per channel, so no two threads add into the same element.
+ALEXNET_SIMD_CLONES void col2im(const float* col, const Geometry& g, float* x, std::int64_t ld) {
   const int taps = g.kernel * g.kernel;
 #pragma omp parallel for schedule(static)
   for (int c = 0; c < g.group_channels(); ++c) {
@@ -66,15 +84,15 @@ ALEXNET_SIMD_CLONES void col2im(const float* col, const Geometry& g, float* x) {
     std::fill(plane, plane + g.height * g.width, 0.0f);
     for (int tap = 0; tap < taps; ++tap) {
       const int kh = tap / g.kernel, kw = tap % g.kernel;
-      const float* in = col + static_cast<std::int64_t>(c * taps + tap) * g.positions();
+      const Inside inside = inside_columns(g, kw);
+      const float* in = col + (c * taps + tap) * ld;
       for (int oh = 0; oh < g.out_height; ++oh) {
         const int ih = oh * g.stride - g.pad + kh;
         if (ih < 0 || ih >= g.height) continue;
         float* out_row = plane + ih * g.width;
-        for (int ow = 0; ow < g.out_width; ++ow) {
-          const int iw = ow * g.stride - g.pad + kw;
-          if (iw >= 0 && iw < g.width) out_row[iw] += in[oh * g.out_width + ow];
-        }
+        const int shift = kw - g.pad;  // column ow's value goes to out_row[ow·S + shift]
+        const float* in_row = in + oh * g.out_width;
+        for (int ow = inside.begin; ow < inside.end; ++ow) out_row[ow * g.stride + shift] += in_row[ow];
       }
     }
   }
@@ -91,45 +109,123 @@ std::int64_t weight_offset(const Geometry& g, int group) {
   return static_cast<std::int64_t>(group) * g.group_outputs() * g.patch();
 }
 
-// y[n] = W · im2col(x[n]) + b, group by group, through the scratch matrix `col`: image n's rows of y get the bias
-// first (while they are in cache), then each SGEMM adds its product onto them.
-void forward_image(const TensorF& x, const TensorF& weight, const TensorF& bias, const Geometry& g, int n, float* col,
-                   TensorF& y) {
-  float* y_image = y.data() + y_offset(g, n, 0);
-  for (int co = 0; co < g.out_channels; ++co) {
-    std::fill_n(y_image + static_cast<std::int64_t>(co) * g.positions(), g.positions(), bias[co]);
-  }
-  for (int group = 0; group < g.groups; ++group) {
-    im2col(x.data() + x_offset(g, n, group), g, col);
-    // y_g [C_out/g, HW_out] += W_g [C_out/g, C_in/g·K·K] · col [C_in/g·K·K, HW_out]
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g.group_outputs(), g.positions(), g.patch(), 1.0f,
-                weight.data() + weight_offset(g, group), g.patch(), col, g.positions(), 1.0f,
-                y.data() + y_offset(g, n, group), g.positions());
+// A run of images lowered side by side: images first … first + count − 1, image first + b in columns
+// b·P … b·P + P − 1 of one col matrix [C_in/g·K·K, count·P] (P = H_out·W_out), so that one GEMM serves them all.
+// The mini network's planes are small (conv3–5: P = 49), and a GEMM 49 columns wide runs far below SGEMM's rate.
+struct Images {
+  int first, count;
+  std::int64_t columns(const Geometry& g) const { return static_cast<std::int64_t>(count) * g.positions(); }
+};
+
+void lower(const TensorF& x, const Geometry& g, Images images, int group, float* col) {
+  for (int b = 0; b < images.count; ++b) {
+    im2col(x.data() + x_offset(g, images.first + b, group), g, col + b * g.positions(), images.columns(g));
   }
 }
 
-// Image n's part of the backward: grad_weight += ∂y[n] · colᵀ, and ∂x[n] = col2im(Wᵀ · ∂y[n]) unless grad_x is
-// null (not asked for).
-void backward_image(const TensorF& x, const TensorF& weight, const TensorF& grad_y, const Geometry& g, int n,
-                    float* col, float* grad_col, float* grad_weight, TensorF* grad_x) {
+// Copies a group's rows between y-like [N, C_out, P] and a matrix [C_out/g, count·P] of the images side by side,
+// adding `bias` (when given) on the way out.
+void to_side_by_side(const float* y, const Geometry& g, Images images, int group, float* matrix) {
+  const std::int64_t ld = images.columns(g), P = g.positions();
+  for (int b = 0; b < images.count; ++b) {
+    for (int co = 0; co < g.group_outputs(); ++co) {
+      const float* from = y + y_offset(g, images.first + b, group) + co * P;
+      std::copy(from, from + P, matrix + co * ld + b * P);
+    }
+  }
+}
+void from_side_by_side(const float* matrix, const float* bias, const Geometry& g, Images images, int group,
+                       float* y) {
+  const std::int64_t ld = images.columns(g), P = g.positions();
+  for (int b = 0; b < images.count; ++b) {
+    for (int co = 0; co < g.group_outputs(); ++co) {
+      const float* from = matrix + co * ld + b * P;
+      float* to = y + y_offset(g, images.first + b, group) + co * P;
+      const float add = bias[group * g.group_outputs() + co];
+      for (std::int64_t p = 0; p < P; ++p) to[p] = from[p] + add;
+    }
+  }
+}
+
+// y[n] = W · im2col(x[n]) + b for a run of images, group by group, through the scratch matrix `col`. One image:
+// its rows of y get the bias first and the SGEMM adds onto them in place. Several: the SGEMM writes `product`
+// [C_out/g, count·P], copied into y with the bias.
+void forward_images(const TensorF& x, const TensorF& weight, const TensorF& bias, const Geometry& g, Images images,
+                    float* col, float* product, TensorF& y) {
+  const std::int64_t columns = images.columns(g);
   for (int group = 0; group < g.groups; ++group) {
-    const float* dy = grad_y.data() + y_offset(g, n, group);
-    im2col(x.data() + x_offset(g, n, group), g, col);
-    // ∂W_g [C_out/g, C_in/g·K·K] += ∂y_g [C_out/g, HW_out] · colᵀ [HW_out, C_in/g·K·K]
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g.group_outputs(), g.patch(), g.positions(), 1.0f, dy,
-                g.positions(), col, g.positions(), 1.0f, grad_weight + weight_offset(g, group), g.patch());
+    lower(x, g, images, group, col);
+    const bool in_place = images.count == 1;
+    float* out = in_place ? y.data() + y_offset(g, images.first, group) : product;
+    if (in_place) {
+      for (int co = 0; co < g.group_outputs(); ++co) {
+        std::fill_n(out + co * columns, columns, bias[group * g.group_outputs() + co]);
+      }
+    }
+    // out [C_out/g, count·P] (+)= W_g [C_out/g, C_in/g·K·K] · col [C_in/g·K·K, count·P]
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g.group_outputs(), static_cast<int>(columns), g.patch(),
+                1.0f, weight.data() + weight_offset(g, group), g.patch(), col, static_cast<int>(columns),
+                in_place ? 1.0f : 0.0f, out, static_cast<int>(columns));
+    if (!in_place) from_side_by_side(product, bias.data(), g, images, group, y.data());
+  }
+}
+
+// The backward of a run of images: grad_weight += ∂y · colᵀ, and ∂x = col2im(Wᵀ · ∂y) unless grad_x is null (not
+// asked for). Several images: their ∂y rows are first copied side by side into `side`.
+void backward_images(const TensorF& x, const TensorF& weight, const TensorF& grad_y, const Geometry& g,
+                     Images images, float* col, float* grad_col, float* side, float* grad_weight, TensorF* grad_x) {
+  const std::int64_t columns = images.columns(g);
+  const int ld = static_cast<int>(columns);
+  for (int group = 0; group < g.groups; ++group) {
+    const float* dy = grad_y.data() + y_offset(g, images.first, group);
+    if (images.count > 1) {
+      to_side_by_side(grad_y.data(), g, images, group, side);
+      dy = side;
+    }
+    lower(x, g, images, group, col);
+    // ∂W_g [C_out/g, C_in/g·K·K] += ∂y_g [C_out/g, count·P] · colᵀ [count·P, C_in/g·K·K]
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g.group_outputs(), g.patch(), ld, 1.0f, dy, ld, col, ld,
+                1.0f, grad_weight + weight_offset(g, group), g.patch());
     if (grad_x == nullptr) continue;
-    // ∂col [C_in/g·K·K, HW_out] = W_gᵀ · ∂y_g
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g.patch(), g.positions(), g.group_outputs(), 1.0f,
-                weight.data() + weight_offset(g, group), g.patch(), dy, g.positions(), 0.0f, grad_col, g.positions());
-    col2im(grad_col, g, grad_x->data() + x_offset(g, n, group));
+    // ∂col [C_in/g·K·K, count·P] = W_gᵀ · ∂y_g
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g.patch(), ld, g.group_outputs(), 1.0f,
+                weight.data() + weight_offset(g, group), g.patch(), dy, ld, 0.0f, grad_col, ld);
+    for (int b = 0; b < images.count; ++b) {
+      col2im(grad_col + b * g.positions(), g, grad_x->data() + x_offset(g, images.first + b, group), columns);
+    }
   }
 }
 
-// Many small images (the mini network's): one image per thread, each GEMM on one thread (OpenBLAS
-// runs single-threaded inside an OpenMP region), no synchronisation between the small GEMMs. A
-// few large images (the paper's at a small batch): one image at a time, every thread in each GEMM.
+// Many small images (the mini network's): whole images per thread, each GEMM on one thread (OpenBLAS runs
+// single-threaded inside an OpenMP region), no synchronisation between the small GEMMs. A few large images (the
+// paper's at a small batch): one image at a time, every thread in each GEMM.
 bool one_image_per_thread(const Geometry& g) { return g.batch >= 2 * threads(); }
+
+// A run's GEMM should have about kColumns columns, and its col matrix no more than kColFloats floats (1 MB: the
+// backward keeps col and ∂col, which must stay in the 2 MB L2 of the course's machine).
+constexpr std::int64_t kColumns = 1024;
+constexpr std::int64_t kColFloats = 256 * 1024;
+
+// The runs' length when each thread takes whole images: a thread's images are shared out into runs of equal
+// length, as few as give each run about kColumns columns within kColFloats. 1 for the paper's planes (its col
+// matrices are larger than kColFloats already); for the mini network at batch 128 on 2 threads, 5 (conv2), 11 (conv3)
+// and 16 (conv4, conv5).
+int images_per_run(const Geometry& g) {
+  if (!one_image_per_thread(g)) return 1;
+  const std::int64_t per_thread = (g.batch + threads() - 1) / threads();
+  const std::int64_t image_floats = static_cast<std::int64_t>(g.patch()) * g.positions();
+  const std::int64_t longest = std::max<std::int64_t>(
+      1, std::min((kColumns + g.positions() - 1) / g.positions(), kColFloats / std::max<std::int64_t>(1, image_floats)));
+  const std::int64_t runs = (per_thread + longest - 1) / longest;
+  return static_cast<int>((per_thread + runs - 1) / runs);
+}
+
+// The runs of images [0, N), `length` each but the last.
+std::vector<Images> runs_of(const Geometry& g, int length) {
+  std::vector<Images> runs;
+  for (int n = 0; n < g.batch; n += length) runs.push_back({n, std::min(length, g.batch - n)});
+  return runs;
+}
 
 }  // namespace
 
@@ -137,14 +233,22 @@ ALEXNET_SIMD_CLONES TensorF conv2d_forward(const TensorF& x, const TensorF& weig
   TensorF y = TensorF::uninitialized(cpu::conv2d_output_shape(x.shape(), weight.shape(), bias.shape(), params));
   const Geometry g = geometry(x, weight, y.shape(), params);
   if (y.size() == 0) return y;
-  const std::size_t col_size = static_cast<std::size_t>(g.patch()) * g.positions();
+  const int length = images_per_run(g);
+  const std::vector<Images> runs = runs_of(g, length);
+  const std::size_t columns = static_cast<std::size_t>(length) * g.positions();
+  const std::size_t col_size = static_cast<std::size_t>(g.patch()) * columns;
+  const std::size_t product_size = static_cast<std::size_t>(g.group_outputs()) * columns;
+  const auto run_count = static_cast<int>(runs.size());
   if (one_image_per_thread(g)) {
-    float* cols = workspace(0, col_size * static_cast<std::size_t>(threads()));
+    float* scratch = workspace(0, (col_size + product_size) * static_cast<std::size_t>(threads()));
 #pragma omp parallel for schedule(static)
-    for (int n = 0; n < g.batch; ++n) forward_image(x, weight, bias, g, n, cols + col_size * omp_get_thread_num(), y);
+    for (int r = 0; r < run_count; ++r) {
+      float* mine = scratch + (col_size + product_size) * static_cast<std::size_t>(omp_get_thread_num());
+      forward_images(x, weight, bias, g, runs[static_cast<std::size_t>(r)], mine, mine + col_size, y);
+    }
   } else {
     float* col = workspace(0, col_size);
-    for (int n = 0; n < g.batch; ++n) forward_image(x, weight, bias, g, n, col, y);
+    for (const Images& images : runs) forward_images(x, weight, bias, g, images, col, nullptr, y);
   }
   return y;
 }
@@ -162,20 +266,27 @@ ALEXNET_SIMD_CLONES cpu::Conv2dGradients<float> conv2d_backward(const TensorF& x
                                     TensorF(weight.shape()), TensorF::uninitialized(bias_shape)};
   const Geometry g = geometry(x, weight, grad_y.shape(), params);
   TensorF* grad_x = input_gradient ? &grads.input : nullptr;
-  const std::size_t col_size = static_cast<std::size_t>(g.patch()) * g.positions();
+  const int length = images_per_run(g);
+  const std::vector<Images> runs = runs_of(g, length);
+  const std::size_t columns = static_cast<std::size_t>(length) * g.positions();
+  const std::size_t col_size = static_cast<std::size_t>(g.patch()) * columns;
+  const std::size_t side_size = static_cast<std::size_t>(g.group_outputs()) * columns;
+  const auto run_count = static_cast<int>(runs.size());
   if (one_image_per_thread(g)) {
-    // Each thread sums its images' ∂W in a buffer of its own; the buffers are added in thread
-    // order afterwards, so the same thread count gives the same bits.
+    // Each thread sums its images' ∂W in a buffer of its own; the buffers are added in thread order afterwards,
+    // so the same thread count gives the same bits.
     const auto count = static_cast<std::size_t>(threads());
     const auto weights = static_cast<std::size_t>(weight.size());
-    float* cols = workspace(0, 2 * col_size * count);
+    const std::size_t per_thread = 2 * col_size + side_size;
+    float* scratch = workspace(0, per_thread * count);
     float* partial = workspace(1, weights * count);
     std::fill(partial, partial + weights * count, 0.0f);
 #pragma omp parallel for schedule(static)
-    for (int n = 0; n < g.batch; ++n) {
+    for (int r = 0; r < run_count; ++r) {
       const auto me = static_cast<std::size_t>(omp_get_thread_num());
-      backward_image(x, weight, grad_y, g, n, cols + 2 * col_size * me, cols + (2 * me + 1) * col_size,
-                     partial + weights * me, grad_x);
+      float* mine = scratch + per_thread * me;
+      backward_images(x, weight, grad_y, g, runs[static_cast<std::size_t>(r)], mine, mine + col_size,
+                      mine + 2 * col_size, partial + weights * me, grad_x);
     }
     for (std::size_t t = 0; t < count; ++t) {
       for (std::size_t i = 0; i < weights; ++i) grads.weight[static_cast<std::int64_t>(i)] += partial[weights * t + i];
@@ -183,7 +294,9 @@ ALEXNET_SIMD_CLONES cpu::Conv2dGradients<float> conv2d_backward(const TensorF& x
   } else {
     float* col = workspace(0, col_size);
     float* grad_col = workspace(1, col_size);
-    for (int n = 0; n < g.batch; ++n) backward_image(x, weight, grad_y, g, n, col, grad_col, grads.weight.data(), grad_x);
+    for (const Images& images : runs) {
+      backward_images(x, weight, grad_y, g, images, col, grad_col, nullptr, grads.weight.data(), grad_x);
+    }
   }
 #pragma omp parallel for schedule(static)
   for (int co = 0; co < g.out_channels; ++co) {
