@@ -123,8 +123,9 @@ void lower(const TensorF& x, const Geometry& g, Images images, int group, float*
   }
 }
 
-// Copies a group's rows between y-like [N, C_out, P] and a matrix [C_out/g, count·P] of the images side by side,
-// adding `bias` (when given) on the way out.
+// A group's rows of a run of images, between a tensor like y ([N, C_out, P]) and a matrix [C_out/g, count·P] of
+// the images side by side: gathered into the matrix (∂y, backward), or scattered out of it with the bias added
+// (y, forward).
 void to_side_by_side(const float* y, const Geometry& g, Images images, int group, float* matrix) {
   const std::int64_t ld = images.columns(g), P = g.positions();
   for (int b = 0; b < images.count; ++b) {
@@ -220,11 +221,22 @@ int images_per_run(const Geometry& g) {
   return static_cast<int>((per_thread + runs - 1) / runs);
 }
 
-// The runs of images [0, N), `length` each but the last.
-std::vector<Images> runs_of(const Geometry& g, int length) {
+// How a convolution's batch is lowered: its runs of images (`length` each but the last) and the scratch one run
+// needs, col [C_in/g·K·K, length·P] and a matrix [C_out/g, length·P] of the images' outputs side by side.
+struct Lowering {
   std::vector<Images> runs;
-  for (int n = 0; n < g.batch; n += length) runs.push_back({n, std::min(length, g.batch - n)});
-  return runs;
+  std::size_t col_size, side_size;
+  int run_count() const { return static_cast<int>(runs.size()); }
+};
+
+Lowering lowering(const Geometry& g) {
+  const int length = images_per_run(g);
+  Lowering plan{{}, 0, 0};
+  for (int n = 0; n < g.batch; n += length) plan.runs.push_back({n, std::min(length, g.batch - n)});
+  const std::size_t columns = static_cast<std::size_t>(length) * g.positions();
+  plan.col_size = static_cast<std::size_t>(g.patch()) * columns;
+  plan.side_size = static_cast<std::size_t>(g.group_outputs()) * columns;
+  return plan;
 }
 
 }  // namespace
@@ -233,22 +245,18 @@ ALEXNET_SIMD_CLONES TensorF conv2d_forward(const TensorF& x, const TensorF& weig
   TensorF y = TensorF::uninitialized(cpu::conv2d_output_shape(x.shape(), weight.shape(), bias.shape(), params));
   const Geometry g = geometry(x, weight, y.shape(), params);
   if (y.size() == 0) return y;
-  const int length = images_per_run(g);
-  const std::vector<Images> runs = runs_of(g, length);
-  const std::size_t columns = static_cast<std::size_t>(length) * g.positions();
-  const std::size_t col_size = static_cast<std::size_t>(g.patch()) * columns;
-  const std::size_t product_size = static_cast<std::size_t>(g.group_outputs()) * columns;
-  const auto run_count = static_cast<int>(runs.size());
+  const Lowering plan = lowering(g);
   if (one_image_per_thread(g)) {
-    float* scratch = workspace(0, (col_size + product_size) * static_cast<std::size_t>(threads()));
+    const std::size_t per_thread = plan.col_size + plan.side_size;
+    float* scratch = workspace(0, per_thread * static_cast<std::size_t>(threads()));
 #pragma omp parallel for schedule(static)
-    for (int r = 0; r < run_count; ++r) {
-      float* mine = scratch + (col_size + product_size) * static_cast<std::size_t>(omp_get_thread_num());
-      forward_images(x, weight, bias, g, runs[static_cast<std::size_t>(r)], mine, mine + col_size, y);
+    for (int r = 0; r < plan.run_count(); ++r) {
+      float* mine = scratch + per_thread * static_cast<std::size_t>(omp_get_thread_num());
+      forward_images(x, weight, bias, g, plan.runs[static_cast<std::size_t>(r)], mine, mine + plan.col_size, y);
     }
   } else {
-    float* col = workspace(0, col_size);
-    for (const Images& images : runs) forward_images(x, weight, bias, g, images, col, nullptr, y);
+    float* col = workspace(0, plan.col_size);
+    for (const Images& images : plan.runs) forward_images(x, weight, bias, g, images, col, nullptr, y);
   }
   return y;
 }
@@ -266,26 +274,22 @@ ALEXNET_SIMD_CLONES cpu::Conv2dGradients<float> conv2d_backward(const TensorF& x
                                     TensorF(weight.shape()), TensorF::uninitialized(bias_shape)};
   const Geometry g = geometry(x, weight, grad_y.shape(), params);
   TensorF* grad_x = input_gradient ? &grads.input : nullptr;
-  const int length = images_per_run(g);
-  const std::vector<Images> runs = runs_of(g, length);
-  const std::size_t columns = static_cast<std::size_t>(length) * g.positions();
-  const std::size_t col_size = static_cast<std::size_t>(g.patch()) * columns;
-  const std::size_t side_size = static_cast<std::size_t>(g.group_outputs()) * columns;
-  const auto run_count = static_cast<int>(runs.size());
+  const Lowering plan = lowering(g);
+  const std::size_t col_size = plan.col_size;
   if (one_image_per_thread(g)) {
     // Each thread sums its images' ∂W in a buffer of its own; the buffers are added in thread order afterwards,
     // so the same thread count gives the same bits.
     const auto count = static_cast<std::size_t>(threads());
     const auto weights = static_cast<std::size_t>(weight.size());
-    const std::size_t per_thread = 2 * col_size + side_size;
+    const std::size_t per_thread = 2 * col_size + plan.side_size;
     float* scratch = workspace(0, per_thread * count);
     float* partial = workspace(1, weights * count);
     std::fill(partial, partial + weights * count, 0.0f);
 #pragma omp parallel for schedule(static)
-    for (int r = 0; r < run_count; ++r) {
+    for (int r = 0; r < plan.run_count(); ++r) {
       const auto me = static_cast<std::size_t>(omp_get_thread_num());
       float* mine = scratch + per_thread * me;
-      backward_images(x, weight, grad_y, g, runs[static_cast<std::size_t>(r)], mine, mine + col_size,
+      backward_images(x, weight, grad_y, g, plan.runs[static_cast<std::size_t>(r)], mine, mine + col_size,
                       mine + 2 * col_size, partial + weights * me, grad_x);
     }
     for (std::size_t t = 0; t < count; ++t) {
@@ -294,7 +298,7 @@ ALEXNET_SIMD_CLONES cpu::Conv2dGradients<float> conv2d_backward(const TensorF& x
   } else {
     float* col = workspace(0, col_size);
     float* grad_col = workspace(1, col_size);
-    for (const Images& images : runs) {
+    for (const Images& images : plan.runs) {
       backward_images(x, weight, grad_y, g, images, col, grad_col, nullptr, grads.weight.data(), grad_x);
     }
   }
