@@ -9,8 +9,11 @@
 #pragma once
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(ALEXNET_NO_SIMD_CLONES)
+/// 1 where GCC's function multiversioning is used (`target_clones` here, `target` versions in cpu_fast/dropout.cpp).
+#define ALEXNET_HAS_SIMD_CLONES 1
 #define ALEXNET_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
+#define ALEXNET_HAS_SIMD_CLONES 0
 #define ALEXNET_SIMD_CLONES
 #endif
 

@@ -184,6 +184,22 @@ TEST_CASE("LRN across the towers too (Caffe's window)", "[fast_cpu][ops]") {
       [&](const TensorF& x, const TensorF& g) { return fast::lrn_backward(x, g, across); });
 }
 
+TEST_CASE("the fast dropout draws the reference's masks bit for bit", "[fast_cpu][ops]") {
+  // The fast code draws 64 counters at a time (written out with AVX-512 where the CPU has it): lengths around and
+  // between those blocks, seeds and steps past 32 bits (the counters' high words), units numbered from an offset
+  // (a data-parallel process's share), and a p whose threshold is not a round number.
+  for (const std::int64_t units : {1, 63, 64, 65, 1000, 4099}) {
+    for (const DropoutParams params : {DropoutParams{0.5, 7, 3, true, 0},
+                                       DropoutParams{0.3, 1ull << 40, 5ull << 33, true, 12345},
+                                       DropoutParams{0.9, 2012, 0, true, (1ull << 32) - 10}}) {
+      INFO(units << " units, p " << params.p << ", seed " << params.seed << ", step " << params.step);
+      const TensorF x = random_tensor_float({units}, 51);
+      CHECK(fast::dropout_forward(x, params).values() == cpu::dropout_forward(x, params).values());
+      CHECK(fast::dropout_backward(x, params).values() == cpu::dropout_backward(x, params).values());
+    }
+  }
+}
+
 TEST_CASE("the fast LRN's denominators that are not positive normal floats take the exact path", "[fast_cpu][ops]") {
   // The fast d^−0.75 (a guess from the bits, Newton steps) holds for a positive normal d only. k = 0 gives d = 0
   // (the reference's 0/0: NaN) and subnormal d; values near 1e21 overflow a² (d = ∞: the value goes to 0); a NaN
