@@ -215,8 +215,9 @@ int images_per_run(const Geometry& g) {
   if (!one_image_per_thread(g)) return 1;
   const std::int64_t per_thread = (g.batch + threads() - 1) / threads();
   const std::int64_t image_floats = static_cast<std::int64_t>(g.patch()) * g.positions();
-  const std::int64_t longest = std::max<std::int64_t>(
-      1, std::min((kColumns + g.positions() - 1) / g.positions(), kColFloats / std::max<std::int64_t>(1, image_floats)));
+  const std::int64_t wide_enough = (kColumns + g.positions() - 1) / g.positions();
+  const std::int64_t within_cache = kColFloats / std::max<std::int64_t>(1, image_floats);
+  const std::int64_t longest = std::max<std::int64_t>(1, std::min(wide_enough, within_cache));
   const std::int64_t runs = (per_thread + longest - 1) / longest;
   return static_cast<int>((per_thread + runs - 1) / runs);
 }
@@ -241,7 +242,8 @@ Lowering lowering(const Geometry& g) {
 
 }  // namespace
 
-ALEXNET_SIMD_CLONES TensorF conv2d_forward(const TensorF& x, const TensorF& weight, const TensorF& bias, Conv2dParams params) {
+ALEXNET_SIMD_CLONES TensorF conv2d_forward(const TensorF& x, const TensorF& weight, const TensorF& bias,
+                                           Conv2dParams params) {
   TensorF y = TensorF::uninitialized(cpu::conv2d_output_shape(x.shape(), weight.shape(), bias.shape(), params));
   const Geometry g = geometry(x, weight, y.shape(), params);
   if (y.size() == 0) return y;
@@ -261,11 +263,12 @@ ALEXNET_SIMD_CLONES TensorF conv2d_forward(const TensorF& x, const TensorF& weig
   return y;
 }
 
-ALEXNET_SIMD_CLONES cpu::Conv2dGradients<float> conv2d_backward(const TensorF& x, const TensorF& weight, const TensorF& grad_y,
-                                            Conv2dParams params, bool input_gradient) {
+ALEXNET_SIMD_CLONES cpu::Conv2dGradients<float> conv2d_backward(const TensorF& x, const TensorF& weight,
+                                                                const TensorF& grad_y, Conv2dParams params,
+                                                                bool input_gradient) {
   const Shape bias_shape{weight.shape().empty() ? 0 : weight.dim(0)};
-  require_shape("fast::conv2d_backward", "grad_y", cpu::conv2d_output_shape(x.shape(), weight.shape(), bias_shape, params),
-                grad_y.shape());
+  require_shape("fast::conv2d_backward", "grad_y",
+                cpu::conv2d_output_shape(x.shape(), weight.shape(), bias_shape, params), grad_y.shape());
   if (grad_y.size() == 0) {  // no output: every gradient is zero
     return {input_gradient ? TensorF(x.shape()) : TensorF(), TensorF(weight.shape()), TensorF(bias_shape)};
   }
