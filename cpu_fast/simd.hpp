@@ -8,8 +8,12 @@
 /// target too. Elsewhere (another compiler or CPU) the macro is empty and the function is compiled once.
 #pragma once
 
+/// @def ALEXNET_SIMD_CLONES
+/// @brief Before a function: GCC's three clones of it and their resolver (empty where multiversioning is not used).
+/// @def ALEXNET_HAS_SIMD_CLONES
+/// @brief 1 where GCC's function multiversioning is used (`target_clones` here, versions by `target` in
+/// cpu_fast/dropout.cpp), else 0.
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(ALEXNET_NO_SIMD_CLONES)
-/// 1 where GCC's function multiversioning is used (`target_clones` here, `target` versions in cpu_fast/dropout.cpp).
 #define ALEXNET_HAS_SIMD_CLONES 1
 #define ALEXNET_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
