@@ -110,8 +110,9 @@ std::int64_t weight_offset(const Geometry& g, int group) {
 }
 
 // A run of images lowered side by side: images first … first + count − 1, image first + b in columns
-// b·P … b·P + P − 1 of one col matrix [C_in/g·K·K, count·P] (P = H_out·W_out), so that one GEMM serves them all.
-// The mini network's planes are small (conv3–5: P = 49), and a GEMM 49 columns wide runs far below SGEMM's rate.
+// b·HW … b·HW + HW − 1 of one col matrix [C_in/g·K·K, count·HW] (HW = H_out·W_out), so that one GEMM serves them
+// all.
+// The mini network's planes are small (conv3–5: HW = 49), and a GEMM 49 columns wide runs far below SGEMM's rate.
 struct Images {
   int first, count;
   std::int64_t columns(const Geometry& g) const { return static_cast<std::int64_t>(count) * g.positions(); }
@@ -123,34 +124,34 @@ void lower(const TensorF& x, const Geometry& g, Images images, int group, float*
   }
 }
 
-// A group's rows of a run of images, between a tensor like y ([N, C_out, P]) and a matrix [C_out/g, count·P] of
+// A group's rows of a run of images, between a tensor like y ([N, C_out, HW]) and a matrix [C_out/g, count·HW] of
 // the images side by side: gathered into the matrix (∂y, backward), or scattered out of it with the bias added
 // (y, forward).
 void to_side_by_side(const float* y, const Geometry& g, Images images, int group, float* matrix) {
-  const std::int64_t ld = images.columns(g), P = g.positions();
+  const std::int64_t ld = images.columns(g), hw = g.positions();
   for (int b = 0; b < images.count; ++b) {
     for (int co = 0; co < g.group_outputs(); ++co) {
-      const float* from = y + y_offset(g, images.first + b, group) + co * P;
-      std::copy(from, from + P, matrix + co * ld + b * P);
+      const float* from = y + y_offset(g, images.first + b, group) + co * hw;
+      std::copy(from, from + hw, matrix + co * ld + b * hw);
     }
   }
 }
 void from_side_by_side(const float* matrix, const float* bias, const Geometry& g, Images images, int group,
                        float* y) {
-  const std::int64_t ld = images.columns(g), P = g.positions();
+  const std::int64_t ld = images.columns(g), hw = g.positions();
   for (int b = 0; b < images.count; ++b) {
     for (int co = 0; co < g.group_outputs(); ++co) {
-      const float* from = matrix + co * ld + b * P;
-      float* to = y + y_offset(g, images.first + b, group) + co * P;
+      const float* from = matrix + co * ld + b * hw;
+      float* to = y + y_offset(g, images.first + b, group) + co * hw;
       const float add = bias[group * g.group_outputs() + co];
-      for (std::int64_t p = 0; p < P; ++p) to[p] = from[p] + add;
+      for (std::int64_t p = 0; p < hw; ++p) to[p] = from[p] + add;
     }
   }
 }
 
 // y[n] = W · im2col(x[n]) + b for a run of images, group by group, through the scratch matrix `col`. One image:
 // its rows of y get the bias first and the SGEMM adds onto them in place. Several: the SGEMM writes `product`
-// [C_out/g, count·P], copied into y with the bias.
+// [C_out/g, count·HW], copied into y with the bias.
 void forward_images(const TensorF& x, const TensorF& weight, const TensorF& bias, const Geometry& g, Images images,
                     float* col, float* product, TensorF& y) {
   const std::int64_t columns = images.columns(g);
@@ -163,7 +164,7 @@ void forward_images(const TensorF& x, const TensorF& weight, const TensorF& bias
         std::fill_n(out + co * columns, columns, bias[group * g.group_outputs() + co]);
       }
     }
-    // out [C_out/g, count·P] (+)= W_g [C_out/g, C_in/g·K·K] · col [C_in/g·K·K, count·P]
+    // out [C_out/g, count·HW] (+)= W_g [C_out/g, C_in/g·K·K] · col [C_in/g·K·K, count·HW]
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g.group_outputs(), static_cast<int>(columns), g.patch(),
                 1.0f, weight.data() + weight_offset(g, group), g.patch(), col, static_cast<int>(columns),
                 in_place ? 1.0f : 0.0f, out, static_cast<int>(columns));
@@ -184,11 +185,11 @@ void backward_images(const TensorF& x, const TensorF& weight, const TensorF& gra
       dy = side;
     }
     lower(x, g, images, group, col);
-    // ∂W_g [C_out/g, C_in/g·K·K] += ∂y_g [C_out/g, count·P] · colᵀ [count·P, C_in/g·K·K]
+    // ∂W_g [C_out/g, C_in/g·K·K] += ∂y_g [C_out/g, count·HW] · colᵀ [count·HW, C_in/g·K·K]
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g.group_outputs(), g.patch(), ld, 1.0f, dy, ld, col, ld,
                 1.0f, grad_weight + weight_offset(g, group), g.patch());
     if (grad_x == nullptr) continue;
-    // ∂col [C_in/g·K·K, count·P] = W_gᵀ · ∂y_g
+    // ∂col [C_in/g·K·K, count·HW] = W_gᵀ · ∂y_g
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g.patch(), ld, g.group_outputs(), 1.0f,
                 weight.data() + weight_offset(g, group), g.patch(), dy, ld, 0.0f, grad_col, ld);
     for (int b = 0; b < images.count; ++b) {
@@ -223,7 +224,7 @@ int images_per_run(const Geometry& g) {
 }
 
 // How a convolution's batch is lowered: its runs of images (`length` each but the last) and the scratch one run
-// needs, col [C_in/g·K·K, length·P] and a matrix [C_out/g, length·P] of the images' outputs side by side.
+// needs, col [C_in/g·K·K, length·HW] and a matrix [C_out/g, length·HW] of the images' outputs side by side.
 struct Lowering {
   std::vector<Images> runs;
   std::size_t col_size, side_size;

@@ -6,7 +6,8 @@
 /// of a matrix col [C_in/g·K·K, H_out·W_out]; then y_g [C_out/g, H_out·W_out] = W_g · col, one
 /// SGEMM with the weights as they are stored ([C_out, C_in/g, K, K] is row-major
 /// [C_out, C_in/g·K·K]). Backward: ∂W_g += ∂y_g · colᵀ and ∂col = W_gᵀ · ∂y_g, which col2im
-/// adds back into ∂x. The col matrix lives in the reused workspace.
+/// adds back into ∂x. The col matrix lives in the reused workspace. With many small images (the mini network's),
+/// each thread lowers a run of its images side by side into one col matrix, so that one GEMM serves the run.
 #pragma once
 
 #include "reference_cpu/conv2d.hpp"
