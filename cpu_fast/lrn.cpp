@@ -158,7 +158,10 @@ class Chunk {
       denominators(derived_, t);  // t holds d until p is known
       const float* ac = a(derived_);
       const float* gc = g(derived_);
-      if (beta_ == 0.75f && derive_075(ac, gc, p, t)) continue;
+      if (beta_ == 0.75f && all_usual(t, length_)) {
+        derive_075(ac, gc, p, t);
+        continue;
+      }
       const float beta = beta_;
       for (std::int64_t i = 0; i < length_; ++i) {
         p[i] = exact_inverse_power(t[i], beta);
@@ -167,16 +170,13 @@ class Chunk {
     }
   }
 
-  // derive's row for β = 0.75 with 1/d = r² (r = d^−1/2): true when every d was usual; false, t left holding d,
-  // when one was not.
-  ALEXNET_SIMD_CLONES bool derive_075(const float* ac, const float* gc, float* p, float* t) {
-    if (!all_usual(t, length_)) return false;
+  // derive's row for β = 0.75 and a row of usual denominators (in t), with 1/d = r² (r = d^−1/2).
+  ALEXNET_SIMD_CLONES void derive_075(const float* ac, const float* gc, float* p, float* t) {
     for (std::int64_t i = 0; i < length_; ++i) {
       const float r = reciprocal_sqrt(t[i]);
       p[i] = inverse_power_075(r);
       t[i] = gc[i] * ac[i] * p[i] * (r * r);
     }
-    return true;
   }
 
   int per_tower_, half_;

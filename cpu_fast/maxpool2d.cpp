@@ -185,8 +185,8 @@ ALEXNET_SIMD_CLONES TensorF maxpool2d_backward(const TensorF& x, const TensorF& 
   require_shape("fast::maxpool2d_backward", "grad_y",
                 maxpool2d_output_shape("fast::maxpool2d_backward", x.shape(), params), grad_y.shape());
   if (grad_y.size() == 0) return TensorF(x.shape());  // no window: every gradient is zero
-  TensorF grad_x = TensorF::uninitialized(x.shape());   // zeroed a stack at a time, just before its sums
   require_offsets_fit("fast::maxpool2d_backward", x.shape(), params);
+  TensorF grad_x = TensorF::uninitialized(x.shape());  // zeroed a stack at a time, just before its sums
   const std::int64_t height = x.dim(2), width = x.dim(3), out_height = grad_y.dim(2), out_width = grad_y.dim(3);
   const std::int64_t stack = planes_per_stack(x.shape()), stacks = x.dim(0) * x.dim(1) / stack;
 #pragma omp parallel
