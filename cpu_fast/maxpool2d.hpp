@@ -1,7 +1,8 @@
 /// @file maxpool2d.hpp
-/// @brief Max-pooling on the CPU, fast, its planes (small ones stacked) split over the threads: the forward takes
-/// each window's maximum as a maximum of row maxima (2·K reads per output instead of K²); the backward routes each
-/// gradient to the reference's arg-max (the same tie and NaN rules: alexnet::cpu::window_argmax).
+/// @brief Max-pooling on the CPU, fast, its planes split over the threads in stacks of ≤ 2,048 floats: each
+/// window's maximum is a maximum of row maxima, found at every position of a stack by two vectorised passes (2·K
+/// reads per position instead of K² per window); the backward routes each gradient to the reference's arg-max (the
+/// same tie and NaN rules: alexnet::cpu::window_argmax).
 #pragma once
 
 #include "reference_cpu/maxpool2d.hpp"

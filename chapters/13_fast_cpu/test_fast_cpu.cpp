@@ -239,12 +239,12 @@ TEST_CASE("the fast max-pooling routes ties and NaNs as the reference does", "[f
   // Values from {0, 1, 2}: most windows hold their maximum more than once (the first wins); a few NaNs (the
   // first NaN of a window wins, and the window's value is NaN). Then the backward must equal the reference's,
   // bit for bit: every gradient goes to the same element, and the sums add in the same order. The paper's
-  // pooling and other windows and strides (the fast one splits the columns by their phase modulo the stride),
-  // on planes whose width is odd, even and one window wide; 5 channels (the fast one stacks the 5 planes of an
-  // image and finds their windows at once) and 1 (a plane at a time).
+  // pooling and other windows and strides, on planes whose width is odd, even and one window wide; 5 channels
+  // and 1. The fast one finds the windows of consecutive planes at once, across images: all 15 planes of 15 × 17
+  // together, those of 30 × 33 two at a time (the last one alone).
   for (const Pool2dParams params : {Pool2dParams{3, 2}, Pool2dParams{2, 2}, Pool2dParams{3, 1}, Pool2dParams{3, 3},
                                     Pool2dParams{5, 2}, Pool2dParams{1, 1}}) {
-    for (const Shape& plane : {Shape{15, 17}, Shape{16, 14}, Shape{5, 5}, Shape{7, 12}}) {
+    for (const Shape& plane : {Shape{15, 17}, Shape{16, 14}, Shape{5, 5}, Shape{7, 12}, Shape{30, 33}}) {
       for (const std::int64_t channels : {5, 1}) {
         INFO("kernel " << params.kernel << ", stride " << params.stride << ", plane " << to_string(plane) << ", "
                        << channels << " channels");
