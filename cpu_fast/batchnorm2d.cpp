@@ -1,69 +1,111 @@
 #include "cpu_fast/batchnorm2d.hpp"
 
 #include <cmath>
+#include <vector>
 
 #include "cpu_fast/simd.hpp"
 
 namespace alexnet::fast {
 namespace {
 
-// x [N, C, H, W] as the loops use it: channel c of image n is the plane of H·W floats at (n·C + c)·plane.
+// x [N, C, H, W] as the loops use it: N·C planes of H·W floats, plane q = n·C + c (channel c of image n) at
+// q·H·W.
+// Every pass below runs over the planes in memory order, split over the threads: a channel's planes are C planes
+// apart, and with small planes (7 × 7 in the mini network) a loop per channel would be many short, scattered runs.
 struct Planes {
   std::int64_t batch, channels, plane;
   explicit Planes(const Shape& x) : batch(x[0]), channels(x[1]), plane(x[2] * x[3]) {}
-  std::int64_t offset(std::int64_t n, std::int64_t c) const { return (n * channels + c) * plane; }
-  double count() const { return static_cast<double>(batch * plane); }  // m, values per channel
+  std::int64_t count() const { return batch * channels; }
+  double per_channel() const { return static_cast<double>(batch * plane); }  // m, values per channel
 };
 
-// Mean and biased variance of channel c over (N, H, W), summed in double in two passes.
-struct Moments {
-  double mean, variance;
-};
-
-ALEXNET_SIMD_CLONES Moments channel_moments(const float* x, const Planes& p, std::int64_t c) {
-  double sum = 0;
-  for (std::int64_t n = 0; n < p.batch; ++n) {
-    const float* v = x + p.offset(n, c);
-#pragma omp simd reduction(+ : sum)
-    for (std::int64_t i = 0; i < p.plane; ++i) sum += v[i];
-  }
-  const double mean = sum / p.count();
-  double squares = 0;
-  for (std::int64_t n = 0; n < p.batch; ++n) {
-    const float* v = x + p.offset(n, c);
-#pragma omp simd reduction(+ : squares)
-    for (std::int64_t i = 0; i < p.plane; ++i) squares += (v[i] - mean) * (v[i] - mean);
-  }
-  return {mean, squares / p.count()};
+// Each channel's total of the planes' sums [N·C], added over n in order: the same on any number of threads.
+std::vector<double> channel_totals(const std::vector<double>& plane_sums, const Planes& p) {
+  std::vector<double> totals(static_cast<std::size_t>(p.channels), 0.0);
+  for (std::int64_t q = 0; q < p.count(); ++q) totals[q % p.channels] += plane_sums[q];
+  return totals;
 }
 
-// y = (x − mean)·scale + beta over one plane (scale = γ/√(σ² + ε)).
-void normalize_plane(const float* x, float* y, std::int64_t plane, float mean, float scale, float beta) {
+// Mean and biased variance of every channel over (N, H, W), in double, in two passes: the sums, then the squares
+// about the mean. Given ∂y (the backward), the second pass also sums g and g·(x − μ) — ∂β and σ̂·∂γ.
+struct Moments {
+  std::vector<double> mean, variance, sum_g, sum_g_centered;
+};
+
+ALEXNET_SIMD_CLONES Moments channel_moments(const float* x, const Planes& p, const float* grad_y = nullptr) {
+  const auto planes = static_cast<std::size_t>(p.count());
+  std::vector<double> sums(planes), squares(planes), g_sums(grad_y ? planes : 0), g_centered_sums(g_sums.size());
+#pragma omp parallel for schedule(static)
+  for (std::int64_t q = 0; q < p.count(); ++q) {
+    const float* v = x + q * p.plane;
+    double sum = 0;
+#pragma omp simd reduction(+ : sum)
+    for (std::int64_t i = 0; i < p.plane; ++i) sum += v[i];
+    sums[q] = sum;
+  }
+  Moments m{channel_totals(sums, p), {}, {}, {}};
+  for (double& mean : m.mean) mean /= p.per_channel();
+#pragma omp parallel for schedule(static)
+  for (std::int64_t q = 0; q < p.count(); ++q) {
+    const float* v = x + q * p.plane;
+    const double mean = m.mean[q % p.channels];
+    double square = 0, g_sum = 0, g_centered = 0;
+    if (grad_y == nullptr) {
+#pragma omp simd reduction(+ : square)
+      for (std::int64_t i = 0; i < p.plane; ++i) square += (v[i] - mean) * (v[i] - mean);
+    } else {
+      const float* g = grad_y + q * p.plane;
+#pragma omp simd reduction(+ : square, g_sum, g_centered)
+      for (std::int64_t i = 0; i < p.plane; ++i) {
+        square += (v[i] - mean) * (v[i] - mean);
+        g_sum += g[i];
+        g_centered += g[i] * (v[i] - mean);
+      }
+      g_sums[q] = g_sum;
+      g_centered_sums[q] = g_centered;
+    }
+    squares[q] = square;
+  }
+  m.variance = channel_totals(squares, p);
+  for (double& variance : m.variance) variance /= p.per_channel();
+  if (grad_y != nullptr) {
+    m.sum_g = channel_totals(g_sums, p);
+    m.sum_g_centered = channel_totals(g_centered_sums, p);
+  }
+  return m;
+}
+
+// y = (x − mean)·scale + shift for every plane, the channel's float `scale` and `shift` (x [N, C, H, W]).
+ALEXNET_SIMD_CLONES void scale_and_shift(const float* x, const Planes& p, const float* mean, const float* scale,
+                                         const float* shift, float* y) {
+#pragma omp parallel for schedule(static)
+  for (std::int64_t q = 0; q < p.count(); ++q) {
+    const std::int64_t c = q % p.channels, at = q * p.plane;
+    const float mean_c = mean[c], scale_c = scale[c], shift_c = shift[c];
 #pragma omp simd
-  for (std::int64_t i = 0; i < plane; ++i) y[i] = (x[i] - mean) * scale + beta;
+    for (std::int64_t i = at; i < at + p.plane; ++i) y[i] = (x[i] - mean_c) * scale_c + shift_c;
+  }
 }
 
 }  // namespace
 
-ALEXNET_SIMD_CLONES BatchNormForward<float> batchnorm2d_forward_training(const TensorF& x, const TensorF& gamma, const TensorF& beta,
+BatchNormForward<float> batchnorm2d_forward_training(const TensorF& x, const TensorF& gamma, const TensorF& beta,
                                                      BatchNormParams params) {
   require_batchnorm_input("fast::batchnorm2d_forward_training", x.shape(), gamma.shape(), beta.shape(), params);
   const Planes p(x.shape());
   BatchNormForward<float> out{TensorF::uninitialized(x.shape()), TensorF(gamma.shape()), TensorF(gamma.shape())};
-#pragma omp parallel for schedule(static)
+  const Moments m = channel_moments(x.data(), p);
+  std::vector<float> scale(static_cast<std::size_t>(p.channels));  // γ/√(σ² + ε)
   for (std::int64_t c = 0; c < p.channels; ++c) {
-    const Moments m = channel_moments(x.data(), p, c);
-    out.mean[c] = static_cast<float>(m.mean);
-    out.variance[c] = static_cast<float>(m.variance);
-    const auto scale = static_cast<float>(gamma[c] / std::sqrt(m.variance + params.epsilon));
-    for (std::int64_t n = 0; n < p.batch; ++n) {
-      normalize_plane(x.data() + p.offset(n, c), out.y.data() + p.offset(n, c), p.plane, out.mean[c], scale, beta[c]);
-    }
+    out.mean[c] = static_cast<float>(m.mean[c]);
+    out.variance[c] = static_cast<float>(m.variance[c]);
+    scale[c] = static_cast<float>(gamma[c] / std::sqrt(m.variance[c] + params.epsilon));
   }
+  scale_and_shift(x.data(), p, out.mean.data(), scale.data(), beta.data(), out.y.data());
   return out;
 }
 
-ALEXNET_SIMD_CLONES TensorF batchnorm2d_forward_inference(const TensorF& x, const TensorF& gamma, const TensorF& beta,
+TensorF batchnorm2d_forward_inference(const TensorF& x, const TensorF& gamma, const TensorF& beta,
                                       const TensorF& running_mean, const TensorF& running_var, BatchNormParams params) {
   const char* op = "fast::batchnorm2d_forward_inference";
   require_batchnorm_input(op, x.shape(), gamma.shape(), beta.shape(), params);
@@ -71,12 +113,11 @@ ALEXNET_SIMD_CLONES TensorF batchnorm2d_forward_inference(const TensorF& x, cons
   require_shape(op, "running_var", gamma.shape(), running_var.shape());
   const Planes p(x.shape());
   TensorF y = TensorF::uninitialized(x.shape());
-#pragma omp parallel for schedule(static)
-  for (std::int64_t plane = 0; plane < p.batch * p.channels; ++plane) {  // plane = n·C + c
-    const std::int64_t c = plane % p.channels;
-    const auto scale = static_cast<float>(gamma[c] / std::sqrt(static_cast<double>(running_var[c]) + params.epsilon));
-    normalize_plane(x.data() + plane * p.plane, y.data() + plane * p.plane, p.plane, running_mean[c], scale, beta[c]);
+  std::vector<float> scale(static_cast<std::size_t>(p.channels));
+  for (std::int64_t c = 0; c < p.channels; ++c) {
+    scale[c] = static_cast<float>(gamma[c] / std::sqrt(static_cast<double>(running_var[c]) + params.epsilon));
   }
+  scale_and_shift(x.data(), p, running_mean.data(), scale.data(), beta.data(), y.data());
   return y;
 }
 
@@ -93,42 +134,36 @@ void update_running_statistics(TensorF& running_mean, TensorF& running_var, cons
   }
 }
 
-ALEXNET_SIMD_CLONES NormGradients<float> batchnorm2d_backward(const TensorF& x, const TensorF& gamma, const TensorF& grad_y,
-                                          BatchNormParams params) {
+ALEXNET_SIMD_CLONES NormGradients<float> batchnorm2d_backward(const TensorF& x, const TensorF& gamma,
+                                                              const TensorF& grad_y, BatchNormParams params) {
   const char* op = "fast::batchnorm2d_backward";
   require_batchnorm_input(op, x.shape(), gamma.shape(), gamma.shape(), params);
   require_shape(op, "grad_y", x.shape(), grad_y.shape());
   const Planes p(x.shape());
   NormGradients<float> grad{TensorF::uninitialized(x.shape()), TensorF(gamma.shape()), TensorF(gamma.shape())};
-#pragma omp parallel for schedule(static)
+  const Moments m = channel_moments(x.data(), p, grad_y.data());
+  // ∂x = γ/σ̂·(g − Σg/m − x̂·Σg·x̂/m), as float: g·scale − shift − (x − μ)·slope
+  const auto channels = static_cast<std::size_t>(p.channels);
+  std::vector<float> mean(channels), scale(channels), shift(channels), slope(channels);
   for (std::int64_t c = 0; c < p.channels; ++c) {
-    const Moments m = channel_moments(x.data(), p, c);
-    const double inv_std = 1 / std::sqrt(m.variance + params.epsilon);
-    double sum_g = 0, sum_g_centered = 0;  // Σ g = ∂β and Σ g·(x − μ) = σ̂·∂γ
-    for (std::int64_t n = 0; n < p.batch; ++n) {
-      const float* xs = x.data() + p.offset(n, c);
-      const float* g = grad_y.data() + p.offset(n, c);
-#pragma omp simd reduction(+ : sum_g, sum_g_centered)
-      for (std::int64_t i = 0; i < p.plane; ++i) {
-        sum_g += g[i];
-        sum_g_centered += g[i] * (xs[i] - m.mean);
-      }
-    }
-    const double sum_g_xhat = sum_g_centered * inv_std;
-    grad.beta[c] = static_cast<float>(sum_g);
+    const double inv_std = 1 / std::sqrt(m.variance[c] + params.epsilon);
+    const double sum_g_xhat = m.sum_g_centered[c] * inv_std;
+    grad.beta[c] = static_cast<float>(m.sum_g[c]);
     grad.gamma[c] = static_cast<float>(sum_g_xhat);
-    // ∂x = γ/σ̂·(g − Σg/m − x̂·Σg·x̂/m), as float: g·scale − shift − (x − μ)·slope
-    const auto mean = static_cast<float>(m.mean);
-    const auto scale = static_cast<float>(gamma[c] * inv_std);
-    const auto shift = static_cast<float>(gamma[c] * inv_std * sum_g / p.count());
-    const auto slope = static_cast<float>(gamma[c] * inv_std * inv_std * sum_g_xhat / p.count());
-    for (std::int64_t n = 0; n < p.batch; ++n) {
-      const float* xs = x.data() + p.offset(n, c);
-      const float* g = grad_y.data() + p.offset(n, c);
-      float* out = grad.input.data() + p.offset(n, c);
+    mean[c] = static_cast<float>(m.mean[c]);
+    scale[c] = static_cast<float>(gamma[c] * inv_std);
+    shift[c] = static_cast<float>(gamma[c] * inv_std * m.sum_g[c] / p.per_channel());
+    slope[c] = static_cast<float>(gamma[c] * inv_std * inv_std * sum_g_xhat / p.per_channel());
+  }
+  const float* xs = x.data();
+  const float* g = grad_y.data();
+  float* out = grad.input.data();
+#pragma omp parallel for schedule(static)
+  for (std::int64_t q = 0; q < p.count(); ++q) {
+    const std::int64_t c = q % p.channels, at = q * p.plane;
+    const float mean_c = mean[c], scale_c = scale[c], shift_c = shift[c], slope_c = slope[c];
 #pragma omp simd
-      for (std::int64_t i = 0; i < p.plane; ++i) out[i] = g[i] * scale - shift - (xs[i] - mean) * slope;
-    }
+    for (std::int64_t i = at; i < at + p.plane; ++i) out[i] = g[i] * scale_c - shift_c - (xs[i] - mean_c) * slope_c;
   }
   return grad;
 }

@@ -33,7 +33,8 @@ ALEXNET_SIMD_CLONES Moments group_moments(const float* v, std::int64_t m, double
 
 }  // namespace
 
-ALEXNET_SIMD_CLONES TensorF groupnorm_forward(const TensorF& x, const TensorF& gamma, const TensorF& beta, GroupNormParams params) {
+ALEXNET_SIMD_CLONES TensorF groupnorm_forward(const TensorF& x, const TensorF& gamma, const TensorF& beta,
+                                              GroupNormParams params) {
   require_groupnorm_input("fast::groupnorm_forward", x.shape(), gamma.shape(), beta.shape(), params);
   const Groups layout(x.shape(), params);
   TensorF y = TensorF::uninitialized(x.shape());
@@ -54,15 +55,18 @@ ALEXNET_SIMD_CLONES TensorF groupnorm_forward(const TensorF& x, const TensorF& g
   return y;
 }
 
-ALEXNET_SIMD_CLONES NormGradients<float> groupnorm_backward(const TensorF& x, const TensorF& gamma, const TensorF& grad_y,
-                                        GroupNormParams params) {
+ALEXNET_SIMD_CLONES NormGradients<float> groupnorm_backward(const TensorF& x, const TensorF& gamma,
+                                                            const TensorF& grad_y, GroupNormParams params) {
   const char* op = "fast::groupnorm_backward";
   require_groupnorm_input(op, x.shape(), gamma.shape(), gamma.shape(), params);
   require_shape(op, "grad_y", x.shape(), grad_y.shape());
   const Groups layout(x.shape(), params);
   const auto m = static_cast<double>(layout.m);
   NormGradients<float> grad{TensorF::uninitialized(x.shape()), TensorF(gamma.shape()), TensorF(gamma.shape())};
+  const std::int64_t channels = layout.count * layout.per_group;
   std::vector<Moments> stats(static_cast<std::size_t>(layout.batch * layout.count));
+  // Σ g and Σ g·(x − μ) of every plane [N·C], for ∂x and again for ∂γ and ∂β
+  std::vector<double> plane_g(static_cast<std::size_t>(layout.batch * channels)), plane_g_centered(plane_g.size());
 
   // ∂x, one (image, group) per thread: with ĝ = g·γ_c, ∂x = σ̂⁻¹·(ĝ − Σĝ/m − x̂·Σĝx̂/m).
 #pragma omp parallel for schedule(static)
@@ -75,15 +79,17 @@ ALEXNET_SIMD_CLONES NormGradients<float> groupnorm_backward(const TensorF& x, co
     const std::int64_t first_channel = group % layout.count * layout.per_group;
     double sum_g = 0, sum_g_centered = 0;  // Σ ĝ and Σ ĝ·(x − μ) = σ̂·Σ ĝ·x̂
     for (std::int64_t k = 0; k < layout.per_group; ++k) {
-      const double gamma_c = gamma[first_channel + k];
-      double plane_g = 0, plane_g_centered = 0;
-#pragma omp simd reduction(+ : plane_g, plane_g_centered)
+      double g_k = 0, g_centered_k = 0;
+#pragma omp simd reduction(+ : g_k, g_centered_k)
       for (std::int64_t i = k * layout.plane; i < (k + 1) * layout.plane; ++i) {
-        plane_g += g[i];
-        plane_g_centered += g[i] * (xs[i] - s.mean);
+        g_k += g[i];
+        g_centered_k += g[i] * (xs[i] - s.mean);
       }
-      sum_g += gamma_c * plane_g;
-      sum_g_centered += gamma_c * plane_g_centered;
+      const std::int64_t plane = group * layout.per_group + k;  // n·C + c
+      plane_g[static_cast<std::size_t>(plane)] = g_k;
+      plane_g_centered[static_cast<std::size_t>(plane)] = g_centered_k;
+      sum_g += gamma[first_channel + k] * g_k;
+      sum_g_centered += gamma[first_channel + k] * g_centered_k;
     }
     const auto mean = static_cast<float>(s.mean);
     const auto shift = static_cast<float>(s.inv_std * sum_g / m);
@@ -97,23 +103,14 @@ ALEXNET_SIMD_CLONES NormGradients<float> groupnorm_backward(const TensorF& x, co
     }
   }
 
-  // ∂γ_c = Σ g·x̂ and ∂β_c = Σ g over (N, H, W), one channel per thread.
-  const std::int64_t channels = layout.count * layout.per_group;
-#pragma omp parallel for schedule(static)
+  // ∂γ_c = Σ g·x̂ and ∂β_c = Σ g over (N, H, W): the planes' sums added over n in order.
   for (std::int64_t c = 0; c < channels; ++c) {
     double sum_g = 0, sum_g_xhat = 0;
     for (std::int64_t n = 0; n < layout.batch; ++n) {
-      const Moments s = stats[static_cast<std::size_t>(n * layout.count + c / layout.per_group)];
-      const float* xs = x.data() + (n * channels + c) * layout.plane;
-      const float* g = grad_y.data() + (n * channels + c) * layout.plane;
-      double plane_g = 0, plane_g_centered = 0;
-#pragma omp simd reduction(+ : plane_g, plane_g_centered)
-      for (std::int64_t i = 0; i < layout.plane; ++i) {
-        plane_g += g[i];
-        plane_g_centered += g[i] * (xs[i] - s.mean);
-      }
-      sum_g += plane_g;
-      sum_g_xhat += plane_g_centered * s.inv_std;
+      const auto plane = static_cast<std::size_t>(n * channels + c);
+      sum_g += plane_g[plane];
+      const Moments& s = stats[static_cast<std::size_t>(n * layout.count + c / layout.per_group)];
+      sum_g_xhat += plane_g_centered[plane] * s.inv_std;
     }
     grad.beta[c] = static_cast<float>(sum_g);
     grad.gamma[c] = static_cast<float>(sum_g_xhat);

@@ -4,7 +4,8 @@
 
 namespace alexnet::fast {
 
-ALEXNET_SIMD_CLONES void sgd_update(const TensorF& grad, double learning_rate, SgdParams params, TensorF& weight, TensorF& velocity) {
+ALEXNET_SIMD_CLONES void sgd_update(const TensorF& grad, double learning_rate, SgdParams params, TensorF& weight,
+                                    TensorF& velocity) {
   require_sgd_shapes("fast::sgd_update", grad.shape(), weight.shape(), velocity.shape());
   const auto momentum = static_cast<float>(params.momentum);
   const auto decay = static_cast<float>(params.weight_decay * learning_rate);  // λ·ε
