@@ -12,12 +12,13 @@
 namespace alexnet::fast {
 namespace {
 
-// Units drawn at once: Philox4x32-10 (reference_cpu/random.hpp) on this many counters side by side, one array
-// per word, so that each round is a few vector multiplies and XORs instead of one scalar chain per unit. Each
-// round waits for the last one's products (5 cycles for vpmuludq), so the lanes must be many enough for the
+// Philox blocks drawn at once: Philox4x32-10 (reference_cpu/random.hpp) on this many counters side by side, one
+// array per word, so that each round is a few vector multiplies and XORs instead of one scalar chain per block.
+// Each round waits for the last one's products (5 cycles for vpmuludq), so the lanes must be many enough for the
 // multiplier to have other vectors to work on meanwhile: 64 (four AVX-512 registers a word) ran faster on the
-// course's 2-core Xeon than 32 or 128.
+// course's 2-core Xeon than 32 or 128. A block's four words serve four units: 256 units at a time.
 constexpr std::int64_t kLanes = 64;
+constexpr std::int64_t kUnits = 4 * kLanes;
 
 // dropout_keeps in integers: random_uniform is k·2^-24 with k = bits >> 8, and k·2^-24 ≥ p exactly when
 // k ≥ ⌈p·2^24⌉ (p·2^24 is exact in double). The same mask, bit for bit, with no float conversion.
@@ -47,8 +48,7 @@ inline void philox_rounds_by_words(std::uint32_t* __restrict w0, std::uint32_t* 
 
 #if ALEXNET_HAS_SIMD_CLONES
 // The same rounds, one version per instruction set, picked when the program starts (GCC's function
-// multiversioning, as ALEXNET_SIMD_CLONES but with a body of its own for AVX-512). Only w0 comes back: the mask
-// reads no other word.
+// multiversioning, as ALEXNET_SIMD_CLONES but with a body of its own for AVX-512).
 __attribute__((target("default"))) void philox_rounds(std::uint32_t* w0, std::uint32_t* w1, std::uint32_t* w2,
                                                       std::uint32_t* w3, std::uint32_t key0, std::uint32_t key1) {
   philox_rounds_by_words(w0, w1, w2, w3, key0, key1);
@@ -114,7 +114,12 @@ __attribute__((target("arch=x86-64-v4"))) void philox_rounds(std::uint32_t* w0, 
     key0 += 0x9E3779B9u;
     key1 += 0xBB67AE85u;
   }
-  for (int v = 0; v < kVectors; ++v) _mm512_storeu_si512(w0 + 16 * v, a[v]);
+  for (int v = 0; v < kVectors; ++v) {
+    _mm512_storeu_si512(w0 + 16 * v, a[v]);
+    _mm512_storeu_si512(w1 + 16 * v, b[v]);
+    _mm512_storeu_si512(w2 + 16 * v, c[v]);
+    _mm512_storeu_si512(w3 + 16 * v, d[v]);
+  }
 }
 #pragma GCC diagnostic pop
 #else
@@ -135,23 +140,36 @@ ALEXNET_SIMD_CLONES TensorF apply_mask(const std::string& op, const TensorF& in,
   const auto stream_high = static_cast<std::uint32_t>(params.step >> 32);
   const auto seed_low = static_cast<std::uint32_t>(params.seed);
   const auto seed_high = static_cast<std::uint32_t>(params.seed >> 32);
-  const std::int64_t count = in.size();
+  // Unit i is the batch's unit first_unit + i, word (first_unit + i) mod 4 of block ⌊(first_unit + i)/4⌋. The
+  // tensor's units start `skip` words into block first_block; run r draws the kLanes blocks from
+  // first_block + r·kLanes, units r·kUnits − skip … of the tensor.
+  const std::uint64_t first_block = params.first_unit / 4;
+  const auto skip = static_cast<std::int64_t>(params.first_unit % 4);
+  const std::int64_t count = in.size(), runs = (skip + count + kUnits - 1) / kUnits;
   const float* x = in.data();
   float* y = out.data();
 #pragma omp parallel for schedule(static)
-  for (std::int64_t start = 0; start < count; start += kLanes) {
-    // The counters (index, step) of units start … start + kLanes − 1, as random_block builds them.
+  for (std::int64_t run = 0; run < runs; ++run) {
+    // The counters (block, step) of the run's blocks, as random_block builds them.
     std::uint32_t w0[kLanes], w1[kLanes], w2[kLanes], w3[kLanes];
     for (std::int64_t l = 0; l < kLanes; ++l) {
-      const auto index = params.first_unit + static_cast<std::uint64_t>(start + l);
-      w0[l] = static_cast<std::uint32_t>(index);
-      w1[l] = static_cast<std::uint32_t>(index >> 32);
+      const std::uint64_t block = first_block + static_cast<std::uint64_t>(run * kLanes + l);
+      w0[l] = static_cast<std::uint32_t>(block);
+      w1[l] = static_cast<std::uint32_t>(block >> 32);
       w2[l] = stream_low;
       w3[l] = stream_high;
     }
     philox_rounds(w0, w1, w2, w3, seed_low, seed_high);
-    const std::int64_t lanes = std::min(kLanes, count - start);
-    for (std::int64_t l = 0; l < lanes; ++l) y[start + l] = (w0[l] >> 8) >= threshold ? x[start + l] * scale : 0.0f;
+    std::uint32_t bits[kUnits];  // the words in unit order: block l's word w is unit 4·l + w of the run
+    for (std::int64_t l = 0; l < kLanes; ++l) {
+      bits[4 * l] = w0[l];
+      bits[4 * l + 1] = w1[l];
+      bits[4 * l + 2] = w2[l];
+      bits[4 * l + 3] = w3[l];
+    }
+    const std::int64_t base = run * kUnits - skip;  // the tensor's unit at bits[0]
+    const std::int64_t begin = std::max<std::int64_t>(base, 0), end = std::min(base + kUnits, count);
+    for (std::int64_t i = begin; i < end; ++i) y[i] = (bits[i - base] >> 8) >= threshold ? x[i] * scale : 0.0f;
   }
   return out;
 }

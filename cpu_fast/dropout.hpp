@@ -1,5 +1,5 @@
 /// @file dropout.hpp
-/// @brief Dropout on the CPU, fast: the same counter-based masks, 64 units' Philox blocks at a time in vector
+/// @brief Dropout on the CPU, fast: the same counter-based masks, 64 Philox blocks (256 units) at a time in vector
 /// registers, split over the threads.
 #pragma once
 

@@ -5,10 +5,18 @@
 namespace alexnet::cuda {
 namespace {
 
-// One thread per unit: thread i asks the generator exactly what the CPU loop asks for unit i.
+// One thread per Philox block: its four words decide four consecutive units, as dropout_keeps decides each. The
+// tensor's unit i is the batch's unit first_unit + i, so thread t's block is ⌊first_unit/4⌋ + t and its word w is
+// the tensor's unit 4·t + w − first_unit mod 4 (below 0 or past n for the first and last threads' spare words).
 __global__ void dropout_kernel(const float* in, float* out, std::int64_t n, DropoutParams params, float scale) {
-  const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (i < n) out[i] = dropout_keeps(params, static_cast<std::uint64_t>(i)) ? in[i] * scale : 0.0f;
+  const std::int64_t t = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  const std::int64_t first = 4 * t - static_cast<std::int64_t>(params.first_unit % 4);  // the unit of word 0
+  if (first >= n) return;
+  const Philox4x32 bits = random_block(params.seed, params.step, params.first_unit / 4 + static_cast<std::uint64_t>(t));
+  for (int w = 0; w < 4; ++w) {
+    const std::int64_t i = first + w;
+    if (i >= 0 && i < n) out[i] = dropout_keeps_word(params, bits.word[w]) ? in[i] * scale : 0.0f;
+  }
 }
 
 // Forward and backward are the same diagonal map: the mask times the scale.
@@ -22,8 +30,9 @@ void apply_dropout_mask(const Context& context, const std::string& op, const cha
     CUDA_CHECK(cudaMemcpyAsync(out.data(), in.data(), in.bytes(), cudaMemcpyDeviceToDevice, context.stream));
     return;
   }
-  launch(dropout_kernel, blocks_for(in.size()), kThreadsPerBlock, 0, context.stream, in.data(), out.data(), in.size(),
-         params, dropout_scale(params));
+  const std::int64_t philox_blocks = (static_cast<std::int64_t>(params.first_unit % 4) + in.size() + 3) / 4;
+  launch(dropout_kernel, blocks_for(philox_blocks), kThreadsPerBlock, 0, context.stream, in.data(), out.data(),
+         in.size(), params, dropout_scale(params));
   CUDA_CHECK_LAUNCH();
 }
 

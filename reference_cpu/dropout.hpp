@@ -10,10 +10,12 @@
 /// same mask our output is the paper's divided by (1 − p) — a network trained one
 /// way is the other with the next layer's weights scaled by 1/(1 − p).
 ///
-/// **Which mask.** Unit i (flat index into the tensor) is kept when
-/// `random_uniform(seed, step, i) >= p`: the seed names the run, the training step
-/// is the Philox stream, so every step draws a fresh mask and any step's mask can be
-/// recomputed — by the backward pass, or by the GPU, bit for bit.
+/// **Which mask.** Unit i (flat index into the tensor) is kept when word i mod 4 of
+/// the Philox block `random_block(seed, step, ⌊i/4⌋)`, as a uniform float, is ≥ p: one
+/// block of four 32-bit words serves four units (as cuRAND's `curand_uniform4` does).
+/// The seed names the run, the training step is the Philox stream, so every step draws
+/// a fresh mask and any step's mask can be recomputed — by the backward pass, or by the
+/// GPU, bit for bit.
 #pragma once
 
 #include <cstdint>
@@ -34,9 +36,17 @@ struct DropoutParams {
                                  ///< holding images r·n… draws units r·n·(units per image)… (chapter 17)
 };
 
-/// @brief True when unit `index` survives: random_uniform(seed, step, first_unit + index) ≥ p (CPU and GPU alike).
+/// @brief Whether a unit whose word of its Philox block is `bits` survives: the word, mapped to [0, 1) by
+/// bits_to_unit_float, is ≥ p.
+ALEXNET_HD bool dropout_keeps_word(const DropoutParams& params, std::uint32_t bits) {
+  return static_cast<double>(bits_to_unit_float(bits)) >= params.p;
+}
+
+/// @brief True when unit `index` survives (CPU and GPU alike): with u = first_unit + index, its word is word
+/// u mod 4 of random_block(seed, step, ⌊u/4⌋).
 ALEXNET_HD bool dropout_keeps(const DropoutParams& params, std::uint64_t index) {
-  return static_cast<double>(random_uniform(params.seed, params.step, params.first_unit + index)) >= params.p;
+  const std::uint64_t unit = params.first_unit + index;
+  return dropout_keeps_word(params, random_block(params.seed, params.step, unit / 4).word[unit % 4]);
 }
 
 /// @brief The factor 1/(1 − p) applied to kept units while training (2 for p = 0.5).

@@ -43,8 +43,10 @@ TEST_CASE("cuda dropout draws the CPU's mask, bit for bit, at FC6's output [4, 4
   const TensorF x = random_tensor_float({4, 4096}, 2), grad_y = random_tensor_float(x.shape(), 3);
   DeviceTensorF x_dev(x), grad_y_dev(grad_y), y_dev(x.shape()), grad_x_dev(x.shape());
   const cuda::Context context{};
+  // The last: units numbered from 4099, 3 words into a Philox block (a data-parallel process's share).
   for (const DropoutParams& params : {DropoutParams{0.5, 42, 7, true}, DropoutParams{0.5, 42, 8, true},
-                                      DropoutParams{0.2, 1, 0, true}, DropoutParams{0.5, 42, 7, false}}) {
+                                      DropoutParams{0.2, 1, 0, true}, DropoutParams{0.5, 42, 7, false},
+                                      DropoutParams{0.5, 42, 7, true, 4099}}) {
     cuda::dropout_forward(context, x_dev, params, y_dev);
     cuda::dropout_backward(context, grad_y_dev, params, grad_x_dev);
     CHECK_TENSORS_CLOSE("dropout forward", cpu::dropout_forward(x, params), y_dev.to_host(), (Tolerance{0, 0}));
