@@ -44,6 +44,36 @@ Inside inside_columns(const Geometry& g, int kw) {
   return {std::min(begin, g.out_width), std::max(end, std::min(begin, g.out_width))};
 }
 
+// A convolution that keeps the plane's size: stride 1 and H_out × W_out = H × W, as every convolution after CONV1
+// in both networks. Tap (kh, kw) then reads the plane shifted by (kh − P)·W + kw − P floats, and one image's part
+// of a col row is one contiguous run of the plane — except where the input row is in the top or bottom padding,
+// and in the |kw − P| columns on one side whose input column is in the left or right padding, where the shifted
+// run reads the neighbouring row (those entries are zeros). One copy, or one add, per tap instead of one per row.
+bool keeps_size(const Geometry& g) { return g.stride == 1 && g.out_height == g.height && g.out_width == g.width; }
+
+struct ShiftedTap {
+  std::int64_t shift;       // position q of the col row reads the plane at q + shift
+  std::int64_t begin, end;  // the positions whose input row is inside the plane (and q + shift too)
+  int dw;                   // kw − P: columns ow with ow + dw outside [0, W) read the padding
+};
+
+ShiftedTap shifted_tap(const Geometry& g, int kh, int kw) {
+  const int dh = kh - g.pad, dw = kw - g.pad;
+  const std::int64_t width = g.width, shift = dh * width + dw;
+  const std::int64_t positions = g.positions();
+  const std::int64_t begin = std::min(std::max(std::max(0, -dh) * width, -shift), positions);
+  const std::int64_t end = std::min(std::min(g.height, g.height - dh) * width, positions - shift);
+  return {shift, begin, std::max(begin, end), dw};
+}
+
+// Zeroes one image's entries of a col row that read the left or right padding (at most P floats of each row).
+void zero_padding_columns(const Geometry& g, int dw, float* row) {
+  const int from = dw < 0 ? 0 : std::max(0, g.width - dw), to = dw < 0 ? std::min(g.width, -dw) : g.width;
+  for (int oh = 0; oh < g.height; ++oh) {
+    for (int ow = from; ow < to; ++ow) row[oh * g.width + ow] = 0.0f;
+  }
+}
+
 // col[(c·K + kh)·K + kw][oh·W_out + ow] = x[c, oh·S − P + kh, ow·S − P + kw], 0 in the padding,
 // for the C_in/g channels of one image and group at `x` ([C_in/g, H, W]); col's rows are `ld` floats apart.
 ALEXNET_SIMD_CLONES void im2col(const float* x, const Geometry& g, float* col, std::int64_t ld) {
@@ -51,9 +81,17 @@ ALEXNET_SIMD_CLONES void im2col(const float* x, const Geometry& g, float* col, s
 #pragma omp parallel for schedule(static)
   for (int row = 0; row < g.patch(); ++row) {
     const int c = row / taps, kh = row % taps / g.kernel, kw = row % g.kernel;
-    const Inside inside = inside_columns(g, kw);
     const float* plane = x + static_cast<std::int64_t>(c) * g.height * g.width;
     float* out = col + row * ld;
+    if (keeps_size(g)) {
+      const ShiftedTap tap = shifted_tap(g, kh, kw);
+      std::fill(out, out + tap.begin, 0.0f);
+      std::copy(plane + tap.begin + tap.shift, plane + tap.end + tap.shift, out + tap.begin);
+      std::fill(out + tap.end, out + g.positions(), 0.0f);
+      zero_padding_columns(g, tap.dw, out);
+      continue;
+    }
+    const Inside inside = inside_columns(g, kw);
     for (int oh = 0; oh < g.out_height; ++oh) {
       float* out_row = out + oh * g.out_width;
       const int ih = oh * g.stride - g.pad + kh;
@@ -75,8 +113,10 @@ ALEXNET_SIMD_CLONES void im2col(const float* x, const Geometry& g, float* col, s
 }
 
 // The adjoint of im2col: every entry of col (rows `ld` floats apart) is added back to the input element it was
-// copied from. One thread per channel, so no two threads add into the same element.
-ALEXNET_SIMD_CLONES void col2im(const float* col, const Geometry& g, float* x, std::int64_t ld) {
+// copied from, tap by tap. One thread per channel, so no two threads add into the same element. For a convolution
+// that keeps the size, col's entries that belong to the padding are zeroed first (col is scratch: ∂col), and each
+// tap is one contiguous add.
+ALEXNET_SIMD_CLONES void col2im(float* col, const Geometry& g, float* x, std::int64_t ld) {
   const int taps = g.kernel * g.kernel;
 #pragma omp parallel for schedule(static)
   for (int c = 0; c < g.group_channels(); ++c) {
@@ -84,8 +124,14 @@ ALEXNET_SIMD_CLONES void col2im(const float* col, const Geometry& g, float* x, s
     std::fill(plane, plane + g.height * g.width, 0.0f);
     for (int tap = 0; tap < taps; ++tap) {
       const int kh = tap / g.kernel, kw = tap % g.kernel;
+      float* in = col + (c * taps + tap) * ld;
+      if (keeps_size(g)) {
+        const ShiftedTap shifted = shifted_tap(g, kh, kw);
+        zero_padding_columns(g, shifted.dw, in);
+        for (std::int64_t q = shifted.begin; q < shifted.end; ++q) plane[q + shifted.shift] += in[q];
+        continue;
+      }
       const Inside inside = inside_columns(g, kw);
-      const float* in = col + (c * taps + tap) * ld;
       for (int oh = 0; oh < g.out_height; ++oh) {
         const int ih = oh * g.stride - g.pad + kh;
         if (ih < 0 || ih >= g.height) continue;
