@@ -64,10 +64,11 @@ float exact_inverse_power(float d, float beta) {
 // Both passes walk one image a chunk of positions at a time: a chunk's positions of channel 0, of channel 1, and
 // so on. A window's rows are then a few kilobytes, still in the L1 cache when the next channel's window reads them
 // again, and every input value comes from memory once (a pass over whole planes instead reads each value `size`
-// times from L2 or memory). A plane is cut into chunks of equal length, at most kChunk positions: LRN2's 27 × 27
-// planes are one chunk each, LRN1's 55 × 55 four. On the course's 2-core Xeon (2 threads, data not in cache),
-// 768 ran faster than 512 or 1,024 for the paper's LRN2 and both of the mini network's, and as fast for LRN1.
-constexpr std::int64_t kChunk = 768;
+// times from L2 or memory). A plane is cut into chunks of about equal length, at most kChunk positions: the
+// paper's LRN1 planes (55 × 55) into five of 512 and one of 465, LRN2's (27 × 27) into 368 and 361 — not 512 and
+// 217, which left one thread's chunks short. In the paper's network at batch 64 on the course's 2-core Xeon, 512
+// ran LRN1's backward 15 % faster than 768, and LRN2 about as fast.
+constexpr std::int64_t kChunk = 512;
 
 // Positions summed side by side in the denominators: one AVX-512 vector, two AVX2 ones. kChunk is a multiple, and
 // so is every chunk's row length.
@@ -75,7 +76,7 @@ constexpr int kBlock = 16;
 static_assert(kChunk % kBlock == 0, "a row holds whole blocks");
 
 // The channels ahead whose rows of a (and of ∂y, backward) are prefetched while a channel's squares are computed:
-// a chunk's rows are runs of at most 3 KB, a plane apart — too short for the hardware's prefetcher to run ahead.
+// a chunk's rows are runs of at most 2 KB, a plane apart — too short for the hardware's prefetcher to run ahead.
 constexpr int kPrefetchAhead = 2;
 
 // One chunk of one image: positions [begin, begin + length) of every channel, and a row per channel for the

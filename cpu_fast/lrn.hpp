@@ -1,5 +1,5 @@
 /// @file lrn.hpp
-/// @brief Local response normalization on the CPU, fast: ≤ 768 positions of every channel at a time, so the inner
+/// @brief Local response normalization on the CPU, fast: ≤ 512 positions of every channel at a time, so the inner
 /// loops run over contiguous positions and vectorise and each value comes from memory once, and the paper's
 /// d^−0.75 from multiplies and adds (a bit-level guess and Newton steps); checked against alexnet::cpu::lrn_forward.
 #pragma once
