@@ -8,8 +8,7 @@
 namespace alexnet::fast {
 namespace {
 
-// x [N, C, H, W] as the loops use it: N·C planes of H·W floats, plane q = n·C + c (channel c of image n) at
-// q·H·W.
+// x [N, C, H, W] as the loops use it: N·C planes of H·W floats, plane q = n·C + c (channel c of image n) at q·H·W.
 // Every pass below runs over the planes in memory order, split over the threads: a channel's planes are C planes
 // apart, and with small planes (7 × 7 in the mini network) a loop per channel would be many short, scattered runs.
 struct Planes {

@@ -65,9 +65,9 @@ float exact_inverse_power(float d, float beta) {
 // so on. A window's rows are then a few kilobytes, still in the L1 cache when the next channel's window reads them
 // again, and every input value comes from memory once (a pass over whole planes instead reads each value `size`
 // times from L2 or memory). A plane is cut into chunks of about equal length, at most kChunk positions: the
-// paper's LRN1 planes (55 × 55) into five of 512 and one of 465, LRN2's (27 × 27) into 368 and 361 — not 512 and
-// 217, which left one thread's chunks short. In the paper's network at batch 64 on the course's 2-core Xeon, 512
-// ran LRN1's backward 15 % faster than 768, and LRN2 about as fast.
+// paper's LRN1 planes (55 × 55) into five of 512 and one of 465, LRN2's (27 × 27) into 368 and 361. In the paper's
+// network at batch 64 on the course's 2-core Xeon, 512 ran LRN1's backward 15 % faster than 768, and LRN2 about
+// as fast.
 constexpr std::int64_t kChunk = 512;
 
 // Positions summed side by side in the denominators: one AVX-512 vector, two AVX2 ones. kChunk is a multiple, and
@@ -76,7 +76,8 @@ constexpr int kBlock = 16;
 static_assert(kChunk % kBlock == 0, "a row holds whole blocks");
 
 // The channels ahead whose rows of a (and of ∂y, backward) are prefetched while a channel's squares are computed:
-// a chunk's rows are runs of at most 2 KB, a plane apart — too short for the hardware's prefetcher to run ahead.
+// a chunk's rows are runs of at most 2 KB, a plane apart. In the paper's network at batch 64, LRN2's backward went
+// from 17.5–18.0 to 13.9–14.5 ms with the prefetch, LRN1's from 20.4 to 18.3–18.5 ms.
 constexpr int kPrefetchAhead = 2;
 
 // One chunk of one image: positions [begin, begin + length) of every channel, and a row per channel for the
