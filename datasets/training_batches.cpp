@@ -1,6 +1,7 @@
 #include "datasets/training_batches.hpp"
 
 #include <algorithm>
+#include <exception>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -43,6 +44,25 @@ void apply_scale(TensorF& images, float scale) {
   for (std::int64_t i = 0; i < images.size(); ++i) values[i] *= scale;
 }
 
+// Runs prepare(k) for k = 0 … count − 1 on the OpenMP threads: each image of a batch is prepared from its index
+// (and the epoch) alone, so the batch is the same on any thread count. The first exception in k's order is
+// rethrown here (none may leave an OpenMP region).
+template <typename Prepare>
+void prepare_each(std::int64_t count, Prepare prepare) {
+  std::vector<std::exception_ptr> errors(static_cast<std::size_t>(count));
+#pragma omp parallel for schedule(static)
+  for (std::int64_t k = 0; k < count; ++k) {
+    try {
+      prepare(k);
+    } catch (...) {
+      errors[static_cast<std::size_t>(k)] = std::current_exception();
+    }
+  }
+  for (const std::exception_ptr& error : errors) {
+    if (error) std::rethrow_exception(error);
+  }
+}
+
 }  // namespace
 
 Batch prepare_batch(const StoredImages& data, const std::vector<std::int64_t>& indices, std::uint64_t epoch,
@@ -53,17 +73,19 @@ Batch prepare_batch(const StoredImages& data, const std::vector<std::int64_t>& i
   config.crop_side = recipe.crop_side;
   const int centre = (recipe.image_side - recipe.crop_side) / 2;  // as ten_crop_params()' centre crop
   Batch batch;
-  batch.images = TensorF({static_cast<std::int64_t>(indices.size()), 3, recipe.crop_side, recipe.crop_side});
-  for (std::size_t k = 0; k < indices.size(); ++k) {
-    const std::int64_t i = indices[k];
+  const auto count = static_cast<std::int64_t>(indices.size());
+  batch.images = TensorF({count, 3, recipe.crop_side, recipe.crop_side});
+  batch.labels.resize(indices.size());
+  prepare_each(count, [&](std::int64_t k) {
+    const std::int64_t i = indices[static_cast<std::size_t>(k)];
     const TensorF square = rgb_square("prepare_batch", data, i, recipe.image_side);
     AugmentParams params;  // evaluation: the centre crop, no reflection, no colour shift
     params.top = params.left = centre;
     if (recipe.train) params = draw_augment_params(config, epoch, i, 1)[0];
     put_rows(cpu::subtract_channel_mean(cpu::augment_batch(square, {params}, recipe.crop_side), recipe.mean),
-             batch.images, static_cast<std::int64_t>(k));
-    batch.labels.push_back(data.labels[static_cast<std::size_t>(i)]);
-  }
+             batch.images, k);
+    batch.labels[static_cast<std::size_t>(k)] = data.labels[static_cast<std::size_t>(i)];
+  });
   apply_scale(batch.images, recipe.scale);
   return batch;
 }
@@ -73,14 +95,16 @@ Batch prepare_ten_crop_batch(const StoredImages& data, const std::vector<std::in
   require_recipe("prepare_ten_crop_batch", data, recipe);
   const auto crops = static_cast<std::int64_t>(ten_crop_params(recipe.image_side, recipe.crop_side).size());
   Batch batch;
-  batch.images = TensorF({crops * static_cast<std::int64_t>(indices.size()), 3, recipe.crop_side, recipe.crop_side});
-  for (std::size_t k = 0; k < indices.size(); ++k) {
-    const std::int64_t i = indices[k];
+  const auto count = static_cast<std::int64_t>(indices.size());
+  batch.images = TensorF({crops * count, 3, recipe.crop_side, recipe.crop_side});
+  batch.labels.resize(indices.size());
+  prepare_each(count, [&](std::int64_t k) {
+    const std::int64_t i = indices[static_cast<std::size_t>(k)];
     const TensorF square = rgb_square("prepare_ten_crop_batch", data, i, recipe.image_side);
     put_rows(cpu::subtract_channel_mean(cpu::ten_crops(square, recipe.crop_side), recipe.mean), batch.images,
-             crops * static_cast<std::int64_t>(k));
-    batch.labels.push_back(data.labels[static_cast<std::size_t>(i)]);
-  }
+             crops * k);
+    batch.labels[static_cast<std::size_t>(k)] = data.labels[static_cast<std::size_t>(i)];
+  });
   apply_scale(batch.images, recipe.scale);
   return batch;
 }

@@ -50,7 +50,8 @@ struct Batch {
 /// In training mode image i draws its crop, reflection and colour noise from
 /// draw_augment_params(augment, epoch, i, 1): the draws depend on (augment.seed,
 /// epoch, i) only — never on the batch, the image's position in it or the thread.
-/// Single-threaded (no OpenMP), so a background thread may call it.
+/// The images are prepared on the OpenMP threads, each on its own, so the batch is the same on any thread count;
+/// a background thread may call it (it then leads an OpenMP team of its own).
 Batch prepare_batch(const StoredImages& data, const std::vector<std::int64_t>& indices, std::uint64_t epoch,
                     const BatchRecipe& recipe);
 
