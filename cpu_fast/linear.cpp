@@ -50,9 +50,13 @@ cpu::LinearGradients<float> linear_backward(const TensorF& x, const TensorF& wei
   // ∂W [out, in] = ∂yᵀ [out, N] · x [N, in]
   cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, e.outputs, e.inputs, e.batch, 1.0f, grad_y.data(), e.outputs,
               x.data(), e.inputs, 0.0f, grads.weight.data(), e.inputs);
-  for (int n = 0; n < e.batch; ++n) {
-    const float* row = grad_y.data() + static_cast<std::int64_t>(n) * e.outputs;
-    for (int o = 0; o < e.outputs; ++o) grads.bias[o] += row[o];
+  // ∂b = Σ_n ∂y[n]: each thread sums a slice of the outputs, a vector of them at a time, the rows in order.
+  float* grad_bias = grads.bias.data();
+#pragma omp parallel for simd schedule(static)
+  for (int o = 0; o < e.outputs; ++o) {
+    float sum = 0.0f;
+    for (int n = 0; n < e.batch; ++n) sum += grad_y.data()[static_cast<std::int64_t>(n) * e.outputs + o];
+    grad_bias[o] = sum;
   }
   return grads;
 }
