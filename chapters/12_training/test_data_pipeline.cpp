@@ -1,7 +1,8 @@
 // The training data pipeline: images stored as bytes, the held-out validation set
 // and each epoch's order, batches prepared from bytes (checked against chapter 11's
-// float path) and the background queue that prepares them.
+// float path, the same on any thread count) and the background queue that prepares them.
 #include <catch2/catch.hpp>
+#include <omp.h>
 
 #include <algorithm>
 #include <atomic>
@@ -257,6 +258,32 @@ TEST_CASE("an image's training crop does not depend on the batch it is in", "[da
   CHECK(alone.images.values() == gather(inside.images, {1}).values());
   CHECK(alone.labels[0] == inside.labels[1]);
   CHECK_THROWS_WITH(prepare_batch(data, {3, 12}, 2, recipe), "prepare_batch: image index 12 is outside 0..11");
+}
+
+TEST_CASE("a batch is the same on one thread and on several; a bad index is reported first in order",
+          "[datasets][batches]") {
+  // prepare_batch shares a batch's images among the OpenMP threads; each image depends on its index alone.
+  const StoredImages data = small_set();
+  const BatchRecipe training = small_recipe(data, true), evaluation = small_recipe(data, false);
+  const std::vector<std::int64_t> indices{11, 0, 7, 3, 3, 9, 1};
+  const int threads = omp_get_max_threads();
+  omp_set_num_threads(1);
+  const Batch one = prepare_batch(data, indices, 4, training);
+  const Batch one_ten_crop = prepare_ten_crop_batch(data, indices, evaluation);
+  omp_set_num_threads(3);
+  const Batch three = prepare_batch(data, indices, 4, training);
+  const Batch three_ten_crop = prepare_ten_crop_batch(data, indices, evaluation);
+  CHECK_THROWS_WITH(prepare_batch(data, {3, 12, 1, 13}, 2, training), "prepare_batch: image index 12 is outside 0..11");
+  CHECK_THROWS_WITH(prepare_ten_crop_batch(data, {3, 1, 14, 12}, evaluation),
+                    "prepare_ten_crop_batch: image index 14 is outside 0..11");
+  omp_set_num_threads(threads);
+  CHECK(one.images.values() == three.images.values());
+  std::vector<std::int64_t> labels;
+  for (std::int64_t i : indices) labels.push_back(data.labels[static_cast<std::size_t>(i)]);
+  CHECK(one.labels == labels);
+  CHECK(three.labels == labels);
+  CHECK(one_ten_crop.images.values() == three_ten_crop.images.values());
+  CHECK(one_ten_crop.labels == three_ten_crop.labels);
 }
 
 TEST_CASE("grey images are copied to R, G and B, as in chapter 11", "[datasets][batches]") {
