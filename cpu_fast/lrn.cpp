@@ -64,16 +64,19 @@ float exact_inverse_power(float d, float beta) {
 // Both passes walk one image a chunk of positions at a time: a chunk's positions of channel 0, of channel 1, and
 // so on. A window's rows are then a few kilobytes, still in the L1 cache when the next channel's window reads them
 // again, and every input value comes from memory once (a pass over whole planes instead reads each value `size`
-// times from L2 or memory). A plane is cut into chunks of about equal length, at most kChunk positions: the
-// paper's LRN1 planes (55 × 55) into five of 512 and one of 465, LRN2's (27 × 27) into 368 and 361. In the paper's
-// network at batch 64 on the course's 2-core Xeon, 512 ran LRN1's backward 15 % faster than 768, and LRN2 about
-// as fast.
-constexpr std::int64_t kChunk = 512;
+// times from L2 or memory). A plane is cut into chunks of about equal length, at most kForwardChunk positions
+// forward (the paper's LRN1 planes, 55 × 55, into five of 512 and one of 465; LRN2's, 27 × 27, into 368 and 361)
+// and kBackwardChunk backward. A chunk keeps a row of each derived value per channel, three kinds backward: for
+// the paper's LRN2 (256 channels) that is 1.5 MB in chunks of 512 positions, most of the L2 cache. In the paper's
+// network at batch 64 on the course's 2-core Xeon, chunks of 256 ran the backwards 7–10 % faster than 512 (LRN2's
+// 13.0–13.3 ms against 14.1–14.2) and the forwards 0–7 % slower; 512 ran LRN1's backward 15 % faster than 768.
+constexpr std::int64_t kForwardChunk = 512;
+constexpr std::int64_t kBackwardChunk = 256;
 
-// Positions summed side by side in the denominators: one AVX-512 vector, two AVX2 ones. kChunk is a multiple, and
-// so is every chunk's row length.
+// Positions summed side by side in the denominators: one AVX-512 vector, two AVX2 ones. The chunk sizes are
+// multiples, and so is every chunk's row length.
 constexpr int kBlock = 16;
-static_assert(kChunk % kBlock == 0, "a row holds whole blocks");
+static_assert(kForwardChunk % kBlock == 0 && kBackwardChunk % kBlock == 0, "a row holds whole blocks");
 
 // The channels ahead whose rows of a (and of ∂y, backward) are prefetched while a channel's squares are computed:
 // a chunk's rows are runs of at most 2 KB, a plane apart. In the paper's network at batch 64, LRN2's backward went
@@ -84,12 +87,13 @@ constexpr int kPrefetchAhead = 2;
 // values the passes derive from it, each computed the first time a window asks for it.
 class Chunk {
  public:
-  Chunk(int channels, const LrnParams& p)
-      : channels_(channels), per_tower_(channels / p.towers), half_(p.size / 2), k_(static_cast<float>(p.k)),
+  // For chunks of at most `longest` positions.
+  Chunk(int channels, const LrnParams& p, std::int64_t longest)
+      : longest_(longest), channels_(channels), per_tower_(channels / p.towers), half_(p.size / 2), k_(static_cast<float>(p.k)),
         alpha_(static_cast<float>(p.alpha)), beta_(static_cast<float>(p.beta)),
         two_alpha_beta_(static_cast<float>(2 * p.alpha * p.beta)),
-        squares_(static_cast<std::size_t>(channels * kChunk)), powers_(squares_.size()), terms_(squares_.size()),
-        sums_(kChunk) {}
+        squares_(static_cast<std::size_t>(channels * longest)), powers_(squares_.size()), terms_(squares_.size()),
+        sums_(static_cast<std::size_t>(longest)) {}
 
   // Starts on positions [begin, begin + length) of image `a` [C, H·W] (and of its gradient `g`, backward).
   void start(const float* a, const float* g, std::int64_t plane, std::int64_t begin, std::int64_t length) {
@@ -131,11 +135,11 @@ class Chunk {
   Window window(int c) const { return fast::window(c, per_tower_, half_); }
   const float* a(int c) const { return a_ + c * plane_; }
   const float* g(int c) const { return g_ + c * plane_; }
-  static float* row(std::vector<float>& rows, int c) { return rows.data() + c * kChunk; }
+  float* row(std::vector<float>& rows, int c) const { return rows.data() + c * longest_; }
 
   // out[i] = first + Σ_{o ∈ w} rows[o][i] for the chunk's positions, a block at a time: a block's sums stay in
   // registers while the window's rows are added to them. The last block may run past the chunk's length (each
-  // row is kChunk long), so `out` must hold a multiple of kBlock.
+  // row is longest_ long), so `out` must hold a multiple of kBlock.
   ALEXNET_SIMD_CLONES void window_sum(std::vector<float>& rows, Window w, float first, float* out) {
     for (std::int64_t block = 0; block < length_; block += kBlock) {
       float sum[kBlock];
@@ -196,6 +200,7 @@ class Chunk {
     }
   }
 
+  std::int64_t longest_;  // positions a row holds
   int channels_, per_tower_, half_;
   float k_, alpha_, beta_, two_alpha_beta_;
   std::vector<float> squares_, powers_, terms_;
@@ -209,15 +214,15 @@ class Chunk {
 // Runs `body(chunk, image, begin, length)` on every chunk of every image (`image`: the offset of its first
 // value), the chunks shared out among the threads.
 template <typename Body>
-void for_each_chunk(const TensorF& x, const LrnParams& params, Body body) {
+void for_each_chunk(const TensorF& x, const LrnParams& params, std::int64_t longest, Body body) {
   const int channels = static_cast<int>(x.dim(1));
-  const std::int64_t plane = x.dim(2) * x.dim(3), chunks = (plane + kChunk - 1) / kChunk;
-  const std::int64_t even_share = (plane + chunks - 1) / chunks;  // ≤ kChunk, and so is its round-up to kBlock
+  const std::int64_t plane = x.dim(2) * x.dim(3), chunks = (plane + longest - 1) / longest;
+  const std::int64_t even_share = (plane + chunks - 1) / chunks;  // ≤ longest, and so is its round-up to kBlock
   const std::int64_t chunk_length = (even_share + kBlock - 1) / kBlock * kBlock;
   const std::int64_t tasks = x.dim(0) * chunks;
 #pragma omp parallel
   {
-    Chunk chunk(channels, params);  // each thread's own rows
+    Chunk chunk(channels, params, longest);  // each thread's own rows
 #pragma omp for schedule(static)
     for (std::int64_t task = 0; task < tasks; ++task) {
       const std::int64_t n = task / chunks, begin = task % chunks * chunk_length;
@@ -233,7 +238,8 @@ TensorF lrn_forward(const TensorF& x, LrnParams params) {
   TensorF y = TensorF::uninitialized(x.shape());
   const int channels = static_cast<int>(x.dim(1));
   const std::int64_t plane = x.dim(2) * x.dim(3);
-  for_each_chunk(x, params, [&](Chunk& chunk, std::int64_t image, std::int64_t begin, std::int64_t length) {
+  for_each_chunk(x, params, kForwardChunk, [&](Chunk& chunk, std::int64_t image, std::int64_t begin,
+                                                std::int64_t length) {
     chunk.start(x.data() + image, nullptr, plane, begin, length);
     for (int c = 0; c < channels; ++c) chunk.normalize(c, y.data() + image + c * plane + begin);
   });
@@ -246,7 +252,8 @@ TensorF lrn_backward(const TensorF& x, const TensorF& grad_y, LrnParams params) 
   TensorF grad_x = TensorF::uninitialized(x.shape());  // gradient() writes every value
   const int channels = static_cast<int>(x.dim(1));
   const std::int64_t plane = x.dim(2) * x.dim(3);
-  for_each_chunk(x, params, [&](Chunk& chunk, std::int64_t image, std::int64_t begin, std::int64_t length) {
+  for_each_chunk(x, params, kBackwardChunk, [&](Chunk& chunk, std::int64_t image, std::int64_t begin,
+                                                 std::int64_t length) {
     chunk.start(x.data() + image, grad_y.data() + image, plane, begin, length);
     for (int j = 0; j < channels; ++j) chunk.gradient(j, grad_x.data() + image + j * plane + begin);
   });

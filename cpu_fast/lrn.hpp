@@ -1,7 +1,8 @@
 /// @file lrn.hpp
-/// @brief Local response normalization on the CPU, fast: ≤ 512 positions of every channel at a time, so the inner
-/// loops run over contiguous positions and vectorise and each value comes from memory once, and the paper's
-/// d^−0.75 from multiplies and adds (a bit-level guess and Newton steps); checked against alexnet::cpu::lrn_forward.
+/// @brief Local response normalization on the CPU, fast: ≤ 512 positions of every channel at a time (256
+/// backward), so the inner loops run over contiguous positions and vectorise and each value comes from memory once,
+/// and the paper's d^−0.75 from multiplies and adds (a bit-level guess and Newton steps); checked against
+/// alexnet::cpu::lrn_forward.
 #pragma once
 
 #include "reference_cpu/lrn.hpp"

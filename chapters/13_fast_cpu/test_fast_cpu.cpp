@@ -188,6 +188,24 @@ TEST_CASE("LRN across the towers too (Caffe's window)", "[fast_cpu][ops]") {
       [&](const TensorF& x, const TensorF& g) { return fast::lrn_backward(x, g, across); });
 }
 
+TEST_CASE("LRN with windows of 1 to 9 channels, in towers and across them", "[fast_cpu][ops]") {
+  // The fast LRN keeps `size` rows of each derived value, reused channel after channel: every window size must
+  // find the rows it reads still there, also where a tower's edge clips the window.
+  for (const int size : {1, 3, 7, 9}) {
+    for (const int towers : {1, 2}) {
+      LrnParams params;
+      params.size = size;
+      params.towers = towers;
+      INFO("size " << size << ", towers " << towers);
+      check_elementwise(
+          "lrn", {20, 5, 7}, [&](const TensorF& x) { return cpu::lrn_forward(x, params); },
+          [&](const TensorF& x, const TensorF& g) { return cpu::lrn_backward(x, g, params); },
+          [&](const TensorF& x) { return fast::lrn_forward(x, params); },
+          [&](const TensorF& x, const TensorF& g) { return fast::lrn_backward(x, g, params); });
+    }
+  }
+}
+
 TEST_CASE("the fast dropout draws the reference's masks bit for bit", "[fast_cpu][ops]") {
   // The fast code draws 64 Philox blocks, 256 units, at a time (written out with AVX-512 where the CPU has it):
   // lengths around and between those runs, seeds and steps past 32 bits (the counters' high words), units numbered
