@@ -89,8 +89,8 @@ class Chunk {
  public:
   // For chunks of at most `longest` positions.
   Chunk(int channels, const LrnParams& p, std::int64_t longest)
-      : longest_(longest), channels_(channels), per_tower_(channels / p.towers), half_(p.size / 2), k_(static_cast<float>(p.k)),
-        alpha_(static_cast<float>(p.alpha)), beta_(static_cast<float>(p.beta)),
+      : longest_(longest), channels_(channels), per_tower_(channels / p.towers), half_(p.size / 2),
+        k_(static_cast<float>(p.k)), alpha_(static_cast<float>(p.alpha)), beta_(static_cast<float>(p.beta)),
         two_alpha_beta_(static_cast<float>(2 * p.alpha * p.beta)),
         squares_(static_cast<std::size_t>(channels * longest)), powers_(squares_.size()), terms_(squares_.size()),
         sums_(static_cast<std::size_t>(longest)) {}
