@@ -68,8 +68,8 @@ float exact_inverse_power(float d, float beta) {
 // forward (the paper's LRN1 planes, 55 × 55, into five of 512 and one of 465; LRN2's, 27 × 27, into 368 and 361)
 // and kBackwardChunk backward. A chunk keeps a row of each derived value per channel, three kinds backward: for
 // the paper's LRN2 (256 channels) that is 1.5 MB in chunks of 512 positions, most of the L2 cache. In the paper's
-// network at batch 64 on the course's 2-core Xeon, chunks of 256 ran the backwards 7–10 % faster than 512 (LRN2's
-// 13.0–13.3 ms against 14.1–14.2) and the forwards 0–7 % slower; 512 ran LRN1's backward 15 % faster than 768.
+// network at batch 64 on the course's 2-core Xeon, chunks of 256 ran the backwards 7–11 % faster than 512 (LRN2's
+// 13.0–13.3 ms against 14.1–14.2) and the forwards up to 14 % slower; 512 ran LRN1's backward 15 % faster than 768.
 constexpr std::int64_t kForwardChunk = 512;
 constexpr std::int64_t kBackwardChunk = 256;
 
