@@ -92,13 +92,16 @@ class Chunk {
       : longest_(longest), channels_(channels), per_tower_(channels / p.towers), half_(p.size / 2),
         k_(static_cast<float>(p.k)), alpha_(static_cast<float>(p.alpha)), beta_(static_cast<float>(p.beta)),
         two_alpha_beta_(static_cast<float>(2 * p.alpha * p.beta)),
-        squares_(static_cast<std::size_t>(channels * longest)), powers_(squares_.size()), terms_(squares_.size()),
-        sums_(static_cast<std::size_t>(longest)) {}
+        squares_(static_cast<std::size_t>(channels * longest)), sums_(static_cast<std::size_t>(longest)) {}
 
   // Starts on positions [begin, begin + length) of image `a` [C, H·W] (and of its gradient `g`, backward).
   void start(const float* a, const float* g, std::int64_t plane, std::int64_t begin, std::int64_t length) {
     a_ = a + begin, g_ = g == nullptr ? nullptr : g + begin, plane_ = plane, length_ = length;
     squared_ = 0, derived_ = 0;
+    if (g != nullptr && powers_.empty()) {  // the backward's rows, which the forward does not need
+      powers_.resize(squares_.size());
+      terms_.resize(squares_.size());
+    }
   }
   // d_c = k + Σ_{o ∈ window(c)} α·a_o².
   void denominators(int c, float* d) {

@@ -63,6 +63,13 @@ void prepare_each(std::int64_t count, Prepare prepare) {
   }
 }
 
+// The labels of images indices[0], indices[1], ... (after prepare_each: every index has been checked).
+std::vector<std::int64_t> labels_of(const StoredImages& data, const std::vector<std::int64_t>& indices) {
+  std::vector<std::int64_t> labels;
+  for (std::int64_t i : indices) labels.push_back(data.labels[static_cast<std::size_t>(i)]);
+  return labels;
+}
+
 }  // namespace
 
 Batch prepare_batch(const StoredImages& data, const std::vector<std::int64_t>& indices, std::uint64_t epoch,
@@ -75,7 +82,6 @@ Batch prepare_batch(const StoredImages& data, const std::vector<std::int64_t>& i
   Batch batch;
   const auto count = static_cast<std::int64_t>(indices.size());
   batch.images = TensorF({count, 3, recipe.crop_side, recipe.crop_side});
-  batch.labels.resize(indices.size());
   prepare_each(count, [&](std::int64_t k) {
     const std::int64_t i = indices[static_cast<std::size_t>(k)];
     const TensorF square = rgb_square("prepare_batch", data, i, recipe.image_side);
@@ -84,8 +90,8 @@ Batch prepare_batch(const StoredImages& data, const std::vector<std::int64_t>& i
     if (recipe.train) params = draw_augment_params(config, epoch, i, 1)[0];
     put_rows(cpu::subtract_channel_mean(cpu::augment_batch(square, {params}, recipe.crop_side), recipe.mean),
              batch.images, k);
-    batch.labels[static_cast<std::size_t>(k)] = data.labels[static_cast<std::size_t>(i)];
   });
+  batch.labels = labels_of(data, indices);
   apply_scale(batch.images, recipe.scale);
   return batch;
 }
@@ -97,14 +103,13 @@ Batch prepare_ten_crop_batch(const StoredImages& data, const std::vector<std::in
   Batch batch;
   const auto count = static_cast<std::int64_t>(indices.size());
   batch.images = TensorF({crops * count, 3, recipe.crop_side, recipe.crop_side});
-  batch.labels.resize(indices.size());
   prepare_each(count, [&](std::int64_t k) {
     const std::int64_t i = indices[static_cast<std::size_t>(k)];
     const TensorF square = rgb_square("prepare_ten_crop_batch", data, i, recipe.image_side);
     put_rows(cpu::subtract_channel_mean(cpu::ten_crops(square, recipe.crop_side), recipe.mean), batch.images,
              crops * k);
-    batch.labels[static_cast<std::size_t>(k)] = data.labels[static_cast<std::size_t>(i)];
   });
+  batch.labels = labels_of(data, indices);
   apply_scale(batch.images, recipe.scale);
   return batch;
 }
