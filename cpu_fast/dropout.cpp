@@ -129,11 +129,8 @@ void philox_rounds(std::uint32_t* w0, std::uint32_t* w1, std::uint32_t* w2, std:
 }
 #endif
 
-// Forward and backward are the same diagonal map: the mask times the scale.
-ALEXNET_SIMD_CLONES TensorF apply_mask(const std::string& op, const TensorF& in, const DropoutParams& params) {
-  check_dropout_params(op, params);
-  if (!params.training) return in;
-  TensorF out = TensorF::uninitialized(in.shape());
+// Forward and backward are the same diagonal map: y = mask · scale · x over `count` units (y may be x).
+ALEXNET_SIMD_CLONES void apply_mask(const float* x, float* y, std::int64_t count, const DropoutParams& params) {
   const float scale = dropout_scale(params);
   const std::uint32_t threshold = keep_threshold(params.p);
   const auto stream_low = static_cast<std::uint32_t>(params.step);
@@ -145,9 +142,7 @@ ALEXNET_SIMD_CLONES TensorF apply_mask(const std::string& op, const TensorF& in,
   // first_block + r·kLanes, units r·kUnits − skip … of the tensor.
   const std::uint64_t first_block = params.first_unit / 4;
   const auto skip = static_cast<std::int64_t>(params.first_unit % 4);
-  const std::int64_t count = in.size(), runs = (skip + count + kUnits - 1) / kUnits;
-  const float* x = in.data();
-  float* y = out.data();
+  const std::int64_t runs = (skip + count + kUnits - 1) / kUnits;
 #pragma omp parallel for schedule(static)
   for (std::int64_t run = 0; run < runs; ++run) {
     // The counters (block, step) of the run's blocks, as random_block builds them.
@@ -171,17 +166,22 @@ ALEXNET_SIMD_CLONES TensorF apply_mask(const std::string& op, const TensorF& in,
     const std::int64_t begin = std::max<std::int64_t>(base, 0), end = std::min(base + kUnits, count);
     for (std::int64_t i = begin; i < end; ++i) y[i] = (bits[i - base] >> 8) >= threshold ? x[i] * scale : 0.0f;
   }
-  return out;
 }
 
 }  // namespace
 
 TensorF dropout_forward(const TensorF& x, const DropoutParams& params) {
-  return apply_mask("fast::dropout_forward", x, params);
+  check_dropout_params("fast::dropout_forward", params);
+  if (!params.training) return x;
+  TensorF y = TensorF::uninitialized(x.shape());
+  apply_mask(x.data(), y.data(), x.size(), params);
+  return y;
 }
 
-TensorF dropout_backward(const TensorF& grad_y, const DropoutParams& params) {
-  return apply_mask("fast::dropout_backward", grad_y, params);
+TensorF dropout_backward(TensorF grad_y, const DropoutParams& params) {
+  check_dropout_params("fast::dropout_backward", params);
+  if (params.training) apply_mask(grad_y.data(), grad_y.data(), grad_y.size(), params);
+  return grad_y;
 }
 
 }  // namespace alexnet::fast

@@ -10,7 +10,8 @@ namespace alexnet::fast {
 /// @brief As alexnet::cpu::dropout_forward: unit i kept when dropout_keeps(params, i), scaled by 1/(1 − p).
 TensorF dropout_forward(const TensorF& x, const DropoutParams& params);
 
-/// @brief As alexnet::cpu::dropout_backward: the same mask and scale applied to grad_y.
-TensorF dropout_backward(const TensorF& grad_y, const DropoutParams& params);
+/// @brief As alexnet::cpu::dropout_backward: the same mask and scale applied to grad_y, in its own storage (pass it
+/// with std::move to spare a copy).
+TensorF dropout_backward(TensorF grad_y, const DropoutParams& params);
 
 }  // namespace alexnet::fast

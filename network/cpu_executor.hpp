@@ -56,9 +56,10 @@ Tensor<T> step_forward(std::size_t index, const Step& step, const Tensor<T>& x, 
 }
 
 /// @brief ∂L/∂x of one step given ∂L/∂y; a layer's parameter gradients go into `grads`. A convolution skips
-/// ∂L/∂x (returns an empty tensor) unless `input_gradient`.
+/// ∂L/∂x (returns an empty tensor) unless `input_gradient`. ∂L/∂y is the caller's to give up: ReLU and dropout
+/// receive it by move, and the fast backend writes their ∂L/∂x over it.
 template <typename Ops, typename T>
-Tensor<T> step_backward(const Step& step, const Tensor<T>& x, const Tensor<T>& grad_y,
+Tensor<T> step_backward(const Step& step, const Tensor<T>& x, Tensor<T>&& grad_y,
                         const Parameters<T>& parameters, const RunOptions& options, bool input_gradient,
                         Parameters<T>& grads) {
   return std::visit(
@@ -70,7 +71,7 @@ Tensor<T> step_backward(const Step& step, const Tensor<T>& x, const Tensor<T>& g
             grads[i].bias = std::move(g.bias);
             return std::move(g.input);
           },
-          [&](const ReluStep&) { return Ops::relu_backward(x, grad_y); },
+          [&](const ReluStep&) { return Ops::relu_backward(x, std::move(grad_y)); },
           [&](const LrnStep& s) { return Ops::lrn_backward(x, grad_y, s.params); },
           [&](const MaxPoolStep& s) { return Ops::maxpool2d_backward(x, grad_y, s.params); },
           [&](const FlattenStep&) { return cpu::flatten_backward(grad_y, x.shape()); },
@@ -82,7 +83,7 @@ Tensor<T> step_backward(const Step& step, const Tensor<T>& x, const Tensor<T>& g
             return std::move(g.input);
           },
           [&](const DropoutStep& s) {
-            return Ops::dropout_backward(grad_y, dropout_params(s, options, x.shape()));
+            return Ops::dropout_backward(std::move(grad_y), dropout_params(s, options, x.shape()));
           },
           [&](const BatchNormStep& s) {
             if (!options.training) {
@@ -136,7 +137,8 @@ Gradients<T> run_backward(const Plan& plan, const Parameters<T>& parameters, con
     const auto start = std::chrono::steady_clock::now();
     const Tensor<T>& x = i == 0 ? forward.input : forward.outputs[i - 1];
     const bool input_gradient = i > 0 || options.input_gradient;
-    grad = step_backward<Ops>(plan.steps[i], x, grad, parameters, options, input_gradient, gradients.parameters);
+    grad = step_backward<Ops>(plan.steps[i], x, std::move(grad), parameters, options, input_gradient,
+                              gradients.parameters);
     gradients.step_ms[i] = milliseconds_since(start);
     const int learned = step_parameters(plan.steps[i]);
     if (ready && learned >= 0) ready(gradients.parameters[static_cast<std::size_t>(learned)]);

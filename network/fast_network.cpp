@@ -23,7 +23,7 @@ struct FastOps {
     return fast::conv2d_backward(x, w, g, p, input_gradient);
   }
   static TensorF relu_forward(const TensorF& x) { return fast::relu_forward(x); }
-  static TensorF relu_backward(const TensorF& x, const TensorF& g) { return fast::relu_backward(x, g); }
+  static TensorF relu_backward(const TensorF& x, TensorF g) { return fast::relu_backward(x, std::move(g)); }
   static TensorF lrn_forward(const TensorF& x, LrnParams p) { return fast::lrn_forward(x, p); }
   static TensorF lrn_backward(const TensorF& x, const TensorF& g, LrnParams p) { return fast::lrn_backward(x, g, p); }
   static TensorF maxpool2d_forward(const TensorF& x, Pool2dParams p) { return fast::maxpool2d_forward(x, p); }
@@ -37,7 +37,9 @@ struct FastOps {
     return fast::linear_backward(x, w, g);
   }
   static TensorF dropout_forward(const TensorF& x, const DropoutParams& p) { return fast::dropout_forward(x, p); }
-  static TensorF dropout_backward(const TensorF& g, const DropoutParams& p) { return fast::dropout_backward(g, p); }
+  static TensorF dropout_backward(TensorF g, const DropoutParams& p) {
+    return fast::dropout_backward(std::move(g), p);
+  }
   static BatchNormForward<float> batchnorm2d_forward_training(const TensorF& x, const TensorF& gamma,
                                                               const TensorF& beta, BatchNormParams p) {
     return fast::batchnorm2d_forward_training(x, gamma, beta, p);
