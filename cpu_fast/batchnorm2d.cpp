@@ -1,5 +1,6 @@
 #include "cpu_fast/batchnorm2d.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -25,51 +26,61 @@ std::vector<double> channel_totals(const std::vector<double>& plane_sums, const 
   return totals;
 }
 
-// Mean and biased variance of every channel over (N, H, W), in double, in two passes: the sums, then the squares
-// about the mean. Given ∂y (the backward), the second pass also sums g and g·(x − μ) — ∂β and σ̂·∂γ.
+// Mean and biased variance of every channel over (N, H, W), in double. Given ∂y (the backward), also Σg and
+// Σg·(x − μ) per channel — ∂β and σ̂·∂γ.
 struct Moments {
   std::vector<double> mean, variance, sum_g, sum_g_centered;
 };
 
+// One pass over x (and ∂y): each plane's sums about a value K_c of its channel (its first, x[0, c, 0, 0]),
+// S₁ = Σ(x − K), S₂ = Σ(x − K)², and given ∂y also Σg and Σg·(x − K). Per channel, over m values: μ = K + S₁/m,
+// σ² = S₂/m − (S₁/m)², and Σg·(x − μ) = Σg·(x − K) − (μ − K)·Σg. The shift by a value of the channel keeps
+// S₂/m and (S₁/m)² near σ², so the subtraction keeps many digits in double; unshifted (the textbook Σx² − (Σx)²/m)
+// it loses them all when |μ| ≫ σ.
 ALEXNET_SIMD_CLONES Moments channel_moments(const float* x, const Planes& p, const float* grad_y = nullptr) {
   const auto planes = static_cast<std::size_t>(p.count());
-  std::vector<double> sums(planes), squares(planes), g_sums(grad_y ? planes : 0), g_centered_sums(g_sums.size());
+  std::vector<double> s1(planes), s2(planes), sg(grad_y ? planes : 0), sgx(sg.size());
 #pragma omp parallel for schedule(static)
   for (std::int64_t q = 0; q < p.count(); ++q) {
     const float* v = x + q * p.plane;
-    double sum = 0;
-#pragma omp simd reduction(+ : sum)
-    for (std::int64_t i = 0; i < p.plane; ++i) sum += v[i];
-    sums[q] = sum;
-  }
-  Moments m{channel_totals(sums, p), {}, {}, {}};
-  for (double& mean : m.mean) mean /= p.per_channel();
-#pragma omp parallel for schedule(static)
-  for (std::int64_t q = 0; q < p.count(); ++q) {
-    const float* v = x + q * p.plane;
-    const double mean = m.mean[q % p.channels];
-    double square = 0, g_sum = 0, g_centered = 0;
+    const double pivot = x[q % p.channels * p.plane];  // K_c
+    double sum = 0, square = 0, g_sum = 0, g_product = 0;
     if (grad_y == nullptr) {
-#pragma omp simd reduction(+ : square)
-      for (std::int64_t i = 0; i < p.plane; ++i) square += (v[i] - mean) * (v[i] - mean);
+#pragma omp simd reduction(+ : sum, square)
+      for (std::int64_t i = 0; i < p.plane; ++i) {
+        const double d = v[i] - pivot;
+        sum += d;
+        square += d * d;
+      }
     } else {
       const float* g = grad_y + q * p.plane;
-#pragma omp simd reduction(+ : square, g_sum, g_centered)
+#pragma omp simd reduction(+ : sum, square, g_sum, g_product)
       for (std::int64_t i = 0; i < p.plane; ++i) {
-        square += (v[i] - mean) * (v[i] - mean);
+        const double d = v[i] - pivot;
+        sum += d;
+        square += d * d;
         g_sum += g[i];
-        g_centered += g[i] * (v[i] - mean);
+        g_product += g[i] * d;
       }
-      g_sums[q] = g_sum;
-      g_centered_sums[q] = g_centered;
+      sg[q] = g_sum;
+      sgx[q] = g_product;
     }
-    squares[q] = square;
+    s1[q] = sum;
+    s2[q] = square;
   }
-  m.variance = channel_totals(squares, p);
-  for (double& variance : m.variance) variance /= p.per_channel();
+  const std::vector<double> s1_totals = channel_totals(s1, p), s2_totals = channel_totals(s2, p);
+  const double count = p.per_channel();
+  Moments m{std::vector<double>(s1_totals.size()), std::vector<double>(s1_totals.size()), {}, {}};
+  std::vector<double> apart(s1_totals.size());  // μ − K
+  for (std::int64_t c = 0; c < p.channels; ++c) {
+    apart[c] = s1_totals[c] / count;
+    m.mean[c] = x[c * p.plane] + apart[c];
+    m.variance[c] = std::max(s2_totals[c] / count - apart[c] * apart[c], 0.0);  // ≥ 0 against the last rounding
+  }
   if (grad_y != nullptr) {
-    m.sum_g = channel_totals(g_sums, p);
-    m.sum_g_centered = channel_totals(g_centered_sums, p);
+    m.sum_g = channel_totals(sg, p);
+    m.sum_g_centered = channel_totals(sgx, p);
+    for (std::int64_t c = 0; c < p.channels; ++c) m.sum_g_centered[c] -= apart[c] * m.sum_g[c];
   }
   return m;
 }
@@ -133,13 +144,13 @@ void update_running_statistics(TensorF& running_mean, TensorF& running_var, cons
   }
 }
 
-ALEXNET_SIMD_CLONES NormGradients<float> batchnorm2d_backward(const TensorF& x, const TensorF& gamma,
-                                                              const TensorF& grad_y, BatchNormParams params) {
+ALEXNET_SIMD_CLONES NormGradients<float> batchnorm2d_backward(const TensorF& x, const TensorF& gamma, TensorF grad_y,
+                                                              BatchNormParams params) {
   const char* op = "fast::batchnorm2d_backward";
   require_batchnorm_input(op, x.shape(), gamma.shape(), gamma.shape(), params);
   require_shape(op, "grad_y", x.shape(), grad_y.shape());
   const Planes p(x.shape());
-  NormGradients<float> grad{TensorF::uninitialized(x.shape()), TensorF(gamma.shape()), TensorF(gamma.shape())};
+  NormGradients<float> grad{TensorF(), TensorF(gamma.shape()), TensorF(gamma.shape())};
   const Moments m = channel_moments(x.data(), p, grad_y.data());
   // ∂x = γ/σ̂·(g − Σg/m − x̂·Σg·x̂/m), as float: g·scale − shift − (x − μ)·slope
   const auto channels = static_cast<std::size_t>(p.channels);
@@ -155,15 +166,15 @@ ALEXNET_SIMD_CLONES NormGradients<float> batchnorm2d_backward(const TensorF& x, 
     slope[c] = static_cast<float>(gamma[c] * inv_std * inv_std * sum_g_xhat / p.per_channel());
   }
   const float* xs = x.data();
-  const float* g = grad_y.data();
-  float* out = grad.input.data();
+  float* g = grad_y.data();  // ∂x overwrites ∂y, value by value
 #pragma omp parallel for schedule(static)
   for (std::int64_t q = 0; q < p.count(); ++q) {
     const std::int64_t c = q % p.channels, at = q * p.plane;
     const float mean_c = mean[c], scale_c = scale[c], shift_c = shift[c], slope_c = slope[c];
 #pragma omp simd
-    for (std::int64_t i = at; i < at + p.plane; ++i) out[i] = g[i] * scale_c - shift_c - (xs[i] - mean_c) * slope_c;
+    for (std::int64_t i = at; i < at + p.plane; ++i) g[i] = g[i] * scale_c - shift_c - (xs[i] - mean_c) * slope_c;
   }
+  grad.input = std::move(grad_y);
   return grad;
 }
 

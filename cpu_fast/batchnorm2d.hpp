@@ -1,7 +1,7 @@
 /// @file batchnorm2d.hpp
 /// @brief Batch normalization on the CPU, fast: every pass over the planes in memory order, split over the
-/// threads, each plane summed in double and each channel's planes added in order (the same sums on any number of
-/// threads); checked against alexnet::cpu::batchnorm2d_forward_training and the rest of reference_cpu/batchnorm2d.hpp.
+/// threads; the statistics in one pass, each plane summed in double about a value of its channel and each
+/// channel's planes added in order (the same sums on any number of threads); checked against alexnet::cpu::batchnorm2d_forward_training and the rest of reference_cpu/batchnorm2d.hpp.
 #pragma once
 
 #include <cstdint>
@@ -23,8 +23,9 @@ void update_running_statistics(TensorF& running_mean, TensorF& running_var, cons
                                const TensorF& batch_biased_variance, std::int64_t count_per_channel,
                                BatchNormParams params);
 
-/// @brief As alexnet::cpu::batchnorm2d_backward: training-mode gradients through the batch statistics.
-NormGradients<float> batchnorm2d_backward(const TensorF& x, const TensorF& gamma, const TensorF& grad_y,
+/// @brief As alexnet::cpu::batchnorm2d_backward: training-mode gradients through the batch statistics. ∂x is
+/// written over grad_y's storage (pass it with std::move to spare a copy).
+NormGradients<float> batchnorm2d_backward(const TensorF& x, const TensorF& gamma, TensorF grad_y,
                                           BatchNormParams params);
 
 }  // namespace alexnet::fast

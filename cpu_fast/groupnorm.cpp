@@ -55,14 +55,14 @@ ALEXNET_SIMD_CLONES TensorF groupnorm_forward(const TensorF& x, const TensorF& g
   return y;
 }
 
-ALEXNET_SIMD_CLONES NormGradients<float> groupnorm_backward(const TensorF& x, const TensorF& gamma,
-                                                            const TensorF& grad_y, GroupNormParams params) {
+ALEXNET_SIMD_CLONES NormGradients<float> groupnorm_backward(const TensorF& x, const TensorF& gamma, TensorF grad_y,
+                                                            GroupNormParams params) {
   const char* op = "fast::groupnorm_backward";
   require_groupnorm_input(op, x.shape(), gamma.shape(), gamma.shape(), params);
   require_shape(op, "grad_y", x.shape(), grad_y.shape());
   const Groups layout(x.shape(), params);
   const auto m = static_cast<double>(layout.m);
-  NormGradients<float> grad{TensorF::uninitialized(x.shape()), TensorF(gamma.shape()), TensorF(gamma.shape())};
+  NormGradients<float> grad{TensorF(), TensorF(gamma.shape()), TensorF(gamma.shape())};
   const std::int64_t channels = layout.count * layout.per_group;
   std::vector<Moments> stats(static_cast<std::size_t>(layout.batch * layout.count));
   // Σ g and Σ g·(x − μ) of every plane [N·C], for ∂x and again for ∂γ and ∂β
@@ -72,8 +72,7 @@ ALEXNET_SIMD_CLONES NormGradients<float> groupnorm_backward(const TensorF& x, co
 #pragma omp parallel for schedule(static)
   for (std::int64_t group = 0; group < layout.batch * layout.count; ++group) {
     const float* xs = x.data() + group * layout.m;
-    const float* g = grad_y.data() + group * layout.m;
-    float* out = grad.input.data() + group * layout.m;
+    float* g = grad_y.data() + group * layout.m;  // read for the sums, then overwritten with ∂x
     const Moments s = group_moments(xs, layout.m, params.epsilon);
     stats[static_cast<std::size_t>(group)] = s;
     const std::int64_t first_channel = group % layout.count * layout.per_group;
@@ -98,7 +97,7 @@ ALEXNET_SIMD_CLONES NormGradients<float> groupnorm_backward(const TensorF& x, co
       const auto scale = static_cast<float>(gamma[first_channel + k] * s.inv_std);
 #pragma omp simd
       for (std::int64_t i = k * layout.plane; i < (k + 1) * layout.plane; ++i) {
-        out[i] = g[i] * scale - shift - (xs[i] - mean) * slope;
+        g[i] = g[i] * scale - shift - (xs[i] - mean) * slope;
       }
     }
   }
@@ -115,6 +114,7 @@ ALEXNET_SIMD_CLONES NormGradients<float> groupnorm_backward(const TensorF& x, co
     grad.beta[c] = static_cast<float>(sum_g);
     grad.gamma[c] = static_cast<float>(sum_g_xhat);
   }
+  grad.input = std::move(grad_y);
   return grad;
 }
 

@@ -56,8 +56,8 @@ Tensor<T> step_forward(std::size_t index, const Step& step, const Tensor<T>& x, 
 }
 
 /// @brief ∂L/∂x of one step given ∂L/∂y; a layer's parameter gradients go into `grads`. A convolution skips
-/// ∂L/∂x (returns an empty tensor) unless `input_gradient`. ∂L/∂y is the caller's to give up: ReLU and dropout
-/// receive it by move, and the fast backend writes their ∂L/∂x over it.
+/// ∂L/∂x (returns an empty tensor) unless `input_gradient`. ∂L/∂y is the caller's to give up: ReLU, dropout and the
+/// normalizations receive it by move, and the fast backend writes their ∂L/∂x over it.
 template <typename Ops, typename T>
 Tensor<T> step_backward(const Step& step, const Tensor<T>& x, Tensor<T>&& grad_y,
                         const Parameters<T>& parameters, const RunOptions& options, bool input_gradient,
@@ -91,14 +91,14 @@ Tensor<T> step_backward(const Step& step, const Tensor<T>& x, Tensor<T>&& grad_y
                                      "forward (through the batch statistics); test mode has none");
             }
             const auto i = static_cast<std::size_t>(s.parameters);
-            auto g = Ops::batchnorm2d_backward(x, parameters[i].weight, grad_y, s.params);
+            auto g = Ops::batchnorm2d_backward(x, parameters[i].weight, std::move(grad_y), s.params);
             grads[i].weight = std::move(g.gamma);
             grads[i].bias = std::move(g.beta);
             return std::move(g.input);
           },
           [&](const GroupNormStep& s) {
             const auto i = static_cast<std::size_t>(s.parameters);
-            auto g = Ops::groupnorm_backward(x, parameters[i].weight, grad_y, s.params);
+            auto g = Ops::groupnorm_backward(x, parameters[i].weight, std::move(grad_y), s.params);
             grads[i].weight = std::move(g.gamma);
             grads[i].bias = std::move(g.beta);
             return std::move(g.input);

@@ -48,16 +48,16 @@ struct FastOps {
                                                const TensorF& mean, const TensorF& var, BatchNormParams p) {
     return fast::batchnorm2d_forward_inference(x, gamma, beta, mean, var, p);
   }
-  static NormGradients<float> batchnorm2d_backward(const TensorF& x, const TensorF& gamma, const TensorF& g,
+  static NormGradients<float> batchnorm2d_backward(const TensorF& x, const TensorF& gamma, TensorF g,
                                                    BatchNormParams p) {
-    return fast::batchnorm2d_backward(x, gamma, g, p);
+    return fast::batchnorm2d_backward(x, gamma, std::move(g), p);
   }
   static TensorF groupnorm_forward(const TensorF& x, const TensorF& gamma, const TensorF& beta, GroupNormParams p) {
     return fast::groupnorm_forward(x, gamma, beta, p);
   }
-  static NormGradients<float> groupnorm_backward(const TensorF& x, const TensorF& gamma, const TensorF& g,
+  static NormGradients<float> groupnorm_backward(const TensorF& x, const TensorF& gamma, TensorF g,
                                                  GroupNormParams p) {
-    return fast::groupnorm_backward(x, gamma, g, p);
+    return fast::groupnorm_backward(x, gamma, std::move(g), p);
   }
 };
 
