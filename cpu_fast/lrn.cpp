@@ -122,7 +122,8 @@ class Chunk {
     for (std::int64_t i = 0; i < length_; ++i) out[i] = ac[i] * exact_inverse_power(d[i], beta);
   }
   // ∂a_j = g_j·p_j − 2αβ·a_j·Σ_{c ∈ window(j)} t_c into out, with p_c = d_c^−β and t_c = g_c·a_c·p_c/d_c: the
-  // channels whose window holds j are window(j) itself.
+  // channels whose window holds j are window(j) itself. `out` may be g_j's own row: the rows derived from g_j
+  // are made before it is written, and no later channel reads it.
   ALEXNET_SIMD_CLONES void gradient(int j, float* out) {
     const Window w = window(j);
     derive(w.last);
@@ -131,6 +132,7 @@ class Chunk {
     const float* aj = a(j);
     const float* gj = g(j);
     const float* p = row(powers_, j);
+#pragma omp simd  // out[i] may be gj[i]: each value read before it is written
     for (std::int64_t i = 0; i < length_; ++i) out[i] = gj[i] * p[i] - two_alpha_beta_ * aj[i] * sum[i];
   }
 
@@ -249,18 +251,18 @@ TensorF lrn_forward(const TensorF& x, LrnParams params) {
   return y;
 }
 
-TensorF lrn_backward(const TensorF& x, const TensorF& grad_y, LrnParams params) {
+TensorF lrn_backward(const TensorF& x, TensorF grad_y, LrnParams params) {
   require_lrn_input("fast::lrn_backward", x.shape(), params);
   require_shape("fast::lrn_backward", "grad_y", x.shape(), grad_y.shape());
-  TensorF grad_x = TensorF::uninitialized(x.shape());  // gradient() writes every value
   const int channels = static_cast<int>(x.dim(1));
   const std::int64_t plane = x.dim(2) * x.dim(3);
   for_each_chunk(x, params, kBackwardChunk, [&](Chunk& chunk, std::int64_t image, std::int64_t begin,
                                                  std::int64_t length) {
-    chunk.start(x.data() + image, grad_y.data() + image, plane, begin, length);
-    for (int j = 0; j < channels; ++j) chunk.gradient(j, grad_x.data() + image + j * plane + begin);
+    float* g = grad_y.data() + image;  // ∂x overwrites ∂y, channel by channel
+    chunk.start(x.data() + image, g, plane, begin, length);
+    for (int j = 0; j < channels; ++j) chunk.gradient(j, g + j * plane + begin);
   });
-  return grad_x;
+  return grad_y;
 }
 
 }  // namespace alexnet::fast

@@ -56,7 +56,7 @@ Tensor<T> step_forward(std::size_t index, const Step& step, const Tensor<T>& x, 
 }
 
 /// @brief ∂L/∂x of one step given ∂L/∂y; a layer's parameter gradients go into `grads`. A convolution skips
-/// ∂L/∂x (returns an empty tensor) unless `input_gradient`. ∂L/∂y is the caller's to give up: ReLU, dropout and the
+/// ∂L/∂x (returns an empty tensor) unless `input_gradient`. ∂L/∂y is the caller's to give up: ReLU, dropout, LRN and the
 /// normalizations receive it by move, and the fast backend writes their ∂L/∂x over it.
 template <typename Ops, typename T>
 Tensor<T> step_backward(const Step& step, const Tensor<T>& x, Tensor<T>&& grad_y,
@@ -72,7 +72,7 @@ Tensor<T> step_backward(const Step& step, const Tensor<T>& x, Tensor<T>&& grad_y
             return std::move(g.input);
           },
           [&](const ReluStep&) { return Ops::relu_backward(x, std::move(grad_y)); },
-          [&](const LrnStep& s) { return Ops::lrn_backward(x, grad_y, s.params); },
+          [&](const LrnStep& s) { return Ops::lrn_backward(x, std::move(grad_y), s.params); },
           [&](const MaxPoolStep& s) { return Ops::maxpool2d_backward(x, grad_y, s.params); },
           [&](const FlattenStep&) { return cpu::flatten_backward(grad_y, x.shape()); },
           [&](const LinearStep& s) {

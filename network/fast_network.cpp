@@ -25,7 +25,9 @@ struct FastOps {
   static TensorF relu_forward(const TensorF& x) { return fast::relu_forward(x); }
   static TensorF relu_backward(const TensorF& x, TensorF g) { return fast::relu_backward(x, std::move(g)); }
   static TensorF lrn_forward(const TensorF& x, LrnParams p) { return fast::lrn_forward(x, p); }
-  static TensorF lrn_backward(const TensorF& x, const TensorF& g, LrnParams p) { return fast::lrn_backward(x, g, p); }
+  static TensorF lrn_backward(const TensorF& x, TensorF g, LrnParams p) {
+    return fast::lrn_backward(x, std::move(g), p);
+  }
   static TensorF maxpool2d_forward(const TensorF& x, Pool2dParams p) { return fast::maxpool2d_forward(x, p); }
   static TensorF maxpool2d_backward(const TensorF& x, const TensorF& g, Pool2dParams p) {
     return fast::maxpool2d_backward(x, g, p);
