@@ -1,7 +1,8 @@
 /// @file batchnorm2d.hpp
 /// @brief Batch normalization on the CPU, fast: every pass over the planes in memory order, split over the
 /// threads; the statistics in one pass, each plane summed in double about a value of its channel and each
-/// channel's planes added in order (the same sums on any number of threads); checked against alexnet::cpu::batchnorm2d_forward_training and the rest of reference_cpu/batchnorm2d.hpp.
+/// channel's planes added in order (the same sums on any number of threads); checked against
+/// alexnet::cpu::batchnorm2d_forward_training and the rest of reference_cpu/batchnorm2d.hpp.
 #pragma once
 
 #include <cstdint>

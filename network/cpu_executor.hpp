@@ -56,8 +56,8 @@ Tensor<T> step_forward(std::size_t index, const Step& step, const Tensor<T>& x, 
 }
 
 /// @brief ∂L/∂x of one step given ∂L/∂y; a layer's parameter gradients go into `grads`. A convolution skips
-/// ∂L/∂x (returns an empty tensor) unless `input_gradient`. ∂L/∂y is the caller's to give up: ReLU, dropout, LRN and the
-/// normalizations receive it by move, and the fast backend writes their ∂L/∂x over it.
+/// ∂L/∂x (returns an empty tensor) unless `input_gradient`. ∂L/∂y is the caller's to give up: ReLU, dropout,
+/// LRN and the normalizations receive it by move, and the fast backend writes their ∂L/∂x over it.
 template <typename Ops, typename T>
 Tensor<T> step_backward(const Step& step, const Tensor<T>& x, Tensor<T>&& grad_y,
                         const Parameters<T>& parameters, const RunOptions& options, bool input_gradient,
