@@ -28,6 +28,7 @@
 #include <numeric>
 #include <string>
 
+#include "cpu_fast/conv2d.hpp"
 #include "cpu_fast/simd.hpp"
 #include "cpu_fast/threads.hpp"
 #include "cpu_fast/workspace.hpp"
@@ -239,6 +240,30 @@ std::vector<RooflinePoint> print_roofline(const Plan& plan, std::int64_t batch, 
   return points;
 }
 
+// im2col and col2im alone at every convolution's shapes (fast::time_lowering), against the streaming roof: the
+// bytes they must move are the input once and the col matrices once. The first convolution's col2im has no row:
+// training computes no ∂x for the images.
+void print_lowering(const Plan& plan, const Shape& input, const Parameters<float>& parameters, const Roofs& roofs) {
+  std::printf("\nlowering alone, at each convolution's shapes (bytes: x and the col matrices, each once; median of "
+              "5):\n");
+  std::printf("%-8s %-9s %10s %9s %9s %7s\n", "step", "pass", "ms", "MB", "GB/s", "of roof");
+  const auto row = [&](const std::string& step, const char* pass, double ms, std::int64_t bytes) {
+    const double gbps = static_cast<double>(bytes) / (ms * 1e6);
+    std::printf("%-8s %-9s %10.2f %9.1f %9.1f %6.0f%%\n", step.c_str(), pass, ms, static_cast<double>(bytes) / 1e6,
+                gbps, 100.0 * gbps / roofs.bandwidth());
+  };
+  for (std::size_t i = 0; i < plan.steps.size(); ++i) {
+    const auto* conv = std::get_if<ConvolutionStep>(&plan.steps[i].op);
+    if (conv == nullptr) continue;
+    Shape x_shape = i == 0 ? input : plan.steps[i - 1].output;
+    if (i > 0) x_shape.insert(x_shape.begin(), input.at(0));
+    const Shape& weight = parameters[static_cast<std::size_t>(conv->parameters)].weight.shape();
+    const fast::LoweringTimes t = fast::time_lowering(x_shape, weight, conv->params);
+    row(plan.steps[i].name, "im2col", t.im2col_ms, t.x_bytes + t.col_bytes);
+    if (i > 0) row(plan.steps[i].name, "col2im", t.col2im_ms, t.col_bytes + t.x_bytes);
+  }
+}
+
 // The fast backend, step by step (and the naive loops with --reference), then on the roofline.
 void bench_fast_cpu(const Options& options, const Plan& plan, const Parameters<float>& parameters, const TensorF& x,
                     const RunOptions& training) {
@@ -297,6 +322,7 @@ void bench_fast_cpu(const Options& options, const Plan& plan, const Parameters<f
                options.variant.c_str(), static_cast<long long>(options.batch), fast::threads());
     draw_png(roofline_script(points, roofs.sgemm_gflops, roofs.bandwidth(), title), options.roofline);
   }
+  print_lowering(plan, x.shape(), parameters, roofs);
 }
 
 // Whole training steps as `alexnet train` takes them on `backend` — forward, the loss and its gradient,

@@ -9,6 +9,7 @@
 
 #include "cpu_fast/simd.hpp"
 #include "cpu_fast/threads.hpp"
+#include "reference_cpu/timer.hpp"
 #include "cpu_fast/workspace.hpp"
 
 namespace alexnet::fast {
@@ -66,11 +67,11 @@ ShiftedTaps shifted_taps(const Geometry& g) {
   return shifted;
 }
 
-Geometry geometry(const TensorF& x, const TensorF& weight, const Shape& y, Conv2dParams params) {
-  Geometry g{static_cast<int>(x.dim(0)),      static_cast<int>(x.dim(1)), static_cast<int>(x.dim(2)),
-             static_cast<int>(x.dim(3)),      static_cast<int>(weight.dim(0)), static_cast<int>(weight.dim(2)),
-             static_cast<int>(y[2]),          static_cast<int>(y[3]),     params.stride,
-             params.pad,                      params.groups, {}};
+Geometry geometry(const Shape& x, const Shape& weight, const Shape& y, Conv2dParams params) {
+  Geometry g{static_cast<int>(x[0]), static_cast<int>(x[1]),      static_cast<int>(x[2]),
+             static_cast<int>(x[3]), static_cast<int>(weight[0]), static_cast<int>(weight[2]),
+             static_cast<int>(y[2]), static_cast<int>(y[3]),      params.stride,
+             params.pad,             params.groups,               {}};
   if (g.keeps_size()) g.shifted = shifted_taps(g);
   return g;
 }
@@ -316,7 +317,7 @@ Lowering lowering(const Geometry& g) {
 ALEXNET_SIMD_CLONES TensorF conv2d_forward(const TensorF& x, const TensorF& weight, const TensorF& bias,
                                            Conv2dParams params) {
   TensorF y = TensorF::uninitialized(cpu::conv2d_output_shape(x.shape(), weight.shape(), bias.shape(), params));
-  const Geometry g = geometry(x, weight, y.shape(), params);
+  const Geometry g = geometry(x.shape(), weight.shape(), y.shape(), params);
   if (y.size() == 0) return y;
   const Lowering plan = lowering(g);
   if (one_image_per_thread(g)) {
@@ -346,7 +347,7 @@ ALEXNET_SIMD_CLONES cpu::Conv2dGradients<float> conv2d_backward(const TensorF& x
   // col2im writes every element of ∂x and the loop at the end every ∂b; ∂W is summed into, so it starts at zero.
   cpu::Conv2dGradients<float> grads{input_gradient ? TensorF::uninitialized(x.shape()) : TensorF(),
                                     TensorF(weight.shape()), TensorF::uninitialized(bias_shape)};
-  const Geometry g = geometry(x, weight, grad_y.shape(), params);
+  const Geometry g = geometry(x.shape(), weight.shape(), grad_y.shape(), params);
   TensorF* grad_x = input_gradient ? &grads.input : nullptr;
   const Lowering plan = lowering(g);
   const std::size_t col_size = plan.col_size;
@@ -391,6 +392,47 @@ ALEXNET_SIMD_CLONES cpu::Conv2dGradients<float> conv2d_backward(const TensorF& x
     grads.bias[co] = sum;
   }
   return grads;
+}
+
+LoweringTimes time_lowering(const Shape& x_shape, const Shape& weight_shape, Conv2dParams params, int repeats) {
+  const Shape bias_shape{weight_shape.at(0)};
+  const Geometry g =
+      geometry(x_shape, weight_shape, cpu::conv2d_output_shape(x_shape, weight_shape, bias_shape, params), params);
+  const Lowering plan = lowering(g);
+  const bool per_thread = one_image_per_thread(g);
+  const TensorF x(x_shape, 1.0f);
+  TensorF grad_x = TensorF::uninitialized(x_shape);
+  std::vector<float> cols(plan.col_size * static_cast<std::size_t>(per_thread ? threads() : 1), 1.0f);
+  // body(images, col) on every run, as conv2d_forward and conv2d_backward share them out: whole runs per thread,
+  // each into a col matrix of its own, or one image at a time with every thread in each call.
+  const auto each_run = [&](const auto& body) {
+    if (per_thread) {
+#pragma omp parallel for schedule(static)
+      for (int r = 0; r < plan.run_count(); ++r) {
+        body(plan.runs[static_cast<std::size_t>(r)], cols.data() + plan.col_size * omp_get_thread_num());
+      }
+    } else {
+      for (const Images& images : plan.runs) body(images, cols.data());
+    }
+  };
+  const Spread im2col_ms = time_calls([&] {
+    each_run([&](Images images, float* col) {
+      for (int group = 0; group < g.groups; ++group) lower(x, g, images, group, col);
+    });
+  }, repeats);
+  const Spread col2im_ms = time_calls([&] {
+    each_run([&](Images images, const float* col) {
+      for (int group = 0; group < g.groups; ++group) {
+        for (int b = 0; b < images.count; ++b) {
+          col2im(col + b * g.positions(), g, grad_x.data() + x_offset(g, images.first + b, group),
+                 images.columns(g));
+        }
+      }
+    });
+  }, repeats);
+  const auto col_floats = static_cast<std::int64_t>(g.batch) * g.groups * g.patch() * g.positions();
+  constexpr auto kFloat = static_cast<std::int64_t>(sizeof(float));
+  return {im2col_ms.median, col2im_ms.median, x.size() * kFloat, col_floats * kFloat};
 }
 
 }  // namespace alexnet::fast

@@ -386,3 +386,12 @@ TEST_CASE("step costs: FLOPs and least bytes of the paper's steps", "[fast_cpu][
   CHECK(roof_gflops(0.5, 100, 20) == 10);
   CHECK(roof_gflops(50, 100, 20) == 100);
 }
+
+TEST_CASE("the lowering timed alone counts CONV2's input and col matrices", "[fast_cpu][roofline]") {
+  // CONV2 at batch 2: x [2, 96, 27, 27]; per image and tower a col matrix of 48·5·5 = 1,200 rows by 27·27 = 729.
+  const fast::LoweringTimes t = fast::time_lowering({2, 96, 27, 27}, {256, 48, 5, 5}, Conv2dParams{1, 2, 2}, 1);
+  CHECK(t.x_bytes == 4 * 2 * 96 * 27 * 27);
+  CHECK(t.col_bytes == 4 * 2 * 2 * 1200 * 729);
+  CHECK(t.im2col_ms > 0);
+  CHECK(t.col2im_ms > 0);
+}
