@@ -26,9 +26,10 @@ cpu::Conv2dGradients<float> conv2d_backward(const TensorF& x, const TensorF& wei
 /// @brief The lowering alone at one convolution's shapes, for chapter 13's bench: its passes' medians in ms and
 /// the bytes each must move at least (its input once, its output once).
 struct LoweringTimes {
-  double im2col_ms, col2im_ms;  ///< every image and group of the batch lowered, then added back
-  std::int64_t x_bytes;         ///< x [N, C_in, H, W] (and ∂x, which col2im writes)
-  std::int64_t col_bytes;       ///< the col matrices of every image and group, C_in/g·K·K × H_out·W_out each
+  double im2col_ms;         ///< every image and group of the batch lowered
+  double col2im_ms;         ///< and added back into ∂x
+  std::int64_t x_bytes;     ///< x [N, C_in, H, W] (and ∂x, which col2im writes)
+  std::int64_t col_bytes;   ///< the col matrices of every image and group, C_in/g·K·K × H_out·W_out each
 };
 
 /// @brief Times im2col and col2im over a whole batch x_shape for weights weight_shape, shared out among the
