@@ -9,8 +9,8 @@
 
 #include "cpu_fast/simd.hpp"
 #include "cpu_fast/threads.hpp"
-#include "reference_cpu/timer.hpp"
 #include "cpu_fast/workspace.hpp"
+#include "reference_cpu/timer.hpp"
 
 namespace alexnet::fast {
 namespace {

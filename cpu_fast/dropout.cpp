@@ -164,6 +164,7 @@ ALEXNET_SIMD_CLONES void apply_mask(const float* x, float* y, std::int64_t count
     }
     const std::int64_t base = run * kUnits - skip;  // the tensor's unit at bits[0]
     const std::int64_t begin = std::max<std::int64_t>(base, 0), end = std::min(base + kUnits, count);
+#pragma omp simd  // y may be x: each value read before it is written
     for (std::int64_t i = begin; i < end; ++i) y[i] = (bits[i - base] >> 8) >= threshold ? x[i] * scale : 0.0f;
   }
 }
