@@ -275,9 +275,10 @@ void TrainingCommands::apply_recipe_defaults() {
 }
 
 // With --data-parallel, the processes of an mpirun share the run. An error they all found together is reported by
-// process 0 alone and they stop cleanly; any other error is reported by the process that met it (after process 0,
-// given a second to report it first, has not stopped everyone), and MPI_Abort stops them all: none waits forever
-// for a process that is gone.
+// process 0 alone and they stop cleanly, none before the report is out: mpirun ends the whole job as soon as one
+// process exits with an error, which could cut process 0 off before it printed. Any other error is reported by the
+// process that met it (after process 0, given a second to report it first, has not stopped everyone), and
+// MPI_Abort stops them all: none waits forever for a process that is gone.
 void TrainingCommands::train() {
   if (!data_parallel_) return train_with(this_process_alone());
   if (!started_by_mpirun()) {
@@ -287,8 +288,9 @@ void TrainingCommands::train() {
   MpiWorkers workers(static_cast<std::size_t>(bucket_mb_) * 1000000);
   try {
     train_with(workers);
-  } catch (const CollectiveError&) {
-    if (workers.leads()) throw;
+  } catch (const CollectiveError& error) {
+    if (workers.leads()) std::fprintf(stderr, "alexnet: %s\n", error.what());  // as main() prints an error
+    workers.barrier();
     workers.finalize();
     std::exit(1);
   } catch (const std::exception& error) {
