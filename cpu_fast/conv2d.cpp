@@ -294,22 +294,37 @@ int images_per_run(const Geometry& g) {
   return static_cast<int>((per_thread + runs - 1) / runs);
 }
 
-// How a convolution's batch is lowered: its runs of images (`length` each but the last) and the scratch one run
-// needs, col [C_in/g·K·K, length·HW] and a matrix [C_out/g, length·HW] of the images' outputs side by side.
+// How a convolution's batch is lowered: its runs of images (`length` each but the last), whether each thread
+// takes whole runs, and the scratch one run needs: col [C_in/g·K·K, length·HW] and, for runs of several images,
+// a matrix [C_out/g, length·HW] of their outputs side by side.
 struct Lowering {
   std::vector<Images> runs;
+  bool per_thread;  // whole runs per thread (one_image_per_thread), else one image at a time on every thread
   std::size_t col_size, side_size;
   int run_count() const { return static_cast<int>(runs.size()); }
+  std::size_t scratches() const { return per_thread ? static_cast<std::size_t>(threads()) : 1; }  // one a thread
 };
 
 Lowering lowering(const Geometry& g) {
   const int length = images_per_run(g);
-  Lowering plan{{}, 0, 0};
+  Lowering plan{{}, one_image_per_thread(g), 0, 0};
   for (int n = 0; n < g.batch; n += length) plan.runs.push_back({n, std::min(length, g.batch - n)});
   const std::size_t columns = static_cast<std::size_t>(length) * g.positions();
   plan.col_size = static_cast<std::size_t>(g.patch()) * columns;
-  plan.side_size = static_cast<std::size_t>(g.group_outputs()) * columns;
+  plan.side_size = length > 1 ? static_cast<std::size_t>(g.group_outputs()) * columns : 0;
   return plan;
+}
+
+// body(images, mine) on every run, shared out among the threads or one after another as one_image_per_thread says;
+// `mine` numbers the scratch of the thread that runs it, 0 … scratches() − 1.
+template <typename Body>
+void for_each_run(const Lowering& plan, Body body) {
+  if (plan.per_thread) {
+#pragma omp parallel for schedule(static)
+    for (int r = 0; r < plan.run_count(); ++r) body(plan.runs[static_cast<std::size_t>(r)], omp_get_thread_num());
+  } else {
+    for (const Images& images : plan.runs) body(images, 0);
+  }
 }
 
 }  // namespace
@@ -320,18 +335,12 @@ ALEXNET_SIMD_CLONES TensorF conv2d_forward(const TensorF& x, const TensorF& weig
   const Geometry g = geometry(x.shape(), weight.shape(), y.shape(), params);
   if (y.size() == 0) return y;
   const Lowering plan = lowering(g);
-  if (one_image_per_thread(g)) {
-    const std::size_t per_thread = plan.col_size + plan.side_size;
-    float* scratch = workspace(0, per_thread * static_cast<std::size_t>(threads()));
-#pragma omp parallel for schedule(static)
-    for (int r = 0; r < plan.run_count(); ++r) {
-      float* mine = scratch + per_thread * static_cast<std::size_t>(omp_get_thread_num());
-      forward_images(x, weight, bias, g, plan.runs[static_cast<std::size_t>(r)], mine, mine + plan.col_size, y);
-    }
-  } else {
-    float* col = workspace(0, plan.col_size);
-    for (const Images& images : plan.runs) forward_images(x, weight, bias, g, images, col, nullptr, y);
-  }
+  const std::size_t per_scratch = plan.col_size + plan.side_size;
+  float* scratch = workspace(0, per_scratch * plan.scratches());
+  for_each_run(plan, [&](Images images, int mine) {
+    float* col = scratch + per_scratch * static_cast<std::size_t>(mine);
+    forward_images(x, weight, bias, g, images, col, col + plan.col_size, y);
+  });
   return y;
 }
 
@@ -350,31 +359,21 @@ ALEXNET_SIMD_CLONES cpu::Conv2dGradients<float> conv2d_backward(const TensorF& x
   const Geometry g = geometry(x.shape(), weight.shape(), grad_y.shape(), params);
   TensorF* grad_x = input_gradient ? &grads.input : nullptr;
   const Lowering plan = lowering(g);
-  const std::size_t col_size = plan.col_size;
-  if (one_image_per_thread(g)) {
-    // Each thread sums its images' ∂W in a buffer of its own; the buffers are added in thread order afterwards,
-    // so the same thread count gives the same bits.
-    const auto count = static_cast<std::size_t>(threads());
-    const auto weights = static_cast<std::size_t>(weight.size());
-    const std::size_t per_thread = 2 * col_size + plan.side_size;
-    float* scratch = workspace(0, per_thread * count);
-    float* partial = workspace(1, weights * count);
-    std::fill(partial, partial + weights * count, 0.0f);
-#pragma omp parallel for schedule(static)
-    for (int r = 0; r < plan.run_count(); ++r) {
-      const auto me = static_cast<std::size_t>(omp_get_thread_num());
-      float* mine = scratch + per_thread * me;
-      backward_images(x, weight, grad_y, g, plan.runs[static_cast<std::size_t>(r)], mine, mine + col_size,
-                      mine + 2 * col_size, partial + weights * me, grad_x);
-    }
-    for (std::size_t t = 0; t < count; ++t) {
+  const std::size_t col_size = plan.col_size, per_scratch = 2 * col_size + plan.side_size;
+  float* scratch = workspace(0, per_scratch * plan.scratches());
+  // With whole runs per thread, each thread sums its images' ∂W in a buffer of its own; the buffers are added in
+  // thread order afterwards, so the same thread count gives the same bits. Else the runs sum into ∂W itself.
+  const auto weights = static_cast<std::size_t>(weight.size());
+  float* partial = plan.per_thread ? workspace(1, weights * plan.scratches()) : grads.weight.data();
+  if (plan.per_thread) std::fill(partial, partial + weights * plan.scratches(), 0.0f);
+  for_each_run(plan, [&](Images images, int mine) {
+    float* col = scratch + per_scratch * static_cast<std::size_t>(mine);
+    backward_images(x, weight, grad_y, g, images, col, col + col_size, col + 2 * col_size,
+                    partial + (plan.per_thread ? weights * static_cast<std::size_t>(mine) : 0), grad_x);
+  });
+  if (plan.per_thread) {
+    for (std::size_t t = 0; t < plan.scratches(); ++t) {
       for (std::size_t i = 0; i < weights; ++i) grads.weight[static_cast<std::int64_t>(i)] += partial[weights * t + i];
-    }
-  } else {
-    float* col = workspace(0, col_size);
-    float* grad_col = workspace(1, col_size);
-    for (const Images& images : plan.runs) {
-      backward_images(x, weight, grad_y, g, images, col, grad_col, nullptr, grads.weight.data(), grad_x);
     }
   }
   // ∂b: each image's plane of ∂y summed in vector lanes (one add after another would wait 4 cycles for each),
@@ -399,29 +398,18 @@ LoweringTimes time_lowering(const Shape& x_shape, const Shape& weight_shape, Con
   const Geometry g =
       geometry(x_shape, weight_shape, cpu::conv2d_output_shape(x_shape, weight_shape, bias_shape, params), params);
   const Lowering plan = lowering(g);
-  const bool per_thread = one_image_per_thread(g);
   const TensorF x(x_shape, 1.0f);
   TensorF grad_x = TensorF::uninitialized(x_shape);
-  std::vector<float> cols(plan.col_size * static_cast<std::size_t>(per_thread ? threads() : 1), 1.0f);
-  // body(images, col) on every run, as conv2d_forward and conv2d_backward share them out: whole runs per thread,
-  // each into a col matrix of its own, or one image at a time with every thread in each call.
-  const auto each_run = [&](const auto& body) {
-    if (per_thread) {
-#pragma omp parallel for schedule(static)
-      for (int r = 0; r < plan.run_count(); ++r) {
-        body(plan.runs[static_cast<std::size_t>(r)], cols.data() + plan.col_size * omp_get_thread_num());
-      }
-    } else {
-      for (const Images& images : plan.runs) body(images, cols.data());
-    }
-  };
+  std::vector<float> cols(plan.col_size * plan.scratches(), 1.0f);  // a col matrix per scratch, as the convolutions
   const Spread im2col_ms = time_calls([&] {
-    each_run([&](Images images, float* col) {
+    for_each_run(plan, [&](Images images, int mine) {
+      float* col = cols.data() + plan.col_size * static_cast<std::size_t>(mine);
       for (int group = 0; group < g.groups; ++group) lower(x, g, images, group, col);
     });
   }, repeats);
   const Spread col2im_ms = time_calls([&] {
-    each_run([&](Images images, const float* col) {
+    for_each_run(plan, [&](Images images, int mine) {
+      const float* col = cols.data() + plan.col_size * static_cast<std::size_t>(mine);
       for (int group = 0; group < g.groups; ++group) {
         for (int b = 0; b < images.count; ++b) {
           col2im(col + b * g.positions(), g, grad_x.data() + x_offset(g, images.first + b, group),

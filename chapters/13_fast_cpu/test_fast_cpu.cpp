@@ -189,8 +189,8 @@ TEST_CASE("LRN across the towers too (Caffe's window)", "[fast_cpu][ops]") {
 }
 
 TEST_CASE("LRN with windows of 1 to 9 channels, in towers and across them", "[fast_cpu][ops]") {
-  // The fast LRN keeps `size` rows of each derived value, reused channel after channel: every window size must
-  // find the rows it reads still there, also where a tower's edge clips the window.
+  // The fast LRN computes each channel's rows once per chunk, when the first window that holds the channel asks
+  // for them: every window size must find the rows it reads already made, also where a tower's edge clips it.
   for (const int size : {1, 3, 7, 9}) {
     for (const int towers : {1, 2}) {
       LrnParams params;
